@@ -1,0 +1,29 @@
+//! Spatial binning: the LR camera of the virtual experiment (paper §3.1).
+
+use super::frame::Frame;
+
+/// The LR/HR scale of SWIN-XVR: one LR pixel covers 4×4 HR pixels.
+pub const SCALE: usize = 4;
+
+/// Mean of each non-overlapping `SCALE × SCALE` block (the reference's 4×4 binning; mean vs
+/// sum does not matter because both sequences are re-normalised afterwards).
+///
+/// Errors when the frame's size is not a multiple of `SCALE`.
+pub fn bin4(hr: &Frame) -> Result<Frame, String> {
+    if hr.height % SCALE != 0 || hr.width % SCALE != 0 || hr.height == 0 || hr.width == 0 {
+        return Err(format!(
+            "cannot bin a {}x{} frame {SCALE}x{SCALE}: height and width must be positive multiples of {SCALE}",
+            hr.height, hr.width
+        ));
+    }
+    let (h, w) = (hr.height / SCALE, hr.width / SCALE);
+    let norm = 1.0 / (SCALE * SCALE) as f32;
+    Ok(Frame::from_fn(h, w, |y, x| {
+        let mut sum = 0.0f32;
+        for dy in 0..SCALE {
+            let row = (SCALE * y + dy) * hr.width + SCALE * x;
+            sum += hr.pixels[row..row + SCALE].iter().sum::<f32>();
+        }
+        sum * norm
+    }))
+}

@@ -1,0 +1,85 @@
+//! The videos of a trial, split into training and validation, from the trial's `data`
+//! section.
+
+use std::path::Path;
+
+use xvr::spec::trial::{DataConfig, DataSource};
+
+use super::experiment::virtual_experiment;
+use super::frame::PairedVideo;
+use super::png_folders::read_video_folders;
+use super::png_frame::read_gray_png;
+use super::selection::{kept_training_videos, validation_indices};
+use super::synthetic::{generate_video, SyntheticShape};
+
+/// Training and validation videos (normalised HR/LR pairs).
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// Videos samples are drawn from (after `data.fraction`).
+    pub train: Vec<PairedVideo>,
+    /// Held-out videos, never used for training.
+    pub val: Vec<PairedVideo>,
+}
+
+impl Dataset {
+    /// Loads or generates the videos `cfg` names and splits them.
+    ///
+    /// - `synthetic`: `synthetic.videos` generated videos through the virtual experiment.
+    /// - `png` with `lr_root`: HR and LR folders are used as stored (they are the prepared
+    ///   output of a virtual experiment, as in the reference); clips are paired by name.
+    /// - `png` without `lr_root`: HR folders are the *reference* sequences and go through the
+    ///   virtual experiment (LR binned from HR, both re-normalised).
+    pub fn load(cfg: &DataConfig) -> Result<Self, String> {
+        Self::split(load_videos(cfg)?, cfg)
+    }
+
+    /// Splits `videos` (in order) into the last `cfg.val_videos` for validation and the rest
+    /// for training, then keeps the training videos `data.fraction` selects.
+    pub fn split(mut videos: Vec<PairedVideo>, cfg: &DataConfig) -> Result<Self, String> {
+        let val_range = validation_indices(videos.len(), cfg.val_videos)?;
+        let val = videos.split_off(val_range.start);
+        let kept = kept_training_videos(videos.len(), cfg.fraction, cfg.seed);
+        let train = kept.into_iter().map(|i| videos[i].clone()).collect();
+        Ok(Self { train, val })
+    }
+}
+
+/// All videos of the configured source, in order.
+fn load_videos(cfg: &DataConfig) -> Result<Vec<PairedVideo>, String> {
+    match cfg.source {
+        DataSource::Synthetic => {
+            let s = &cfg.synthetic;
+            if s.height == 0 || s.width == 0 || s.height % 4 != 0 || s.width % 4 != 0 || s.frames == 0 {
+                return Err(format!(
+                    "data.synthetic: {}x{} pixels, {} frames: height and width must be positive multiples of 4 and frames >= 1",
+                    s.height, s.width, s.frames
+                ));
+            }
+            let texture = s.texture.as_deref().map(|p| read_gray_png(Path::new(p))).transpose()?;
+            let shape = SyntheticShape { frames: s.frames, height: s.height, width: s.width };
+            (0..s.videos)
+                .map(|i| virtual_experiment(&generate_video(shape, texture.as_ref(), cfg.seed, i)))
+                .collect()
+        }
+        DataSource::Png => {
+            let hr_root = cfg.hr_root.as_deref().ok_or("data.hr_root: missing: required when data.source is png")?;
+            let hr = read_video_folders(Path::new(hr_root))?;
+            match cfg.lr_root.as_deref() {
+                None => hr.iter().map(virtual_experiment).collect(),
+                Some(lr_root) => {
+                    let mut lr = read_video_folders(Path::new(lr_root))?;
+                    hr.into_iter()
+                        .map(|h| {
+                            let at = lr.iter().position(|l| l.name == h.name).ok_or_else(|| {
+                                format!("{lr_root}: no LR folder for video {} of {hr_root}", h.name)
+                            })?;
+                            let l = lr.swap_remove(at);
+                            PairedVideo::new(&h.name, h.frames, l.frames)
+                                .map_err(|e| format!("{hr_root} / {lr_root}: {e}"))
+                        })
+                        .collect()
+                }
+            }
+        }
+    }
+}

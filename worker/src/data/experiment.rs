@@ -1,0 +1,26 @@
+//! The virtual experiment (paper §3.1, reference §4.2): from one reference HR sequence make
+//! the HR/LR pair the model trains on.
+
+use super::binning::bin4;
+use super::frame::{PairedVideo, Video};
+use super::renorm::{clip_and_normalise, quantise_to_8bit};
+
+/// LR = 4×4 mean binning of every reference frame; then each sequence (HR and LR separately)
+/// is clipped at its 0.35/99.65 percentiles, min–max scaled to [0, 1] over all its frames,
+/// and quantised to 8 bits as the reference's stored PNG frames are.
+///
+/// (HR temporal down-sampling by the separation D is not a transformation of the data: it is
+/// which HR frames the model may see — see `sample` for training and `eval_input` for
+/// validation/inference.)
+pub fn virtual_experiment(reference: &Video) -> Result<PairedVideo, String> {
+    let binned = reference
+        .frames
+        .iter()
+        .map(bin4)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("video {}: {e}", reference.name))?;
+    let mut hr = clip_and_normalise(&reference.frames);
+    let mut lr = clip_and_normalise(&binned);
+    hr.iter_mut().chain(lr.iter_mut()).for_each(quantise_to_8bit);
+    PairedVideo::new(&reference.name, hr, lr)
+}
