@@ -1,0 +1,9 @@
+//! xvr-analysis: turns `results/<sweep>/` (DESIGN.md "Results contract") into
+//! `results/<sweep>/report/`: tables (CSV), plots (PNG + SVG), `selected.yaml` and one
+//! self-contained `index.html`. No burn, no MPI: it runs wherever the files are.
+
+pub mod fit;
+pub mod plot;
+pub mod stats;
+pub mod sweep;
+pub mod table;
