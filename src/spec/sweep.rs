@@ -275,7 +275,17 @@ impl Reader<'_> {
                 _ => unreachable!("filtered by known_keys"),
             }
         }
-        if spec.grid.is_empty() && spec.zip.is_empty() && spec.variants.is_empty() {
+        // Judged on what was written, so a grid whose only axis is misspelt is reported
+        // as that, not also as empty.
+        let declares_trials = entries.iter().any(|(k, v)| {
+            ["grid", "zip", "variants"].contains(&k.as_str().unwrap_or_default())
+                && match &v.kind {
+                    NodeKind::Map(m) => !m.is_empty(),
+                    NodeKind::Seq(s) => !s.is_empty(),
+                    NodeKind::Scalar { .. } => true,
+                }
+        });
+        if !declares_trials {
             self.error(
                 node.pos,
                 "sweep: empty sweep: give at least one of `grid`, `zip` or `variants` (with at least one axis or variant)",

@@ -1,0 +1,268 @@
+//! Site profiles (`pbs/<site>.yaml`): what a machine's scheduler accepts and what a job
+//! script needs there. Polaris is described in `pbs/polaris.yaml`; the facts behind it
+//! are in the ALCF user guide (queues, filesystems, modules, NCCL settings).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::walltime;
+
+/// A site profile as written in `pbs/<site>.yaml`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteProfile {
+    /// Site name (shown in messages).
+    pub name: String,
+    /// PBS project (`-A`) used when the spec names none.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// GPUs (= ranks) per node; nodes = ceil(gpus / gpus_per_node).
+    pub gpus_per_node: u32,
+    /// Value of `system=` in `-l select=N:system=...`.
+    pub system: String,
+    /// `-l place=...`.
+    pub place: String,
+    /// `-l filesystems=...` (Polaris: `home:eagle`).
+    pub filesystems: String,
+    /// Hardware threads per rank (`mpiexec --depth`, with `--cpu-bind depth`).
+    pub depth: u32,
+    /// How the job script runs the worker: a command name looked up on PATH, or a path
+    /// (relative paths are taken from the profile's directory).
+    pub worker: String,
+    /// GPU affinity wrapper between mpiexec and the worker, relative to the profile's directory.
+    pub affinity_wrapper: String,
+    /// Environment modules loaded before the run.
+    pub modules: Modules,
+    /// NCCL / libfabric environment for multi-node collectives.
+    pub nccl: Nccl,
+    /// Queues in preference order: the first whose limits fit a trial is chosen.
+    pub queues: Vec<Queue>,
+    /// Directory the profile was read from (relative paths resolve against it).
+    #[serde(skip)]
+    pub dir: PathBuf,
+}
+
+/// `module load` lines, switchable.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Modules {
+    pub enabled: bool,
+    #[serde(default)]
+    pub load: Vec<String>,
+}
+
+/// NCCL environment, switchable (the AWS libfabric plugin hangs some applications).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Nccl {
+    pub enabled: bool,
+    /// Variables exported as given.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Directories prepended to LD_LIBRARY_PATH.
+    #[serde(default)]
+    pub ld_library_path: Vec<String>,
+}
+
+/// A queue and the limits it accepts. A routing queue (Polaris `prod`) lists one limit
+/// per execution queue it routes to; a job must fit one of them.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Queue {
+    pub name: String,
+    pub limits: Vec<Limits>,
+}
+
+/// Node and walltime ranges, both inclusive.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Execution queue a routing queue sends such jobs to.
+    #[serde(default)]
+    pub route: Option<String>,
+    pub nodes: [u32; 2],
+    /// `[min, max]` as `HH:MM:SS`.
+    pub walltime: [String; 2],
+}
+
+impl Limits {
+    fn fits(&self, nodes: u32, seconds: u64) -> bool {
+        let [lo, hi] = self.walltime_seconds();
+        (self.nodes[0]..=self.nodes[1]).contains(&nodes) && (lo..=hi).contains(&seconds)
+    }
+
+    fn walltime_seconds(&self) -> [u64; 2] {
+        // Checked when the profile is loaded.
+        self.walltime.clone().map(|w| walltime::parse(&w).unwrap_or(0))
+    }
+
+    fn describe(&self) -> String {
+        let route = self.route.as_ref().map(|r| format!("{r}: ")).unwrap_or_default();
+        format!("{route}{}-{} nodes, {}-{}", self.nodes[0], self.nodes[1], self.walltime[0], self.walltime[1])
+    }
+}
+
+impl Queue {
+    fn fits(&self, nodes: u32, seconds: u64) -> bool {
+        self.limits.iter().any(|l| l.fits(nodes, seconds))
+    }
+
+    fn describe(&self) -> String {
+        format!("{} ({})", self.name, self.limits.iter().map(Limits::describe).collect::<Vec<_>>().join("; "))
+    }
+}
+
+impl SiteProfile {
+    /// Reads a profile file and checks its queue limits.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+        let mut profile: SiteProfile = serde_yaml::from_str(&text).map_err(|e| match e.location() {
+            Some(l) => format!("{}:{}:{}: {e}", path.display(), l.line(), l.column()),
+            None => format!("{}: {e}", path.display()),
+        })?;
+        profile.dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        if profile.dir.as_os_str().is_empty() {
+            profile.dir = PathBuf::from(".");
+        }
+        profile.dir = std::fs::canonicalize(&profile.dir).unwrap_or(profile.dir);
+        for q in &profile.queues {
+            for l in &q.limits {
+                for w in &l.walltime {
+                    walltime::parse(w).map_err(|e| format!("{}: queue {}: {e}", path.display(), q.name))?;
+                }
+            }
+        }
+        if profile.gpus_per_node == 0 || profile.queues.is_empty() {
+            return Err(format!("{}: gpus_per_node must be >= 1 and at least one queue given", path.display()));
+        }
+        Ok(profile)
+    }
+
+    /// Nodes a trial of `gpus` ranks occupies (whole-node scheduling).
+    pub fn nodes(&self, gpus: u32) -> u32 {
+        gpus.div_ceil(self.gpus_per_node)
+    }
+
+    /// The queue for `nodes` nodes and `seconds` of walltime: the one named by the spec
+    /// (which must accept the job) or the first in preference order that does. The error
+    /// names every queue's limits, and mentions `resources.gpus` first when the node count
+    /// is the problem and `resources.walltime` first otherwise, so it is reported at the
+    /// value to change.
+    pub fn select_queue(&self, nodes: u32, seconds: u64, requested: Option<&str>) -> Result<&Queue, String> {
+        let job = format!("{nodes} node(s) for {}", walltime::format(seconds));
+        let all = || self.queues.iter().map(Queue::describe).collect::<Vec<_>>().join("; ");
+        if let Some(name) = requested {
+            let queue = self.queues.iter().find(|q| q.name == name).ok_or_else(|| {
+                let names: Vec<&str> = self.queues.iter().map(|q| q.name.as_str()).collect();
+                format!("resources.queue: `{name}` is not a queue of site {}; allowed: {}", self.name, names.join(", "))
+            })?;
+            return if queue.fits(nodes, seconds) {
+                Ok(queue)
+            } else {
+                Err(format!(
+                    "resources.queue: queue {} does not accept {job} (resources.gpus, resources.walltime); its limits: {}",
+                    name,
+                    queue.limits.iter().map(Limits::describe).collect::<Vec<_>>().join("; ")
+                ))
+            };
+        }
+        if let Some(q) = self.queues.iter().find(|q| q.fits(nodes, seconds)) {
+            return Ok(q);
+        }
+        let nodes_fit_somewhere =
+            self.queues.iter().flat_map(|q| &q.limits).any(|l| (l.nodes[0]..=l.nodes[1]).contains(&nodes));
+        let fields = if nodes_fit_somewhere {
+            "resources.walltime with resources.gpus"
+        } else {
+            "resources.gpus with resources.walltime"
+        };
+        Err(format!("{fields}: {job} fits no queue of site {}; queues: {}", self.name, all()))
+    }
+
+    /// A path setting of the profile, absolute (relative ones are from the profile's dir).
+    pub fn resolve(&self, setting: &str) -> PathBuf {
+        self.dir.join(setting)
+    }
+
+    /// The worker command as the job script should run it.
+    pub fn worker_command(&self) -> String {
+        if self.worker.contains('/') {
+            self.resolve(&self.worker).display().to_string()
+        } else {
+            self.worker.clone()
+        }
+    }
+}
+
+/// Finds the profile file for a spec's `site` value: a value with a `/` or ending in
+/// `.yaml` is a path relative to the spec's directory; a name is looked up as
+/// `pbs/<name>.yaml` in `$XVR_SITE_DIR`, then in the spec's directory and its ancestors,
+/// then in the working directory and its ancestors, then in this source tree's `pbs/`.
+pub fn find(site: &str, spec_file: &Path) -> Result<PathBuf, String> {
+    let spec_dir = spec_file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if site.contains('/') || site.ends_with(".yaml") {
+        let path = spec_dir.join(site);
+        return if path.is_file() { Ok(path) } else { Err(format!("site profile {} not found", path.display())) };
+    }
+    let file = format!("{site}.yaml");
+    let mut candidates = Vec::new();
+    if let Some(dir) = std::env::var_os("XVR_SITE_DIR") {
+        candidates.push(PathBuf::from(dir).join(&file));
+    }
+    let spec_dir = std::fs::canonicalize(spec_dir).unwrap_or(spec_dir.to_path_buf());
+    let cwd = std::env::current_dir().unwrap_or_default();
+    for start in [spec_dir.as_path(), cwd.as_path()] {
+        candidates.extend(start.ancestors().map(|d| d.join("pbs").join(&file)));
+    }
+    candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("pbs").join(&file));
+    candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
+        format!("site profile `{site}` not found: looked for pbs/{file} above the spec and the working directory")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn polaris() -> SiteProfile {
+        SiteProfile::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("pbs/polaris.yaml")).unwrap()
+    }
+
+    #[test]
+    fn polaris_queue_choice_follows_the_alcf_limits() {
+        let p = polaris();
+        let h = 3600;
+        assert_eq!(p.select_queue(1, h, None).unwrap().name, "debug");
+        assert_eq!(p.select_queue(2, h, None).unwrap().name, "debug");
+        assert_eq!(p.select_queue(4, h, None).unwrap().name, "debug-scaling");
+        assert_eq!(p.select_queue(16, h, None).unwrap().name, "prod");
+        assert_eq!(p.select_queue(64, 6 * h, None).unwrap().name, "prod");
+        assert_eq!(p.select_queue(8, 6 * h, None).unwrap().name, "preemptable");
+        assert_eq!(p.select_queue(1, 100 * h, None).unwrap().name, "capacity");
+    }
+
+    #[test]
+    fn polaris_refuses_what_no_queue_takes_and_names_the_limits() {
+        let p = polaris();
+        // 16 nodes for 4 h: prod-small stops at 3 h, medium starts at 25 nodes.
+        let err = p.select_queue(16, 4 * 3600, None).unwrap_err();
+        assert!(err.starts_with("resources.walltime"), "{err}");
+        assert!(err.contains("small: 10-24 nodes, 00:05:00-03:00:00"), "{err}");
+        let err = p.select_queue(600, 3600, None).unwrap_err();
+        assert!(err.starts_with("resources.gpus"), "{err}");
+        // Under the 5-minute minimum.
+        assert!(p.select_queue(1, 60, None).is_err());
+        let err = p.select_queue(16, 3600, Some("debug")).unwrap_err();
+        assert!(err.contains("1-2 nodes"), "{err}");
+        let err = p.select_queue(1, 3600, Some("fast")).unwrap_err();
+        assert!(err.contains("allowed: debug, debug-scaling"), "{err}");
+    }
+
+    #[test]
+    fn nodes_round_up_to_whole_nodes() {
+        let p = polaris();
+        assert_eq!((p.nodes(1), p.nodes(2), p.nodes(4), p.nodes(8), p.nodes(256)), (1, 1, 1, 2, 64));
+    }
+}

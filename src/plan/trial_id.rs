@@ -1,0 +1,69 @@
+//! Trial ids: a short hash of what the trial computes, stable across runs, machines and
+//! compiler releases (so not std's `DefaultHasher`), so re-planning a spec finds the same
+//! trial directories and recognises finished work.
+
+use serde::Serialize;
+
+use crate::spec::TrialConfig;
+
+/// Hex digits kept: 40 bits, collision-free in practice for sweeps of thousands of trials.
+pub const ID_LEN: usize = 10;
+
+/// The id of a trial: FNV-1a-64 over the canonical JSON of model, data, train, resources,
+/// profile and the repeat index. `meta` (sweep name, variant name, axes) is left out, so
+/// the same computation has the same id whichever sweep or variant asks for it.
+pub fn trial_id(config: &TrialConfig) -> String {
+    #[derive(Serialize)]
+    struct Canonical<'a> {
+        model: &'a crate::spec::trial::ModelConfig,
+        data: &'a crate::spec::trial::DataConfig,
+        train: &'a crate::spec::trial::TrainConfig,
+        resources: &'a crate::spec::trial::ResourcesConfig,
+        profile: &'a crate::spec::trial::ProfileConfig,
+        repeat: u32,
+    }
+    let canonical = Canonical {
+        model: &config.model,
+        data: &config.data,
+        train: &config.train,
+        resources: &config.resources,
+        profile: &config.profile,
+        repeat: config.meta.repeat,
+    };
+    let bytes = serde_json::to_vec(&canonical).expect("trial config serialises to JSON");
+    format!("{:016x}", fnv1a_64(&bytes))[..ID_LEN].to_string()
+}
+
+/// FNV-1a, 64-bit (offset basis 0xcbf29ce484222325, prime 0x100000001b3).
+fn fnv1a_64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a_matches_published_test_vectors() {
+        // Vectors from the FNV reference test suite (Noll): "", "a", "foobar".
+        assert_eq!(fnv1a_64(b""), 0xcbf29ce484222325);
+        assert_eq!(fnv1a_64(b"a"), 0xaf63dc4c8601ec8c);
+        assert_eq!(fnv1a_64(b"foobar"), 0x85944171f73967e8);
+    }
+
+    #[test]
+    fn id_ignores_meta_but_not_settings_or_repeat() {
+        let a = TrialConfig::default();
+        let mut b = a.clone();
+        b.meta.sweep = "other".into();
+        b.meta.variant = Some("v".into());
+        assert_eq!(trial_id(&a), trial_id(&b));
+        assert_eq!(trial_id(&a).len(), ID_LEN);
+        let mut c = a.clone();
+        c.model.window = 4;
+        assert_ne!(trial_id(&a), trial_id(&c));
+        let mut d = a.clone();
+        d.meta.repeat = 1;
+        assert_ne!(trial_id(&a), trial_id(&d));
+    }
+}

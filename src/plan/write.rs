@@ -1,0 +1,67 @@
+//! Writes a plan to `results/<sweep>/` as the results contract lays it out. Every file is
+//! written with `write_atomic_new`: re-planning an unchanged spec rewrites nothing, and a
+//! changed spec under the same sweep name is refused instead of mixing two sweeps.
+
+use std::io;
+
+use crate::results::{names, write_atomic, write_atomic_new, TrialState};
+
+use super::Plan;
+
+/// Creates `sweep.yaml`, `plan.csv` and each `trials/<id>/{trial.yaml, job.pbs, state.json}`
+/// (`state.json` only when absent: a trial that already ran keeps its state).
+pub fn write_plan(plan: &Plan) -> io::Result<()> {
+    std::fs::create_dir_all(plan.sweep_dir.join(names::TRIALS_DIR))?;
+    write_atomic_new(&plan.sweep_dir.join(names::SWEEP_SPEC), plan.spec.text.as_bytes())
+        .map_err(|e| explain_changed_spec(e, plan))?;
+    write_atomic_new(&plan.sweep_dir.join(names::PLAN_CSV), &plan_csv(plan)?)?;
+    for t in &plan.trials {
+        let dir = plan.trial_dir(t.id());
+        std::fs::create_dir_all(&dir)?;
+        let yaml = serde_yaml::to_string(&t.config).map_err(io::Error::other)?;
+        write_atomic_new(&dir.join(names::TRIAL_YAML), yaml.as_bytes())?;
+        write_atomic_new(&dir.join(names::JOB_SCRIPT), t.job_script.as_bytes())?;
+        let state = dir.join(names::STATE_JSON);
+        if !state.exists() {
+            let json = serde_json::to_vec_pretty(&TrialState::planned()).map_err(io::Error::other)?;
+            write_atomic(&state, &json)?;
+        }
+    }
+    Ok(())
+}
+
+fn explain_changed_spec(e: io::Error, plan: &Plan) -> io::Error {
+    if e.kind() != io::ErrorKind::AlreadyExists {
+        return e;
+    }
+    io::Error::new(
+        e.kind(),
+        format!(
+            "{} was planned from a different spec; give the changed sweep a new `name` (or move the old results away)",
+            plan.sweep_dir.display()
+        ),
+    )
+}
+
+/// `plan.csv`: trial_id, variant, repeat, every axis value, gpus, nodes, queue, walltime, node_hours.
+pub fn plan_csv(plan: &Plan) -> io::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["trial_id".to_string(), "variant".into(), "repeat".into()];
+    header.extend(plan.axes.iter().cloned());
+    header.extend(["gpus", "nodes", "queue", "walltime", "node_hours"].map(String::from));
+    w.write_record(&header).map_err(io::Error::other)?;
+    for t in &plan.trials {
+        let c = &t.config;
+        let mut row = vec![t.id().to_string(), c.meta.variant.clone().unwrap_or_default(), c.meta.repeat.to_string()];
+        row.extend(plan.axes.iter().map(|a| c.meta.axes.get(a).map(crate::spec::marked::value_text).unwrap_or_default()));
+        row.extend([
+            c.resources.gpus.to_string(),
+            t.nodes.to_string(),
+            t.queue.clone(),
+            super::walltime::format(t.walltime_s),
+            format!("{:.3}", t.node_hours()),
+        ]);
+        w.write_record(&row).map_err(io::Error::other)?;
+    }
+    w.into_inner().map_err(|e| io::Error::other(e.to_string()))
+}
