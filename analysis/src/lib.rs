@@ -2,8 +2,12 @@
 //! `results/<sweep>/report/`: tables (CSV), plots (PNG + SVG), `selected.yaml` and one
 //! self-contained `index.html`. No burn, no MPI: it runs wherever the files are.
 
+pub mod cli;
 pub mod fit;
 pub mod plot;
+pub mod quality_metrics;
+pub mod report;
+pub mod scaling;
 pub mod stats;
 pub mod sweep;
 pub mod table;

@@ -57,6 +57,8 @@ pub struct XyChart {
     pub h_guides: Vec<Guide>,
     /// Vertical guides at x values.
     pub v_guides: Vec<Guide>,
+    /// Text next to points (data x, data y, text), e.g. configuration names.
+    pub point_labels: Vec<(f64, f64, String)>,
     pub legend: SeriesLabelPosition,
 }
 
@@ -69,6 +71,7 @@ impl XyChart {
             series: Vec::new(),
             h_guides: Vec::new(),
             v_guides: Vec::new(),
+            point_labels: Vec::new(),
             legend: SeriesLabelPosition::UpperRight,
         }
     }
@@ -100,6 +103,13 @@ impl Figure for XyChart {
         }
         for s in &self.series {
             self.draw_series(&mut chart, s)?;
+        }
+        let font = (canvas::FONT, 13).into_font();
+        for (px, py, text) in &self.point_labels {
+            if let (Some(cx), Some(cy)) = (self.x.to_coord(*px), self.y.to_coord(*py)) {
+                let at = chart.backend_coord(&(cx, cy));
+                area.draw(&Text::new(text.clone(), (at.0 + 8, at.1 - 18), font.clone())).map_err(fail)?;
+            }
         }
         let labelled = self.series.iter().any(|s| !s.name.is_empty())
             || self.h_guides.iter().chain(&self.v_guides).any(|g| !g.name.is_empty());

@@ -11,6 +11,9 @@ const NODES: &str = "nodes";
 const QUEUE: &str = "queue";
 const WALLTIME: &str = "walltime";
 const NODE_HOURS: &str = "node_hours";
+/// Optional: written by `xvr plan` for variants and repeats.
+const VARIANT: &str = "variant";
+const REPEAT: &str = "repeat";
 
 /// One planned trial.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +26,9 @@ pub struct PlanRow {
     pub queue: String,
     pub walltime: String,
     pub node_hours: f64,
+    /// Variant name (empty column or absent: none).
+    pub variant: Option<String>,
+    pub repeat: Option<u32>,
 }
 
 /// plan.csv as read.
@@ -48,6 +54,8 @@ impl Plan {
         };
         let (id_col, gpus_col, nodes_col) = (column(TRIAL_ID)?, column(GPUS)?, column(NODES)?);
         let (queue_col, wall_col, nh_col) = (column(QUEUE)?, column(WALLTIME)?, column(NODE_HOURS)?);
+        let optional = |name: &str| headers.iter().position(|h| h == name);
+        let (variant_col, repeat_col) = (optional(VARIANT), optional(REPEAT));
         let axes: Vec<(usize, String)> = headers
             .iter()
             .enumerate()
@@ -81,6 +89,11 @@ impl Plan {
                 queue: field(queue_col).to_string(),
                 walltime: field(wall_col).to_string(),
                 node_hours: number(nh_col, NODE_HOURS)?,
+                variant: variant_col.map(field).filter(|v| !v.is_empty()).map(str::to_string),
+                repeat: match repeat_col {
+                    Some(col) if !field(col).is_empty() => Some(count(col, REPEAT)?),
+                    _ => None,
+                },
             });
         }
         Ok(Self { axes: axes.into_iter().map(|(_, name)| name).collect(), rows })
@@ -97,14 +110,15 @@ mod tests {
         let p = dir.path().join("plan.csv");
         std::fs::write(
             &p,
-            "trial_id,model.window,resources.gpus,gpus,nodes,queue,walltime,node_hours\n\
-             abc,4,8,8,2,debug,01:00:00,2.0\n",
+            "trial_id,variant,repeat,model.window,resources.gpus,gpus,nodes,queue,walltime,node_hours\n\
+             abc,,1,4,8,8,2,debug,01:00:00,2.0\n",
         )
         .unwrap();
         let plan = Plan::read(&p).unwrap();
         assert_eq!(plan.axes, vec!["model.window", "resources.gpus"]);
         assert_eq!(plan.rows[0].axes["model.window"], "4");
         assert_eq!((plan.rows[0].gpus, plan.rows[0].nodes, plan.rows[0].node_hours), (8, 2, 2.0));
+        assert_eq!((plan.rows[0].variant.clone(), plan.rows[0].repeat), (None, Some(1)));
     }
 
     #[test]

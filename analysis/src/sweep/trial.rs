@@ -136,11 +136,18 @@ impl Trial {
     }
 
     pub fn repeat(&self) -> u32 {
-        self.config.as_ref().map_or(0, |c| c.meta.repeat)
+        self.config
+            .as_ref()
+            .map(|c| c.meta.repeat)
+            .or(self.plan.as_ref().and_then(|p| p.repeat))
+            .unwrap_or(0)
     }
 
     pub fn variant(&self) -> Option<&str> {
-        self.config.as_ref().and_then(|c| c.meta.variant.as_deref())
+        match &self.config {
+            Some(c) => c.meta.variant.as_deref(),
+            None => self.plan.as_ref().and_then(|p| p.variant.as_deref()),
+        }
     }
 
     /// The value of a swept axis as text: plan.csv first, else the trial's own meta.

@@ -1,0 +1,55 @@
+//! Training-loss curves: every trial with a train.csv, finished or not (a running trial's
+//! curve shows how far it got), plus a table of where each curve ended.
+
+use super::Section;
+use crate::plot::{self, palette, Axis, LegendAt, Mark, Series, XyChart};
+use crate::sweep::Sweep;
+use crate::table::{Cell, Table};
+use std::path::Path;
+
+/// Points drawn per curve at most; longer curves are thinned evenly (the table keeps the
+/// exact final and minimum loss).
+const MAX_POINTS: usize = 1500;
+
+pub fn section(sweep: &Sweep, out: &Path) -> Result<Section, String> {
+    let mut s = Section::new("loss", "Training loss");
+    let mut table = Table::new(
+        "training_loss",
+        "Where each loss curve ended",
+        &["trial_id", "config", "status", "logged_iterations", "last_iter", "last_loss", "min_loss"],
+    );
+    let mut chart = XyChart::new("Training loss (L1, mean over ranks)", Axis::linear("iteration"), Axis::log("L1 loss"));
+    for (k, t) in sweep.trials.iter().filter(|t| t.train.as_ref().is_some_and(|r| !r.is_empty())).enumerate() {
+        let rows = t.train.as_deref().unwrap_or_default();
+        let last = &rows[rows.len() - 1];
+        let min = rows.iter().map(|r| r.loss).fold(f64::INFINITY, f64::min);
+        table.push(vec![
+            Cell::text(&t.id),
+            Cell::text(sweep.config_label(t)),
+            Cell::text(t.status_text()),
+            Cell::from(rows.len() as u64),
+            Cell::from(last.iter),
+            Cell::Num(last.loss),
+            Cell::Num(min),
+        ]);
+        let stride = rows.len().div_ceil(MAX_POINTS).max(1);
+        let mut points: Vec<(f64, f64)> = rows.iter().step_by(stride).map(|r| (r.iter as f64, r.loss)).collect();
+        if (rows.len() - 1) % stride != 0 {
+            points.push((last.iter as f64, last.loss));
+        }
+        let mut name = sweep.trial_label(t);
+        if !t.is_complete() {
+            name.push_str(&format!(" [{}]", t.status_text()));
+        }
+        chart.series.push(Series::new(&name, points, Mark::Line, palette::nth(k)));
+    }
+    if table.rows.is_empty() {
+        s.notes.push("No train.csv found.".into());
+        return Ok(s);
+    }
+    s.notes.push("One curve per trial with a train.csv; unfinished trials are marked with their state.".into());
+    chart.legend = LegendAt::UpperRight;
+    s.tables.push(table);
+    s.figures.push(plot::save(&chart, out, "training_loss")?);
+    Ok(s)
+}

@@ -1,0 +1,142 @@
+//! `selected.yaml`: a ready sweep spec for the final training run (the spec format of
+//! `src/spec/`): `base` = the selected trial's model, data and training settings, and one
+//! variant that applies the final run's changes (by default the paper's 75 000 iterations
+//! with 2000 warm-up iterations).
+
+use crate::sweep::Sweep;
+use serde::Serialize;
+use serde_yaml::{Mapping, Value};
+use std::path::{Path, PathBuf};
+use xvr::spec::TrialConfig;
+
+/// What the final run changes relative to the selected trial.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinalRun {
+    /// Variant name in the written spec.
+    pub variant: String,
+    /// Dotted path → value, applied by the variant.
+    pub set: Vec<(String, Value)>,
+}
+
+impl Default for FinalRun {
+    /// The paper's final model: 75 k iterations, warm-up 2000 (§5).
+    fn default() -> Self {
+        Self {
+            variant: "final".into(),
+            set: vec![
+                ("train.iterations".into(), Value::from(75_000)),
+                ("train.warmup".into(), Value::from(2000)),
+            ],
+        }
+    }
+}
+
+impl FinalRun {
+    /// Adds or replaces one `PATH=VALUE` (VALUE is YAML: `75000`, `prod`, `[2, 2, 18, 2]`).
+    pub fn apply(&mut self, assignment: &str) -> Result<(), String> {
+        let (path, text) = assignment
+            .split_once('=')
+            .ok_or_else(|| format!("--final-set `{assignment}`: expected PATH=VALUE, e.g. train.iterations=75000"))?;
+        let path = path.trim();
+        if !path.contains('.') {
+            return Err(format!("--final-set `{assignment}`: `{path}` is not a dotted path like train.iterations"));
+        }
+        let value: Value = serde_yaml::from_str(text)
+            .map_err(|e| format!("--final-set `{assignment}`: value `{text}` is not YAML: {e}"))?;
+        self.set.retain(|(p, _)| p != path);
+        self.set.push((path.to_string(), value));
+        Ok(())
+    }
+}
+
+#[derive(Serialize)]
+struct Spec {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    site: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<Value>,
+    base: Mapping,
+    sweep: SweepPart,
+}
+
+#[derive(Serialize)]
+struct SweepPart {
+    variants: Vec<VariantPart>,
+}
+
+#[derive(Serialize)]
+struct VariantPart {
+    name: String,
+    set: Mapping,
+}
+
+/// Drops null leaves: an unset optional setting is the default and need not be written.
+fn without_nulls(value: Value) -> Value {
+    match value {
+        Value::Mapping(m) => {
+            Value::Mapping(m.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, without_nulls(v))).collect())
+        }
+        other => other,
+    }
+}
+
+/// The spec text, headed by a comment saying where it came from.
+pub fn render(sweep: &Sweep, config: &TrialConfig, run: &FinalRun, header: &str) -> Result<String, String> {
+    let mut base = Mapping::new();
+    let sections = [
+        ("model", serde_yaml::to_value(&config.model)),
+        ("data", serde_yaml::to_value(&config.data)),
+        ("train", serde_yaml::to_value(&config.train)),
+    ];
+    for (name, value) in sections {
+        let value = value.map_err(|e| format!("selected.yaml: cannot serialise {name}: {e}"))?;
+        base.insert(Value::from(name), without_nulls(value));
+    }
+    let from_spec = |key: &str| sweep.spec.as_ref().and_then(|s| s.get(key)).cloned();
+    let spec = Spec {
+        name: format!("{}-final", sweep.name),
+        site: from_spec("site"),
+        account: from_spec("account"),
+        base,
+        sweep: SweepPart {
+            variants: vec![VariantPart {
+                name: run.variant.clone(),
+                set: run.set.iter().map(|(p, v)| (Value::from(p.as_str()), v.clone())).collect(),
+            }],
+        },
+    };
+    let body = serde_yaml::to_string(&spec).map_err(|e| format!("selected.yaml: {e}"))?;
+    let comment: String = header.lines().map(|l| format!("# {l}\n")).collect();
+    Ok(format!("{comment}{body}"))
+}
+
+pub fn write(
+    sweep: &Sweep,
+    config: &TrialConfig,
+    run: &FinalRun,
+    header: &str,
+    out: &Path,
+) -> Result<PathBuf, String> {
+    let path = out.join("selected.yaml");
+    let text = render(sweep, config, run, header)?;
+    xvr::results::write_atomic(&path, text.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn final_set_parses_yaml_values_and_replaces() {
+        let mut run = FinalRun::default();
+        run.apply("train.iterations=1000").unwrap();
+        run.apply("resources.queue=prod").unwrap();
+        assert_eq!(run.set[0], ("train.warmup".to_string(), Value::from(2000)));
+        assert!(run.set.contains(&("train.iterations".to_string(), Value::from(1000))));
+        assert!(run.set.contains(&("resources.queue".to_string(), Value::from("prod"))));
+        assert!(run.apply("iterations").unwrap_err().contains("PATH=VALUE"));
+        assert!(run.apply("iterations=3").unwrap_err().contains("dotted path"));
+    }
+}
