@@ -86,3 +86,81 @@ impl<B: Backend> WindowAttention<B> {
         self.proj.forward(merged)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::backend::Flex;
+    use burn::tensor::{Distribution, TensorData};
+
+    use crate::model::mask::shift_mask;
+    use crate::model::relative_position::{index_tensor, relative_position_index};
+    use crate::model::window::WindowGeometry;
+
+    fn host(t: Tensor<Flex, 2>) -> Vec<f64> {
+        t.into_data().to_vec::<f32>().unwrap().into_iter().map(f64::from).collect()
+    }
+
+    /// Window attention written out with loops on the host, following the reference's
+    /// definition: qkv rows split as (3, heads, d), softmax(q·kᵀ/√d + bias + mask)·v, proj.
+    #[test]
+    fn matches_a_loop_implementation_with_bias_and_mask() {
+        let device = Default::default();
+        let (c, heads, d) = (4, 2, 2);
+        // 1 sample, T=1, 2×4 grid, window (1,2,2), shift (0,0,1): 2 windows of 4 tokens.
+        let geometry = WindowGeometry::new([1, 2, 4], [1, 2, 2]);
+        let (n, nw) = (geometry.tokens_per_window(), geometry.windows_per_sample());
+        let index = relative_position_index(geometry.configured, n);
+        let mask = shift_mask(&geometry);
+        let inputs = AttentionInputs::<Flex> {
+            windows: nw,
+            tokens: n,
+            index: index_tensor(&index, &device),
+            mask: Some(Tensor::from_data(TensorData::new(mask.clone(), [nw, 1, n, n]), &device)),
+        };
+        let attn = WindowAttention::<Flex>::new(c, heads, geometry.configured, &device);
+        let x = Tensor::<Flex, 2>::random([nw * n, c], Distribution::Normal(0.0, 1.0), &device);
+        let out = host(attn.forward(x.clone(), &inputs, true));
+
+        let xs = host(x);
+        let w_qkv = host(attn.qkv.weight.val());
+        let b_qkv = host(attn.qkv.bias.as_ref().unwrap().val().unsqueeze());
+        let w_proj = host(attn.proj.weight.val());
+        let b_proj = host(attn.proj.bias.as_ref().unwrap().val().unsqueeze());
+        let table = host(attn.bias.table.val());
+        // burn's Linear is y = x·W + b with W of shape [in, out].
+        let linear = |x: &[f64], w: &[f64], b: &[f64], outs: usize| -> Vec<f64> {
+            (0..outs).map(|o| b[o] + (0..c).map(|i| x[i] * w[i * outs + o]).sum::<f64>()).collect()
+        };
+        for win in 0..nw {
+            let qkv: Vec<Vec<f64>> = (0..n).map(|i| linear(&xs[(win * n + i) * c..][..c], &w_qkv, &b_qkv, 3 * c)).collect();
+            let mut merged = vec![vec![0.0; c]; n];
+            for h in 0..heads {
+                let at = |row: &Vec<f64>, part: usize, k: usize| row[part * c + h * d + k];
+                for i in 0..n {
+                    let logits: Vec<f64> = (0..n)
+                        .map(|j| {
+                            let dot: f64 = (0..d).map(|k| at(&qkv[i], 0, k) * at(&qkv[j], 1, k)).sum();
+                            dot / (d as f64).sqrt()
+                                + table[index[i * n + j] * heads + h]
+                                + f64::from(mask[(win * n + i) * n + j])
+                        })
+                        .collect();
+                    let max = logits.iter().cloned().fold(f64::MIN, f64::max);
+                    let exp: Vec<f64> = logits.iter().map(|l| (l - max).exp()).collect();
+                    let sum: f64 = exp.iter().sum();
+                    for k in 0..d {
+                        merged[i][h * d + k] = (0..n).map(|j| exp[j] / sum * at(&qkv[j], 2, k)).sum();
+                    }
+                }
+            }
+            for i in 0..n {
+                let expected = linear(&merged[i], &w_proj, &b_proj, c);
+                for o in 0..c {
+                    let got = out[(win * n + i) * c + o];
+                    assert!((got - expected[o]).abs() < 1e-5, "window {win} token {i} ch {o}: {got} vs {}", expected[o]);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! `xvr-bench`: CPU timings of SWIN-XVR on `Autodiff<Flex>` (not a test; run in --release).
+//!
+//! For the small and the baseline config at 96×96 HR crops (24×24 LR), batch 1 and 2:
+//! forward time (training forward), training step (forward + L1 loss + backward + Adam
+//! step) and samples/s, inference time per sample (inner backend, no autodiff), FLOPs per
+//! sample and achieved GFLOP/s. Then forward+backward timings of the main parts of the
+//! baseline (one block and its attention / MLP / norms, one stage conv, the HR branch,
+//! the head) so that the step time can be attributed. Writes JSON (`--out`).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use burn::backend::{Autodiff, Flex};
+use burn::module::AutodiffModule;
+use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::tensor::backend::Backend;
+use burn::tensor::{Distribution, Tensor};
+use clap::Parser;
+use serde::Serialize;
+
+use xvr_worker::model::attention::AttentionInputs;
+use xvr_worker::model::block::{BlockShape, SwinBlock};
+use xvr_worker::model::mask::shift_mask_tensor;
+use xvr_worker::model::relative_position::{index_tensor, relative_position_index};
+use xvr_worker::model::window::WindowGeometry;
+use xvr_worker::model::SwinXvrConfig;
+
+type Ad = Autodiff<Flex>;
+
+#[derive(Parser)]
+#[command(about = "Time SWIN-XVR forward / training step / inference on the CPU backend")]
+struct Args {
+    /// Where the JSON report goes.
+    #[arg(long, default_value = "target/bench/model.json")]
+    out: PathBuf,
+    /// Timed repetitions per measurement (after one untimed warm-up).
+    #[arg(long, default_value_t = 3)]
+    reps: usize,
+    /// Skip the baseline config (for a quick run).
+    #[arg(long)]
+    small_only: bool,
+}
+
+/// Wall-clock seconds of `reps` runs after one warm-up run.
+#[derive(Serialize)]
+struct Timing {
+    median_s: f64,
+    min_s: f64,
+    runs: usize,
+}
+
+fn time(reps: usize, mut run: impl FnMut()) -> Timing {
+    run();
+    let mut runs: Vec<f64> = (0..reps.max(1))
+        .map(|_| {
+            let start = Instant::now();
+            run();
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    runs.sort_by(f64::total_cmp);
+    Timing { median_s: runs[runs.len() / 2], min_s: runs[0], runs: runs.len() }
+}
+
+#[derive(Serialize)]
+struct ModelRun {
+    config: &'static str,
+    batch: usize,
+    params: usize,
+    hr_crop: usize,
+    flops_per_sample_forward: u64,
+    forward: Timing,
+    train_step: Timing,
+    train_samples_per_s: f64,
+    /// 3 × forward FLOPs × batch / median step time.
+    train_gflop_per_s: f64,
+    inference: Timing,
+    inference_s_per_sample: f64,
+    inference_gflop_per_s: f64,
+}
+
+#[derive(Serialize)]
+struct PartRun {
+    part: String,
+    /// Forward + backward of this part alone on `Autodiff<Flex>`, batch 1.
+    forward_backward: Timing,
+    /// How many times one baseline training step runs this part.
+    per_step: usize,
+}
+
+#[derive(Serialize)]
+struct Report {
+    date_utc: String,
+    machine: Machine,
+    backend: &'static str,
+    models: Vec<ModelRun>,
+    baseline_parts: Vec<PartRun>,
+}
+
+#[derive(Serialize)]
+struct Machine {
+    nproc: usize,
+    cpu_model: String,
+}
+
+fn machine() -> Machine {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu_model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string()))
+        .unwrap_or_else(|| "unknown".into());
+    Machine { nproc: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), cpu_model }
+}
+
+fn inputs<B: Backend>(batch: usize, config: &SwinXvrConfig, lr: usize) -> (Tensor<B, 5>, Tensor<B, 5>, Tensor<B, 4>) {
+    let device = Default::default();
+    let u = Distribution::Uniform(0.0, 1.0);
+    (
+        Tensor::random([batch, config.lr_frames, 1, lr, lr], u, &device),
+        Tensor::random([batch, 2, 1, 4 * lr, 4 * lr], u, &device),
+        Tensor::random([batch, 1, 4 * lr, 4 * lr], u, &device),
+    )
+}
+
+fn bench_model(name: &'static str, config: &SwinXvrConfig, batch: usize, reps: usize) -> ModelRun {
+    let lr = 24;
+    let device = Default::default();
+    let mut model = config.init::<Ad>(&device);
+    let (lq, hq, gt) = inputs::<Ad>(batch, config, lr);
+    let flops = config.flops_per_sample(lr, lr);
+
+    let forward = time(reps, || {
+        let _ = model.forward(lq.clone(), hq.clone()).into_data();
+    });
+    let mut optim = AdamConfig::new().with_beta_1(0.9).with_beta_2(0.99).init::<Ad, _>();
+    let train_step = time(reps, || {
+        let loss = (model.forward(lq.clone(), hq.clone()) - gt.clone()).abs().mean();
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(2e-4, model.clone(), grads);
+    });
+    let eval = model.valid();
+    let (lq_i, hq_i) = (lq.inner(), hq.inner());
+    let inference = time(reps, || {
+        let _ = eval.forward(lq_i.clone(), hq_i.clone()).into_data();
+    });
+    let work = (flops * batch as u64) as f64;
+    ModelRun {
+        config: name,
+        batch,
+        params: burn::module::Module::num_params(&eval),
+        hr_crop: 4 * lr,
+        flops_per_sample_forward: flops,
+        train_samples_per_s: batch as f64 / train_step.median_s,
+        train_gflop_per_s: 3.0 * work / train_step.median_s / 1e9,
+        inference_s_per_sample: inference.median_s / batch as f64,
+        inference_gflop_per_s: work / inference.median_s / 1e9,
+        forward,
+        train_step,
+        inference,
+    }
+}
+
+/// Forward+backward of one function of a random input tensor, on `Autodiff<Flex>`.
+fn time_part<const D: usize>(reps: usize, shape: [usize; D], f: impl Fn(Tensor<Ad, D>) -> Tensor<Ad, D>) -> Timing {
+    let x = Tensor::<Ad, D>::random(shape, Distribution::Normal(0.0, 1.0), &Default::default()).require_grad();
+    time(reps, || {
+        let _ = f(x.clone()).sum().backward();
+    })
+}
+
+fn bench_baseline_parts(reps: usize) -> Vec<PartRun> {
+    let config = SwinXvrConfig::new();
+    let device = Default::default();
+    let model = config.init::<Ad>(&device);
+    let (c, t, lr) = (config.channels, config.frames(), 24);
+    let geometry = WindowGeometry::new([t, lr, lr], config.window_3d());
+    let n = geometry.tokens_per_window();
+    let inputs = AttentionInputs::<Ad> {
+        windows: geometry.windows_per_sample(),
+        tokens: n,
+        index: index_tensor(&relative_position_index(geometry.configured, n), &device),
+        mask: Some(shift_mask_tensor(&geometry, &device)),
+    };
+    let blocks: usize = config.depths.iter().sum();
+    let shape = BlockShape { channels: c, heads: config.heads, mlp_hidden: config.mlp_hidden(), configured_window: config.window_3d() };
+    // Rate 0 so that the timing does not depend on which branches happen to be dropped.
+    let block = SwinBlock::<Ad>::new(shape, true, 0.0, &device);
+    let tokens = t * lr * lr;
+    let stage = &model.stages[0];
+    let part = |name: &str, per_step: usize, forward_backward: Timing| PartRun { part: name.into(), forward_backward, per_step };
+    vec![
+        part("swin block (shifted), whole", blocks, time_part(reps, [1, t, lr, lr, c], |x| block.forward(x, &geometry, &inputs))),
+        part("window attention incl. qkv/proj (shifted)", blocks, time_part(reps, [tokens, c], |x| block.attn.forward(x, &inputs, true))),
+        part("window attention incl. qkv/proj (plain)", blocks, time_part(reps, [tokens, c], |x| block.attn.forward(x, &inputs, false))),
+        part("mlp (fc1, gelu, fc2)", blocks, time_part(reps, [tokens, c], |x| block.mlp.forward(x))),
+        part("layer norm", 2 * blocks, time_part(reps, [tokens, c], |x| block.norm1.forward(x))),
+        part("window partition + reverse", blocks, time_part(reps, [1, t, lr, lr, c], |x| geometry.reverse(geometry.partition(x), 1))),
+        part("stage conv (5 frames)", config.depths.len(), time_part(reps, [t, c, lr, lr], |x| stage.conv.forward(x))),
+        part("hr branch (2 frames 96x96)", 1, time_part(reps, [2, 1, 4 * lr, 4 * lr], |x| model.hr.forward(x))),
+        part("head (from 24x24 features)", 1, time_part(reps, [1, c, lr, lr], |x| model.head.forward(x))),
+    ]
+}
+
+fn main() {
+    let args = Args::parse();
+    let mut configs = vec![("small", SwinXvrConfig::small())];
+    if !args.small_only {
+        configs.push(("baseline", SwinXvrConfig::new()));
+    }
+    let mut models = Vec::new();
+    for (name, config) in &configs {
+        for batch in [1, 2] {
+            let run = bench_model(name, config, batch, args.reps);
+            eprintln!(
+                "{name} batch {batch}: forward {:.3} s, step {:.3} s ({:.2} samples/s, {:.1} GFLOP/s), inference {:.3} s/sample",
+                run.forward.median_s, run.train_step.median_s, run.train_samples_per_s, run.train_gflop_per_s, run.inference_s_per_sample
+            );
+            models.push(run);
+        }
+    }
+    let baseline_parts = if args.small_only { Vec::new() } else { bench_baseline_parts(args.reps) };
+    for p in &baseline_parts {
+        eprintln!("part {}: {:.4} s fwd+bwd × {}", p.part, p.forward_backward.median_s, p.per_step);
+    }
+    let report = Report {
+        date_utc: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        machine: machine(),
+        backend: "Autodiff<Flex> (burn 0.21.0), f32",
+        models,
+        baseline_parts,
+    };
+    let json = serde_json::to_string_pretty(&report).expect("report serialises");
+    if let Some(dir) = args.out.parent() {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!("xvr-bench: cannot create {}: {e}", dir.display());
+            std::process::exit(1);
+        }
+    }
+    if let Err(e) = xvr::results::write_atomic(&args.out, json.as_bytes()) {
+        eprintln!("xvr-bench: cannot write {}: {e}", args.out.display());
+        std::process::exit(1);
+    }
+    eprintln!("wrote {}", args.out.display());
+}
