@@ -150,9 +150,14 @@ fn linear_ticks(lo: f64, hi: f64) -> Vec<(f64, String)> {
         .collect()
 }
 
-/// Decades, plus 2× and 5× when the axis spans less than three decades.
+/// Decades, plus intermediate multiples when the axis spans few decades (a log axis over
+/// 30–120 s still needs more than two labels).
 fn log_ticks(lo: f64, hi: f64) -> Vec<(f64, String)> {
-    let mults: &[f64] = if hi - lo < 3.0 { &[1.0, 2.0, 5.0] } else { &[1.0] };
+    let mults: &[f64] = match hi - lo {
+        span if span < 1.2 => &[1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0],
+        span if span < 3.0 => &[1.0, 2.0, 5.0],
+        _ => &[1.0],
+    };
     let mut ticks = Vec::new();
     for e in (lo.floor() as i32)..=(hi.ceil() as i32) {
         for m in mults {
@@ -179,8 +184,16 @@ mod tests {
         let axis = Axis::log("t (s)");
         let r = axis.resolve([20.0, 110.0]);
         let labels: Vec<_> = r.ticks.iter().map(|(_, l)| l.as_str()).collect();
-        assert_eq!(labels, vec!["20", "50", "100"]);
+        assert_eq!(labels, vec!["20", "30", "40", "50", "60", "80", "100"]);
         assert!((r.ticks[0].0 - 20f64.log10()).abs() < 1e-12);
+        // 2.3 decades (2.6 padded): 1-2-5 steps.
+        let wide = axis.resolve([0.1, 20.0]);
+        let labels: Vec<_> = wide.ticks.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(labels, vec!["0.1", "0.2", "0.5", "1", "2", "5", "10", "20"]);
+        // Beyond three decades: decades only.
+        let huge = axis.resolve([0.1, 1000.0]);
+        let labels: Vec<_> = huge.ticks.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(labels, vec!["0.1", "1", "10", "100", "1000"]);
     }
 
     #[test]

@@ -67,7 +67,7 @@ impl Figure for BarChart {
                 .draw_series(DashedLineSeries::new(vec![(x.lo, guide.value), (x.hi, guide.value)], 8, 5, style))
                 .map_err(fail)?
                 .label(guide.name.clone())
-                .legend(move |(px, py)| PathElement::new(vec![(px, py), (px + 22, py)], style));
+                .legend(move |p| super::xy::dashed_legend(p, style));
         }
         if let Some(unit) = &self.total_labels {
             let font = TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom));

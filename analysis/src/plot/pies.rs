@@ -49,12 +49,16 @@ impl Figure for PieGrid {
                     .map_err(fail)?;
                 continue;
             }
-            let center = (w as i32 / 2, h as i32 / 2 + 12);
-            let radius = (w.min(h) as f64) * 0.36;
-            let labels = vec![""; values.len()];
+            // Pie ignores the drawing area's offset: its centre is in backend pixels.
+            let (bx, by) = cell.get_base_pixel();
+            let center = (bx + w as i32 / 2, by + h as i32 / 2 + 12);
+            let radius = (w.min(h) as f64) * 0.30;
+            // Shares written outside the wedges, where small neighbouring slices have room.
+            let labels: Vec<String> = values.iter().map(|v| format!("{:.1} %", 100.0 * v / total)).collect();
             let mut pie = Pie::new(&center, &radius, values, &colors, &labels);
             pie.start_angle(-90.0);
-            pie.percentages((FONT, 14).into_font().color(&BLACK));
+            pie.label_style((FONT, 13).into_font().color(&BLACK));
+            pie.label_offset(12.0);
             cell.draw(&pie).map_err(fail)?;
         }
         let mut x = 20;

@@ -205,7 +205,7 @@ fn dashed<'a, DB: DrawingBackend + 'a>(
 }
 
 /// A short dashed stroke for legend entries of dashed series.
-fn dashed_legend(
+pub(super) fn dashed_legend(
     (px, py): (i32, i32),
     style: ShapeStyle,
 ) -> plotters::element::DashedPathElement<std::vec::IntoIter<(i32, i32)>, i32> {

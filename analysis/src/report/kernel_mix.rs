@@ -95,7 +95,7 @@ pub fn section(sweep: &Sweep, preset: KernelPreset, out: &Path) -> Result<Sectio
         x_label: "GPUs".into(),
         categories: pies.iter().map(|(t, _)| t.trim_end_matches(" GPUs").to_string()).collect(),
         // Head room above 100 % keeps the legend off the bars.
-        y: Axis { range: Some((0.0, 150.0)), ..Axis::linear("share of kernel time (%)") }
+        y: Axis { range: Some((0.0, 135.0)), ..Axis::linear("share of kernel time (%)") }
             .with_value_ticks(&[0.0, 20.0, 40.0, 60.0, 80.0, 100.0]),
         stacks: shown
             .iter()

@@ -39,9 +39,11 @@ pub fn section(sweep: &Sweep, out: &Path) -> Result<Section, String> {
         }
         let mut name = sweep.trial_label(t);
         if !t.is_complete() {
-            name.push_str(&format!(" [{}]", t.status_text()));
+            name.push_str(&format!(" [{}]", t.status_word()));
         }
-        chart.series.push(Series::new(&name, points, Mark::Line, palette::nth(k)));
+        // A curve of one logged iteration is a point.
+        let mark = if points.len() > 1 { Mark::Line } else { Mark::Points };
+        chart.series.push(Series::new(&name, points, mark, palette::nth(k)));
     }
     if table.rows.is_empty() {
         s.notes.push("No train.csv found.".into());

@@ -155,6 +155,8 @@ fn study(
         ],
     );
     let mut plotted: Vec<(usize, ValueStats)> = Vec::new();
+    // Tick labels; a value without a completed trial says why (`1 (failed)`).
+    let mut ticks = values.clone();
     for (i, value) in values.iter().enumerate() {
         let done: Vec<&TrialQuality> = qualities.iter().filter(|q| key(q.trial).as_deref() == Some(value)).collect();
         let pending: Vec<String> = sweep
@@ -164,6 +166,16 @@ fn study(
             .map(|t| format!("{} {}", t.id, t.status_text()))
             .collect();
         let v = ValueStats::of(&done);
+        if done.is_empty() {
+            let mut words: Vec<String> = sweep
+                .trials
+                .iter()
+                .filter(|t| key(t).as_deref() == Some(value.as_str()))
+                .map(Trial::status_word)
+                .collect();
+            words.dedup();
+            ticks[i] = format!("{value} ({})", words.join(", "));
+        }
         let mut row = vec![Cell::text(value), Cell::from(done.len() as u64), Cell::text(pending.join("; "))];
         row.extend(
             [v.psnr, v.psnr_min, v.psnr_max, v.ssim, v.aad, v.bicubic_psnr, v.bicubic_ssim, v.bicubic_aad, v.infer_s]
@@ -177,7 +189,7 @@ fn study(
         }
     }
     s.tables.push(table);
-    let x = Axis::categories(axis_label, &values);
+    let x = Axis::categories(axis_label, &ticks);
     let points = |f: fn(&ValueStats) -> Option<f64>| {
         plotted.iter().filter_map(|(i, v)| f(v).map(|y| (*i as f64, y))).collect::<Vec<_>>()
     };

@@ -135,7 +135,9 @@ fn wall_time_chart(scaling: &Scaling, gpus: &[f64]) -> XyChart {
     let measured: Vec<(f64, f64)> = scaling.rows.iter().map(|r| (f64::from(r.gpus), r.wall.median)).collect();
     let bars = scaling.rows.iter().map(|r| (f64::from(r.gpus), r.wall.min, r.wall.max)).collect();
     let (r, t_r) = (f64::from(scaling.baseline_gpus), scaling.rows[0].wall.median);
-    c.series.push(Series::new("ideal t(r)·r/g", curve(gpus, |g| t_r * r / g), Mark::Dashed, palette::GREY));
+    // A straight line on log-log axes: two points keep the dash pattern even.
+    let ends = [gpus[0], gpus[gpus.len() - 1]];
+    c.series.push(Series::new("ideal t(r)·r/g", ends.iter().map(|&g| (g, t_r * r / g)).collect(), Mark::Dashed, palette::GREY));
     if let Some(p) = scaling.power_law {
         let name = format!("power law a·g^b, b = {:.3}", p.b);
         c.series.push(Series::new(&name, curve(gpus, |g| p.eval(g)), Mark::Line, palette::ORANGE));

@@ -82,10 +82,7 @@ impl Trial {
             return "missing (no trial directory)".into();
         }
         let Some(state) = &self.state else { return "unknown (no state.json)".into() };
-        let mut text = serde_json::to_value(state.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let mut text = self.status_word();
         if let Some(code) = state.exit_status {
             text.push_str(&format!(" (exit {code})"));
         }
@@ -96,6 +93,18 @@ impl Trial {
             text.push_str(" but no summary.json");
         }
         text
+    }
+
+    /// One word for plot labels: the state's name, `missing` or `unknown`.
+    pub fn status_word(&self) -> String {
+        if !self.has_dir {
+            return "missing".into();
+        }
+        self.state
+            .as_ref()
+            .and_then(|s| serde_json::to_value(s.status).ok())
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| "unknown".into())
     }
 
     /// Result files the contract expects that are absent.
