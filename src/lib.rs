@@ -1,9 +1,10 @@
 //! xvr: the SWIN-XVR sweep driver library.
 //!
-//! Layers (arrows point down): [`spec`] (YAML sweeps → trials) → plan (trials → job
-//! scripts) → sched (local | pbs). [`results`] is the on-disk contract shared with the
+//! Layers (arrows point down): [`spec`] (YAML sweeps → trials) → [`plan`] (trials → job
+//! scripts) → [`sched`] (local | pbs). [`results`] is the on-disk contract shared with the
 //! worker and the analysis.
 
 pub mod plan;
 pub mod results;
+pub mod sched;
 pub mod spec;
