@@ -3,8 +3,8 @@
 //! Each video is the transmitted intensity of a flat field through a scene, by Beer–Lambert:
 //! I(y, x, t) = I0(y, x) · exp(−τ(y, x, t)), where the optical depth τ sums
 //! - a slowly drifting textured background (a sample holder / matrix): either smooth random
-//!   gratings or, when a texture frame is given (e.g. the tomobank radiograph), the texture's
-//!   own optical depth −ln(transmission);
+//!   gratings with small grains or, when a texture frame is given (e.g. the tomobank
+//!   radiograph), the texture's own optical depth −ln(transmission);
 //! - a moving absorbing front (an edge with a wavy boundary, like a melt front or a crack),
 //! - moving spherical particles whose optical depth is μ·(chord length) = μ·2√(r² − d²).
 //!
@@ -27,60 +27,62 @@ pub struct SyntheticShape {
     pub width: usize,
 }
 
-/// A smooth random background: optical depth = base + Σ amplitude·sin(k·r + phase).
-struct Gratings {
-    base: f32,
-    waves: Vec<(f32, f32, f32, f32)>, // (ky, kx, phase, amplitude)
-}
-
-impl Gratings {
-    fn random(rng: &mut Pcg64Mcg) -> Self {
-        let waves = (0..8)
-            .map(|_| {
-                let wavelength: f32 = rng.random_range(6.0..60.0);
-                let angle: f32 = rng.random_range(0.0..std::f32::consts::TAU);
-                let k = std::f32::consts::TAU / wavelength;
-                // Longer waves carry more contrast, as in natural textures.
-                let amplitude = 0.04 * wavelength / 30.0;
-                (k * angle.sin(), k * angle.cos(), rng.random_range(0.0..std::f32::consts::TAU), amplitude)
-            })
-            .collect();
-        Self { base: rng.random_range(0.4..0.9), waves }
-    }
-
-    fn depth(&self, y: f32, x: f32) -> f32 {
-        self.base + self.waves.iter().map(|&(ky, kx, ph, a)| a * (ky * y + kx * x + ph).sin()).sum::<f32>()
-    }
-}
-
-/// Background from a real frame: optical depth of its transmission, sampled bilinearly with
-/// mirror reflection beyond the texture's borders.
-struct TextureDepth<'a> {
-    texture: &'a Frame,
-    origin: (f32, f32),
-    gain: f32,
-}
-
-impl TextureDepth<'_> {
-    fn depth(&self, y: f32, x: f32) -> f32 {
-        let t = self.texture;
-        let sample = |yy: i64, xx: i64| -> f32 {
-            let reflect = |i: i64, n: usize| -> usize {
-                let period = 2 * n as i64;
-                let m = i.rem_euclid(period);
-                (if m < n as i64 { m } else { period - 1 - m }) as usize
-            };
-            t.at(reflect(yy, t.height), reflect(xx, t.width))
+/// A random background optical-depth map: smooth gratings (longer waves carry more
+/// contrast, as in natural textures) plus small static grains (powder, porosity) that give
+/// the fine detail super-resolution has to recover.
+fn procedural_depth(height: usize, width: usize, rng: &mut Pcg64Mcg) -> Frame {
+    let waves: Vec<(f32, f32, f32, f32)> = (0..8)
+        .map(|_| {
+            let wavelength: f32 = rng.random_range(6.0..60.0);
+            let angle: f32 = rng.random_range(0.0..std::f32::consts::TAU);
+            let k = std::f32::consts::TAU / wavelength;
+            let phase = rng.random_range(0.0..std::f32::consts::TAU);
+            (k * angle.sin(), k * angle.cos(), phase, 0.04 * wavelength / 30.0)
+        })
+        .collect();
+    let base: f32 = rng.random_range(0.4..0.9);
+    let mut depth = Frame::from_fn(height, width, |y, x| {
+        let (y, x) = (y as f32, x as f32);
+        base + waves.iter().map(|&(ky, kx, ph, a)| a * (ky * y + kx * x + ph).sin()).sum::<f32>()
+    });
+    for _ in 0..height * width / 40 {
+        let grain = Particle {
+            y: rng.random_range(0.0..height as f32),
+            x: rng.random_range(0.0..width as f32),
+            vy: 0.0,
+            vx: 0.0,
+            radius: rng.random_range(0.8..2.5),
+            mu: rng.random_range(0.01..0.05),
         };
-        let (fy, fx) = (y + self.origin.0, x + self.origin.1);
-        let (y0, x0) = (fy.floor(), fx.floor());
-        let (wy, wx) = (fy - y0, fx - x0);
-        let (y0, x0) = (y0 as i64, x0 as i64);
-        let value = (1.0 - wy) * ((1.0 - wx) * sample(y0, x0) + wx * sample(y0, x0 + 1))
-            + wy * ((1.0 - wx) * sample(y0 + 1, x0) + wx * sample(y0 + 1, x0 + 1));
-        // Grey level as transmission; floor it so that black pixels stay finite.
-        -self.gain * (0.05 + 0.95 * value).ln()
+        add_sphere(&mut depth, &grain);
     }
+    depth
+}
+
+/// Optical depth of a real frame read as transmission: −gain·ln(0.05 + 0.95·grey) (the
+/// floor keeps black pixels finite).
+fn texture_depth(texture: &Frame, gain: f32) -> Frame {
+    Frame {
+        height: texture.height,
+        width: texture.width,
+        pixels: texture.pixels.iter().map(|&g| -gain * (0.05 + 0.95 * g).ln()).collect(),
+    }
+}
+
+/// Bilinear sample of `map` at (y, x), mirror-reflected beyond its borders (so drifting
+/// backgrounds never run out).
+fn sample_reflect(map: &Frame, y: f32, x: f32) -> f32 {
+    let reflect = |i: i64, n: usize| -> usize {
+        let period = 2 * n as i64;
+        let m = i.rem_euclid(period);
+        (if m < n as i64 { m } else { period - 1 - m }) as usize
+    };
+    let at = |yy: i64, xx: i64| map.at(reflect(yy, map.height), reflect(xx, map.width));
+    let (y0, x0) = (y.floor(), x.floor());
+    let (wy, wx) = (y - y0, x - x0);
+    let (y0, x0) = (y0 as i64, x0 as i64);
+    (1.0 - wy) * ((1.0 - wx) * at(y0, x0) + wx * at(y0, x0 + 1))
+        + wy * ((1.0 - wx) * at(y0 + 1, x0) + wx * at(y0 + 1, x0 + 1))
 }
 
 /// One moving absorbing sphere.
@@ -108,15 +110,13 @@ struct Front {
 pub fn generate_video(shape: SyntheticShape, texture: Option<&Frame>, seed: u64, index: usize) -> Video {
     let mut rng = stream(seed, Purpose::SyntheticVideo, index as u64);
     let (h, w) = (shape.height as f32, shape.width as f32);
-    let gratings = Gratings::random(&mut rng);
-    let texture_depth = texture.map(|t| TextureDepth {
-        texture: t,
-        origin: (
-            rng.random_range(0.0..t.height.max(1) as f32),
-            rng.random_range(0.0..t.width.max(1) as f32),
-        ),
-        gain: rng.random_range(0.5..1.0),
-    });
+    let (background, origin) = match texture {
+        Some(t) => {
+            let origin = (rng.random_range(0.0..t.height as f32), rng.random_range(0.0..t.width as f32));
+            (texture_depth(t, rng.random_range(0.5..1.0)), origin)
+        }
+        None => (procedural_depth(shape.height, shape.width, &mut rng), (0.0, 0.0)),
+    };
     let drift = (rng.random_range(-0.3f32..0.3), rng.random_range(-0.3f32..0.3));
     // Beam profile: a gentle gradient of the flat field.
     let beam = (rng.random_range(-0.05f32..0.05), rng.random_range(-0.05f32..0.05));
@@ -148,11 +148,8 @@ pub fn generate_video(shape: SyntheticShape, texture: Option<&Frame>, seed: u64,
     for t in 0..shape.frames {
         let tf = t as f32;
         let mut depth = Frame::from_fn(shape.height, shape.width, |y, x| {
-            let (by, bx) = (y as f32 + drift.0 * tf, x as f32 + drift.1 * tf);
-            let background = match &texture_depth {
-                Some(tex) => tex.depth(by, bx),
-                None => gratings.depth(by, bx),
-            };
+            let background =
+                sample_reflect(&background, origin.0 + y as f32 + drift.0 * tf, origin.1 + x as f32 + drift.1 * tf);
             // The front wraps around vertically so that it stays in view in long videos.
             let boundary = (front.position + front.speed * tf).rem_euclid(h * 1.25)
                 + front.amplitude * (front.k * x as f32 + front.phase).sin();
