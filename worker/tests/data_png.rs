@@ -10,11 +10,20 @@ use xvr_worker::data::png_frame::{read_gray_png, write_gray_png};
 use xvr_worker::data::{Dataset, Frame};
 
 fn tomobank(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tomobank").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/tomobank")
+        .join(name)
 }
 
 /// Writes a PNG with an arbitrary colour type / depth straight through the png crate.
-fn write_raw_png(path: &Path, w: u32, h: u32, color: png::ColorType, depth: png::BitDepth, data: &[u8]) {
+fn write_raw_png(
+    path: &Path,
+    w: u32,
+    h: u32,
+    color: png::ColorType,
+    depth: png::BitDepth,
+    data: &[u8],
+) {
     let mut enc = png::Encoder::new(BufWriter::new(File::create(path).unwrap()), w, h);
     enc.set_color(color);
     enc.set_depth(depth);
@@ -33,11 +42,30 @@ fn tomobank_frames_read_with_the_values_pillow_reports() {
     let hr = read_gray_png(&tomobank("rad_00001h.png")).unwrap();
     assert_eq!((hr.height, hr.width), (400, 1024));
     let level = |f: &Frame, y, x| (f.at(y, x) * 255.0).round() as u32;
-    assert_eq!((level(&hr, 0, 0), level(&hr, 200, 512), level(&hr, 399, 1023)), (154, 81, 57));
-    assert_eq!(hr.pixels.iter().map(|v| (v * 255.0).round() as u64).sum::<u64>(), 40_406_256);
+    assert_eq!(
+        (
+            level(&hr, 0, 0),
+            level(&hr, 200, 512),
+            level(&hr, 399, 1023)
+        ),
+        (154, 81, 57)
+    );
+    assert_eq!(
+        hr.pixels
+            .iter()
+            .map(|v| (v * 255.0).round() as u64)
+            .sum::<u64>(),
+        40_406_256
+    );
     let lr = read_gray_png(&tomobank("rad_00001l.png")).unwrap();
     assert_eq!((lr.height, lr.width, level(&lr, 50, 128)), (100, 256, 88));
-    assert_eq!(lr.pixels.iter().map(|v| (v * 255.0).round() as u64).sum::<u64>(), 2_602_623);
+    assert_eq!(
+        lr.pixels
+            .iter()
+            .map(|v| (v * 255.0).round() as u64)
+            .sum::<u64>(),
+        2_602_623
+    );
 }
 
 #[test]
@@ -55,15 +83,35 @@ fn bad_png_files_give_errors_naming_the_file() {
     let text = dir.path().join("text.png");
     std::fs::write(&text, "not a png").unwrap();
     let err = read_gray_png(&text).unwrap_err();
-    assert!(err.contains("text.png") && err.contains("not a readable PNG"), "{err}");
+    assert!(
+        err.contains("text.png") && err.contains("not a readable PNG"),
+        "{err}"
+    );
 
     let rgb = dir.path().join("rgb.png");
-    write_raw_png(&rgb, 2, 2, png::ColorType::Rgb, png::BitDepth::Eight, &[0; 12]);
+    write_raw_png(
+        &rgb,
+        2,
+        2,
+        png::ColorType::Rgb,
+        png::BitDepth::Eight,
+        &[0; 12],
+    );
     let err = read_gray_png(&rgb).unwrap_err();
-    assert!(err.contains("rgb.png") && err.contains("Rgb") && err.contains("8-bit greyscale"), "{err}");
+    assert!(
+        err.contains("rgb.png") && err.contains("Rgb") && err.contains("8-bit greyscale"),
+        "{err}"
+    );
 
     let deep = dir.path().join("deep.png");
-    write_raw_png(&deep, 2, 2, png::ColorType::Grayscale, png::BitDepth::Sixteen, &[0; 8]);
+    write_raw_png(
+        &deep,
+        2,
+        2,
+        png::ColorType::Grayscale,
+        png::BitDepth::Sixteen,
+        &[0; 8],
+    );
     let err = read_gray_png(&deep).unwrap_err();
     assert!(err.contains("deep.png") && err.contains("16-bit"), "{err}");
 
@@ -76,7 +124,11 @@ fn write_clips(root: &Path, clips: &[&str], frames: usize, h: usize, w: usize) {
     for (c, clip) in clips.iter().enumerate() {
         std::fs::create_dir_all(root.join(clip)).unwrap();
         for t in 0..frames {
-            write_gray_png(&root.join(clip).join(format!("{t:08}.png")), &grey_frame(h, w, 31 * c + t)).unwrap();
+            write_gray_png(
+                &root.join(clip).join(format!("{t:08}.png")),
+                &grey_frame(h, w, 31 * c + t),
+            )
+            .unwrap();
         }
     }
 }
@@ -98,7 +150,10 @@ fn a_frame_of_the_wrong_size_is_an_error_naming_it() {
     write_clips(dir.path(), &["7"], 3, 8, 4);
     write_gray_png(&dir.path().join("7/00000002.png"), &grey_frame(8, 8, 0)).unwrap();
     let err = read_video_folders(dir.path()).unwrap_err();
-    assert!(err.contains("00000002.png") && err.contains("8x8") && err.contains("8x4"), "{err}");
+    assert!(
+        err.contains("00000002.png") && err.contains("8x8") && err.contains("8x4"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -115,7 +170,10 @@ fn png_dataset_pairs_hr_and_lr_roots_or_bins_hr() {
         ..Default::default()
     };
     let d = Dataset::load(&cfg).unwrap();
-    assert_eq!((d.train.len(), d.val.len(), d.val[0].name.as_str()), (1, 1, "2"));
+    assert_eq!(
+        (d.train.len(), d.val.len(), d.val[0].name.as_str()),
+        (1, 1, "2")
+    );
     // Stored LR frames are used as they are.
     assert_eq!(d.train[0].lr[1], grey_frame(4, 8, 1));
     assert_eq!(d.train[0].hr[1], grey_frame(16, 32, 1));
@@ -124,7 +182,11 @@ fn png_dataset_pairs_hr_and_lr_roots_or_bins_hr() {
     cfg.lr_root = None;
     let d = Dataset::load(&cfg).unwrap();
     assert_eq!(d.train[0].lr_size(), (4, 8));
-    let max = d.train[0].lr.iter().flat_map(|f| f.pixels.iter().copied()).fold(0.0f32, f32::max);
+    let max = d.train[0]
+        .lr
+        .iter()
+        .flat_map(|f| f.pixels.iter().copied())
+        .fold(0.0f32, f32::max);
     assert_eq!(max, 1.0);
 
     // An LR root whose frames are not HR/4 is refused with both roots in the message.

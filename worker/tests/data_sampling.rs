@@ -10,7 +10,9 @@ use xvr_worker::data::dihedral::Dihedral;
 use xvr_worker::data::eval_input::{hr_grid_frames, reflection_circle_frames};
 use xvr_worker::data::sample::draw_sample;
 use xvr_worker::data::selection::kept_training_videos;
-use xvr_worker::data::{eval_frames, eval_input, Dataset, Frame, PairedVideo, SampleParams, SamplerState, TrainSampler};
+use xvr_worker::data::{
+    eval_frames, eval_input, Dataset, Frame, PairedVideo, SampleParams, SamplerState, TrainSampler,
+};
 
 const HR_H: usize = 32;
 const HR_W: usize = 48;
@@ -19,9 +21,14 @@ const FRAMES: usize = 30;
 /// HR pixel (t, y, x) holds (t·H·W + y·W + x) / 2^16 and LR pixel (t, y, x) holds
 /// (t·h·w + y·w + x + 0.5) / 2^16, so every value says where it came from.
 fn coordinate_video(name: &str) -> PairedVideo {
-    let hr = (0..FRAMES).map(|t| Frame::from_fn(HR_H, HR_W, |y, x| ((t * HR_H + y) * HR_W + x) as f32 / 65536.0));
+    let hr = (0..FRAMES).map(|t| {
+        Frame::from_fn(HR_H, HR_W, |y, x| {
+            ((t * HR_H + y) * HR_W + x) as f32 / 65536.0
+        })
+    });
     let (h, w) = (HR_H / 4, HR_W / 4);
-    let lr = (0..FRAMES).map(|t| Frame::from_fn(h, w, |y, x| (((t * h + y) * w + x) as f32 + 0.5) / 65536.0));
+    let lr = (0..FRAMES)
+        .map(|t| Frame::from_fn(h, w, |y, x| (((t * h + y) * w + x) as f32 + 0.5) / 65536.0));
     PairedVideo::new(name, hr.collect(), lr.collect()).unwrap()
 }
 
@@ -37,18 +44,32 @@ fn decode_lr(v: f32) -> (usize, usize, usize) {
 }
 
 fn params(crop: usize, b0_exp: [f64; 2]) -> SampleParams {
-    let data = DataConfig { crop_lr: crop, b0_exp, ..Default::default() };
+    let data = DataConfig {
+        crop_lr: crop,
+        b0_exp,
+        ..Default::default()
+    };
     SampleParams::new(&data, 3).unwrap()
 }
 
 #[test]
 fn dihedral_transforms_match_hand_made_2x3_cases() {
     let f = Frame::from_fn(2, 3, |y, x| (3 * y + x + 1) as f32); // [[1,2,3],[4,5,6]]
-    let d = |hflip, vflip, transpose| Dihedral { hflip, vflip, transpose }.apply(&f);
+    let d = |hflip, vflip, transpose| {
+        Dihedral {
+            hflip,
+            vflip,
+            transpose,
+        }
+        .apply(&f)
+    };
     assert_eq!(d(true, false, false).pixels, vec![3., 2., 1., 6., 5., 4.]);
     assert_eq!(d(false, true, false).pixels, vec![4., 5., 6., 1., 2., 3.]);
     let t = d(false, false, true);
-    assert_eq!((t.height, t.width, t.pixels), (3, 2, vec![1., 4., 2., 5., 3., 6.]));
+    assert_eq!(
+        (t.height, t.width, t.pixels),
+        (3, 2, vec![1., 4., 2., 5., 3., 6.])
+    );
     // hflip → [[3,2,1],[6,5,4]], vflip → [[6,5,4],[3,2,1]], transpose → [[6,3],[5,2],[4,1]].
     assert_eq!(d(true, true, true).pixels, vec![6., 3., 5., 2., 4., 1.]);
 }
@@ -65,7 +86,16 @@ fn crops_are_aligned_and_all_images_share_one_dihedral_transform() {
         let sample = draw_sample(&video, 0, (s % FRAMES as u64) as usize, &p, &mut rng);
         let o = &sample.origin;
         seen.insert((o.dihedral.hflip, o.dihedral.vflip, o.dihedral.transpose));
-        assert_eq!((sample.lq.len(), sample.hq.len(), sample.gt.len(), sample.h, sample.w), (3 * 16, 2 * 256, 256, c, c));
+        assert_eq!(
+            (
+                sample.lq.len(),
+                sample.hq.len(),
+                sample.gt.len(),
+                sample.h,
+                sample.w
+            ),
+            (3 * 16, 2 * 256, 256, c, c)
+        );
         let centre = o.lr_frames[1];
         // Every GT pixel comes from the centre frame, inside the HR window at 4·(top, left),
         // and sits under the LR pixel of the same output position / 4 in every LR crop.
@@ -79,7 +109,11 @@ fn crops_are_aligned_and_all_images_share_one_dihedral_transform() {
                 covered.insert((hy, hx));
                 for (k, &lt) in o.lr_frames.iter().enumerate() {
                     let (t, ly, lx) = decode_lr(sample.lq[k * c * c + (y / 4) * c + x / 4]);
-                    assert_eq!((t, ly, lx), (lt, hy / 4, hx / 4), "sample {s} output ({y},{x}) LR frame {k}");
+                    assert_eq!(
+                        (t, ly, lx),
+                        (lt, hy / 4, hx / 4),
+                        "sample {s} output ({y},{x}) LR frame {k}"
+                    );
                 }
                 for (k, &ht) in o.hr_frames.iter().enumerate() {
                     assert_eq!(decode_hr(sample.hq[k * hc * hc + y * hc + x]), (ht, hy, hx));
@@ -95,7 +129,11 @@ fn crops_are_aligned_and_all_images_share_one_dihedral_transform() {
         let [before, after] = o.hr_frames;
         assert!((1..=20).contains(&(centre - before)) && (1..=20).contains(&(after - centre)));
     }
-    assert_eq!(seen.len(), 8, "all 8 dihedral variants occur in 300 samples");
+    assert_eq!(
+        seen.len(),
+        8,
+        "all 8 dihedral variants occur in 300 samples"
+    );
 }
 
 #[test]
@@ -118,7 +156,10 @@ fn hr_gaps_fall_back_to_one_frame_near_the_ends() {
             threes += usize::from(gap == 3);
         }
         let (p1, p3) = (ones as f64 / n as f64, threes as f64 / n as f64);
-        assert!((p1 - 0.9).abs() < 0.08 && p3 < 0.12, "centre {centre}: P(1) = {p1}, P(3) = {p3}");
+        assert!(
+            (p1 - 0.9).abs() < 0.08 && p3 < 0.12,
+            "centre {centre}: P(1) = {p1}, P(3) = {p3}"
+        );
     }
 }
 
@@ -129,8 +170,14 @@ fn poisson_noise_touches_only_the_lr_inputs() {
     let sample = draw_sample(&video, 0, 15, &params(4, [1.0, 1.0]), &mut rng);
     assert_eq!(sample.origin.b0, 10.0);
     // At b0 = 10 every LR value becomes k/10; the HR/GT crops keep their exact codes.
-    assert!(sample.lq.iter().all(|&v| ((v * 10.0).round() - v * 10.0).abs() < 1e-5));
-    assert!(sample.gt.iter().all(|&v| decode_hr(v).0 == sample.origin.lr_frames[1]));
+    assert!(sample
+        .lq
+        .iter()
+        .all(|&v| ((v * 10.0).round() - v * 10.0).abs() < 1e-5));
+    assert!(sample
+        .gt
+        .iter()
+        .all(|&v| decode_hr(v).0 == sample.origin.lr_frames[1]));
 }
 
 #[test]
@@ -143,7 +190,10 @@ fn fraction_keeps_whole_videos_deterministically() {
     // Growing the fraction only adds videos; 1 keeps all; a tiny fraction keeps exactly one.
     let b: BTreeSet<usize> = kept_training_videos(1000, 0.6, 42).into_iter().collect();
     assert!(a.iter().all(|i| b.contains(i)));
-    assert_eq!(kept_training_videos(1000, 1.0, 42), (0..1000).collect::<Vec<_>>());
+    assert_eq!(
+        kept_training_videos(1000, 1.0, 42),
+        (0..1000).collect::<Vec<_>>()
+    );
     assert_eq!(kept_training_videos(50, 1e-9, 42).len(), 1);
 }
 
@@ -151,7 +201,11 @@ fn fraction_keeps_whole_videos_deterministically() {
 fn validation_videos_are_held_out_and_never_trained_on() {
     let videos: Vec<PairedVideo> = (0..10).map(|i| coordinate_video(&i.to_string())).collect();
     for fraction in [1.0, 0.5, 0.01] {
-        let cfg = DataConfig { val_videos: 3, fraction, ..Default::default() };
+        let cfg = DataConfig {
+            val_videos: 3,
+            fraction,
+            ..Default::default()
+        };
         let d = Dataset::split(videos.clone(), &cfg).unwrap();
         let val: Vec<&str> = d.val.iter().map(|v| v.name.as_str()).collect();
         assert_eq!(val, ["7", "8", "9"]);
@@ -160,15 +214,35 @@ fn validation_videos_are_held_out_and_never_trained_on() {
         let again = Dataset::split(videos.clone(), &cfg).unwrap();
         assert_eq!(d.train, again.train);
     }
-    let all = Dataset::split(videos.clone(), &DataConfig { val_videos: 3, ..Default::default() }).unwrap();
+    let all = Dataset::split(
+        videos.clone(),
+        &DataConfig {
+            val_videos: 3,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(all.train.len(), 7);
-    let err = Dataset::split(videos, &DataConfig { val_videos: 10, ..Default::default() }).unwrap_err();
+    let err = Dataset::split(
+        videos,
+        &DataConfig {
+            val_videos: 10,
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
     assert!(err.contains("data.val_videos"), "{err}");
 }
 
 fn small_dataset() -> Arc<Dataset> {
     let cfg = DataConfig {
-        synthetic: SyntheticConfig { videos: 4, frames: 12, height: 32, width: 32, texture: None },
+        synthetic: SyntheticConfig {
+            videos: 4,
+            frames: 12,
+            height: 32,
+            width: 32,
+            texture: None,
+        },
         val_videos: 1,
         crop_lr: 4,
         ..Default::default()
@@ -188,7 +262,10 @@ fn rank_shards_are_disjoint_and_together_are_the_single_rank_stream() {
         let mut s = TrainSampler::new(data.clone(), p.clone(), 5, rank, world).unwrap();
         for (j, sample) in (0..4).flat_map(|_| s.next_batch(2)).enumerate() {
             let position = (rank + world * j as u64) as usize;
-            assert!(from_ranks[position].is_none(), "position {position} drawn twice");
+            assert!(
+                from_ranks[position].is_none(),
+                "position {position} drawn twice"
+            );
             from_ranks[position] = Some(sample);
         }
     }
@@ -209,11 +286,22 @@ fn sampler_state_round_trip_reproduces_the_next_batch() {
     }
     let json = serde_json::to_string(&a.state()).unwrap();
     let state: SamplerState = serde_json::from_str(&json).unwrap();
-    assert_eq!(state, SamplerState { seed: 11, rank: 1, world: 2, taken: 60 });
+    assert_eq!(
+        state,
+        SamplerState {
+            seed: 11,
+            rank: 1,
+            world: 2,
+            taken: 60
+        }
+    );
     let mut b = TrainSampler::restore(data.clone(), p.clone(), state).unwrap();
     assert_eq!(a.next_batch(3), b.next_batch(3));
     // A fresh sampler (different position) gives different samples.
-    assert_ne!(TrainSampler::new(data, p, 11, 1, 2).unwrap().next_batch(3), b.next_batch(3));
+    assert_ne!(
+        TrainSampler::new(data, p, 11, 1, 2).unwrap().next_batch(3),
+        b.next_batch(3)
+    );
 }
 
 #[test]
@@ -233,7 +321,11 @@ fn every_key_appears_once_per_epoch() {
 #[test]
 fn sampler_refuses_bad_rank_and_videos_too_small_for_the_crop() {
     let data = small_dataset();
-    assert!(TrainSampler::new(data.clone(), params(4, [1.0, 7.0]), 0, 2, 2).unwrap_err().contains("rank 2"));
+    assert!(
+        TrainSampler::new(data.clone(), params(4, [1.0, 7.0]), 0, 2, 2)
+            .unwrap_err()
+            .contains("rank 2")
+    );
     let err = TrainSampler::new(data, params(9, [1.0, 7.0]), 0, 0, 1).unwrap_err();
     assert!(err.contains("data.crop_lr 9"), "{err}");
 }
@@ -264,7 +356,10 @@ fn eval_inputs_are_full_frames_in_model_layout() {
     let video = coordinate_video("0");
     let e = eval_input(&video, 29, 3, 20);
     assert_eq!((e.h, e.w), (8, 12));
-    assert_eq!((e.lr_frames.clone(), e.hr_frames, e.on_grid), (vec![28, 29, 27], [20, 29], false));
+    assert_eq!(
+        (e.lr_frames.clone(), e.hr_frames, e.on_grid),
+        (vec![28, 29, 27], [20, 29], false)
+    );
     assert_eq!(e.lq.len(), 3 * 96);
     assert_eq!(decode_lr(e.lq[96 + 13]), (29, 1, 1));
     assert_eq!(decode_hr(e.hq[HR_H * HR_W + 5]), (29, 0, 5));

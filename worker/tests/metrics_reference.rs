@@ -13,26 +13,42 @@ fn reference() -> serde_json::Value {
 }
 
 fn close(actual: f64, expected: f64, tol: f64) {
-    assert!((actual - expected).abs() <= tol, "got {actual}, expected {expected} (±{tol})");
+    assert!(
+        (actual - expected).abs() <= tol,
+        "got {actual}, expected {expected} (±{tol})"
+    );
 }
 
 /// The same integer formulas as `make_reference_numbers.py`.
 fn formula_a(h: usize, w: usize) -> Vec<u8> {
-    (0..h).flat_map(|i| (0..w).map(move |j| ((i * i * 7 + j * 13 + (i * j) % 11 * 5) % 256) as u8)).collect()
+    (0..h)
+        .flat_map(|i| (0..w).map(move |j| ((i * i * 7 + j * 13 + (i * j) % 11 * 5) % 256) as u8))
+        .collect()
 }
 
 fn formula_b(h: usize, w: usize) -> Vec<u8> {
     let a = formula_a(h, w);
     (0..h)
         .flat_map(|i| (0..w).map(move |j| (i, j)))
-        .map(|(i, j)| (a[i * w + j] as i64 + (((i * 3 + j * 5) % 9) as i64 - 4) * 6).clamp(0, 255) as u8)
+        .map(|(i, j)| {
+            (a[i * w + j] as i64 + (((i * 3 + j * 5) % 9) as i64 - 4) * 6).clamp(0, 255) as u8
+        })
         .collect()
 }
 
 #[test]
 fn grey_levels_clamp_scale_and_round_half_to_even() {
     // 0.5·255 = 127.5 → 128 (even); 2.5 → 2 and 4.5 → 4 (ties down to even); 1.5 → 2.
-    let v = [0.5f32, 2.5 / 255.0, 4.5 / 255.0, 1.5 / 255.0, -0.3, 1.7, 1.0, 0.0];
+    let v = [
+        0.5f32,
+        2.5 / 255.0,
+        4.5 / 255.0,
+        1.5 / 255.0,
+        -0.3,
+        1.7,
+        1.0,
+        0.0,
+    ];
     assert_eq!(to_grey_levels(&v), vec![128, 2, 4, 2, 0, 255, 255, 0]);
 }
 
@@ -69,7 +85,11 @@ fn ssim_of_constant_images_with_an_offset_matches_the_closed_form() {
     // Constant x = 100, y = 120: all variances and the covariance vanish, so
     // S = (2·100·120 + C1)·C2 / ((100² + 120² + C1)·C2) with C1 = (0.01·255)² = 6.5025.
     let expected = (24_000.0 + 6.5025) / (10_000.0 + 14_400.0 + 6.5025);
-    close(ssim(&[100; 80], &[120; 80], 8, 10).unwrap(), expected, 1e-12);
+    close(
+        ssim(&[100; 80], &[120; 80], 8, 10).unwrap(),
+        expected,
+        1e-12,
+    );
 }
 
 #[test]
@@ -91,25 +111,39 @@ fn ssim_averages_only_windows_inside_the_image() {
 fn ssim_matches_scikit_image() {
     let r = reference();
     let (a, b) = (formula_a(16, 20), formula_b(16, 20));
-    close(ssim(&a, &b, 16, 20).unwrap(), r["ssim_formula_16x20"].as_f64().unwrap(), 1e-10);
+    close(
+        ssim(&a, &b, 16, 20).unwrap(),
+        r["ssim_formula_16x20"].as_f64().unwrap(),
+        1e-10,
+    );
 }
 
 #[test]
 fn ssim_refuses_images_smaller_than_the_window() {
-    assert!(ssim(&[0; 36], &[0; 36], 6, 6).unwrap_err().contains("at least 7"));
+    assert!(ssim(&[0; 36], &[0; 36], 6, 6)
+        .unwrap_err()
+        .contains("at least 7"));
 }
 
 #[test]
 fn bicubic_matches_opencv_inter_cubic() {
     let r = reference();
-    let expected: Vec<f64> =
-        r["bicubic_formula_5x6_to_20x24"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
-    let input: Vec<f32> =
-        (0..5).flat_map(|i| (0..6).map(move |j| ((i * 17 + j * 29) % 23) as f32 / 22.0)).collect();
+    let expected: Vec<f64> = r["bicubic_formula_5x6_to_20x24"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let input: Vec<f32> = (0..5)
+        .flat_map(|i| (0..6).map(move |j| ((i * 17 + j * 29) % 23) as f32 / 22.0))
+        .collect();
     let out = bicubic_upscale(&input, 5, 6, 4);
     assert_eq!(out.len(), expected.len());
     for (k, (&o, &e)) in out.iter().zip(&expected).enumerate() {
-        assert!((f64::from(o) - e).abs() < 2e-6, "pixel {k}: {o} vs OpenCV {e}");
+        assert!(
+            (f64::from(o) - e).abs() < 2e-6,
+            "pixel {k}: {o} vs OpenCV {e}"
+        );
     }
 }
 
@@ -127,7 +161,10 @@ fn tomobank_bicubic_baseline_matches_opencv_and_scikit_image() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tomobank");
     let hr = read_gray_png(&dir.join("rad_00001h.png")).unwrap();
     let lr = read_gray_png(&dir.join("rad_00001l.png")).unwrap();
-    assert_eq!((hr.height, hr.width, lr.height, lr.width), (400, 1024, 100, 256));
+    assert_eq!(
+        (hr.height, hr.width, lr.height, lr.width),
+        (400, 1024, 100, 256)
+    );
     let up = to_grey_levels(&bicubic_upscale(&lr.pixels, lr.height, lr.width, 4));
     let gt = to_grey_levels(&hr.pixels);
     // Float results agree with OpenCV to ~1e-6, so a handful of the 409 600 pixels that sit
@@ -135,11 +172,20 @@ fn tomobank_bicubic_baseline_matches_opencv_and_scikit_image() {
     // checksum and the matching tiny metric differences (one level in one pixel moves PSNR
     // by ~1e-7 dB, AAD by 2.4e-6, SSIM by ~1e-7).
     let checksum: i64 = up.iter().map(|&v| i64::from(v)).sum();
-    let expected = reference()["tomobank_bicubic_u8_checksum"].as_i64().unwrap();
-    assert!((checksum - expected).abs() <= 5, "checksum {checksum} vs OpenCV {expected}");
+    let expected = reference()["tomobank_bicubic_u8_checksum"]
+        .as_i64()
+        .unwrap();
+    assert!(
+        (checksum - expected).abs() <= 5,
+        "checksum {checksum} vs OpenCV {expected}"
+    );
     close(psnr(&up, &gt).unwrap(), r["psnr"].as_f64().unwrap(), 2e-6);
     close(aad(&up, &gt).unwrap(), r["aad"].as_f64().unwrap(), 2e-5);
-    close(ssim(&up, &gt, hr.height, hr.width).unwrap(), r["ssim"].as_f64().unwrap(), 2e-6);
+    close(
+        ssim(&up, &gt, hr.height, hr.width).unwrap(),
+        r["ssim"].as_f64().unwrap(),
+        2e-6,
+    );
 }
 
 #[test]

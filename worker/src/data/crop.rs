@@ -6,6 +6,9 @@ use super::frame::Frame;
 ///
 /// Panics if the window leaves the frame: callers draw `top`/`left` inside the valid range.
 pub fn crop(frame: &Frame, top: usize, left: usize, height: usize, width: usize) -> Frame {
-    assert!(top + height <= frame.height && left + width <= frame.width, "crop window outside the frame");
+    assert!(
+        top + height <= frame.height && left + width <= frame.width,
+        "crop window outside the frame"
+    );
     Frame::from_fn(height, width, |y, x| frame.at(top + y, left + x))
 }

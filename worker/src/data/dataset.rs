@@ -49,20 +49,36 @@ fn load_videos(cfg: &DataConfig) -> Result<Vec<PairedVideo>, String> {
     match cfg.source {
         DataSource::Synthetic => {
             let s = &cfg.synthetic;
-            if s.height == 0 || s.width == 0 || s.height % 4 != 0 || s.width % 4 != 0 || s.frames == 0 {
+            if s.height == 0
+                || s.width == 0
+                || s.height % 4 != 0
+                || s.width % 4 != 0
+                || s.frames == 0
+            {
                 return Err(format!(
                     "data.synthetic: {}x{} pixels, {} frames: height and width must be positive multiples of 4 and frames >= 1",
                     s.height, s.width, s.frames
                 ));
             }
-            let texture = s.texture.as_deref().map(|p| read_gray_png(Path::new(p))).transpose()?;
-            let shape = SyntheticShape { frames: s.frames, height: s.height, width: s.width };
+            let texture = s
+                .texture
+                .as_deref()
+                .map(|p| read_gray_png(Path::new(p)))
+                .transpose()?;
+            let shape = SyntheticShape {
+                frames: s.frames,
+                height: s.height,
+                width: s.width,
+            };
             (0..s.videos)
                 .map(|i| virtual_experiment(&generate_video(shape, texture.as_ref(), cfg.seed, i)))
                 .collect()
         }
         DataSource::Png => {
-            let hr_root = cfg.hr_root.as_deref().ok_or("data.hr_root: missing: required when data.source is png")?;
+            let hr_root = cfg
+                .hr_root
+                .as_deref()
+                .ok_or("data.hr_root: missing: required when data.source is png")?;
             let hr = read_video_folders(Path::new(hr_root))?;
             match cfg.lr_root.as_deref() {
                 None => hr.iter().map(virtual_experiment).collect(),

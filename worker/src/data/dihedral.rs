@@ -20,12 +20,20 @@ pub struct Dihedral {
 impl Dihedral {
     /// Three fair coin flips in the order hflip, vflip, transpose.
     pub fn random(rng: &mut impl Rng) -> Self {
-        Self { hflip: rng.random_bool(0.5), vflip: rng.random_bool(0.5), transpose: rng.random_bool(0.5) }
+        Self {
+            hflip: rng.random_bool(0.5),
+            vflip: rng.random_bool(0.5),
+            transpose: rng.random_bool(0.5),
+        }
     }
 
     /// The transformed frame: output pixel (y, x) is input pixel `source(y, x)`.
     pub fn apply(&self, frame: &Frame) -> Frame {
-        let (h, w) = if self.transpose { (frame.width, frame.height) } else { (frame.height, frame.width) };
+        let (h, w) = if self.transpose {
+            (frame.width, frame.height)
+        } else {
+            (frame.height, frame.width)
+        };
         Frame::from_fn(h, w, |y, x| {
             let (sy, sx) = self.source(y, x, frame.height, frame.width);
             frame.at(sy, sx)

@@ -64,8 +64,14 @@ pub fn eval_input(video: &PairedVideo, t: usize, lr_frames: usize, separation: u
     let hr_idx = hr_grid_frames(t, n, separation);
     let (h, w) = video.lr_size();
     EvalInput {
-        lq: lr_idx.iter().flat_map(|&i| video.lr[i].pixels.iter().copied()).collect(),
-        hq: hr_idx.iter().flat_map(|&i| video.hr[i].pixels.iter().copied()).collect(),
+        lq: lr_idx
+            .iter()
+            .flat_map(|&i| video.lr[i].pixels.iter().copied())
+            .collect(),
+        hq: hr_idx
+            .iter()
+            .flat_map(|&i| video.hr[i].pixels.iter().copied())
+            .collect(),
         gt: video.hr[t].pixels.clone(),
         h,
         w,

@@ -21,6 +21,8 @@ pub fn virtual_experiment(reference: &Video) -> Result<PairedVideo, String> {
         .map_err(|e| format!("video {}: {e}", reference.name))?;
     let mut hr = clip_and_normalise(&reference.frames);
     let mut lr = clip_and_normalise(&binned);
-    hr.iter_mut().chain(lr.iter_mut()).for_each(quantise_to_8bit);
+    hr.iter_mut()
+        .chain(lr.iter_mut())
+        .for_each(quantise_to_8bit);
     PairedVideo::new(&reference.name, hr, lr)
 }

@@ -15,7 +15,11 @@ pub struct Frame {
 impl Frame {
     /// A frame of `height × width` pixels all equal to `value`.
     pub fn filled(height: usize, width: usize, value: f32) -> Self {
-        Self { height, width, pixels: vec![value; height * width] }
+        Self {
+            height,
+            width,
+            pixels: vec![value; height * width],
+        }
     }
 
     /// A frame whose pixel (y, x) is `f(y, x)`.
@@ -26,7 +30,11 @@ impl Frame {
                 pixels.push(f(y, x));
             }
         }
-        Self { height, width, pixels }
+        Self {
+            height,
+            width,
+            pixels,
+        }
     }
 
     /// The pixel at row `y`, column `x`.
@@ -72,10 +80,16 @@ impl PairedVideo {
         }
         for (t, (h, l)) in hr.iter().zip(&lr).enumerate() {
             if (h.height, h.width, l.height, l.width) != (hh, hw, lh, lw) {
-                return Err(format!("video {name}: frame {t} differs in size from frame 0"));
+                return Err(format!(
+                    "video {name}: frame {t} differs in size from frame 0"
+                ));
             }
         }
-        Ok(Self { name: name.to_string(), hr, lr })
+        Ok(Self {
+            name: name.to_string(),
+            hr,
+            lr,
+        })
     }
 
     /// Number of frames (the same in both sequences).

@@ -15,33 +15,49 @@ use super::png_frame::read_gray_png;
 /// clip's first frame.
 pub fn read_video_folders(root: &Path) -> Result<Vec<Video>, String> {
     let mut clips = Vec::new();
-    let entries =
-        std::fs::read_dir(root).map_err(|e| format!("{}: cannot list video folders: {e}", root.display()))?;
+    let entries = std::fs::read_dir(root)
+        .map_err(|e| format!("{}: cannot list video folders: {e}", root.display()))?;
     for entry in entries {
-        let entry = entry.map_err(|e| format!("{}: cannot list video folders: {e}", root.display()))?;
+        let entry =
+            entry.map_err(|e| format!("{}: cannot list video folders: {e}", root.display()))?;
         if entry.path().is_dir() {
             clips.push(entry.file_name().to_string_lossy().into_owned());
         }
     }
     if clips.is_empty() {
-        return Err(format!("{}: no video folders (expected <root>/<clip>/<frame:08d>.png)", root.display()));
+        return Err(format!(
+            "{}: no video folders (expected <root>/<clip>/<frame:08d>.png)",
+            root.display()
+        ));
     }
     clips.sort_by_key(|name| (name.parse::<u64>().ok(), name.clone()));
-    clips.iter().map(|clip| read_clip(&root.join(clip), clip)).collect()
+    clips
+        .iter()
+        .map(|clip| read_clip(&root.join(clip), clip))
+        .collect()
 }
 
 /// Reads the frames of one clip folder.
 fn read_clip(dir: &Path, name: &str) -> Result<Video, String> {
     let mut files = Vec::new();
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: cannot list frames: {e}", dir.display()))?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: cannot list frames: {e}", dir.display()))?;
     for entry in entries {
-        let path = entry.map_err(|e| format!("{}: cannot list frames: {e}", dir.display()))?.path();
-        if path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("png")) {
+        let path = entry
+            .map_err(|e| format!("{}: cannot list frames: {e}", dir.display()))?
+            .path();
+        if path
+            .extension()
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("png"))
+        {
             files.push(path);
         }
     }
     if files.is_empty() {
-        return Err(format!("{}: video folder has no .png frames", dir.display()));
+        return Err(format!(
+            "{}: video folder has no .png frames",
+            dir.display()
+        ));
     }
     files.sort();
     let mut frames: Vec<Frame> = Vec::with_capacity(files.len());
@@ -62,5 +78,8 @@ fn read_clip(dir: &Path, name: &str) -> Result<Video, String> {
         }
         frames.push(frame);
     }
-    Ok(Video { name: name.to_string(), frames })
+    Ok(Video {
+        name: name.to_string(),
+        frames,
+    })
 }

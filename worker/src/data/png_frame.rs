@@ -15,8 +15,9 @@ pub fn read_gray_png(path: &Path) -> Result<Frame, String> {
     let file = File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
     let mut decoder = png::Decoder::new(BufReader::new(file));
     decoder.set_transformations(png::Transformations::IDENTITY);
-    let mut reader =
-        decoder.read_info().map_err(|e| format!("{}: not a readable PNG: {e}", path.display()))?;
+    let mut reader = decoder
+        .read_info()
+        .map_err(|e| format!("{}: not a readable PNG: {e}", path.display()))?;
     let info = reader.info();
     if info.color_type != png::ColorType::Grayscale || info.bit_depth != png::BitDepth::Eight {
         return Err(format!(
@@ -36,17 +37,28 @@ pub fn read_gray_png(path: &Path) -> Result<Frame, String> {
     for row in bytes.chunks(stride).take(height) {
         pixels.extend(row[..width].iter().map(|&b| f32::from(b) / 255.0));
     }
-    Ok(Frame { height, width, pixels })
+    Ok(Frame {
+        height,
+        width,
+        pixels,
+    })
 }
 
 /// Writes a frame as an 8-bit greyscale PNG (clamped to [0, 1], ×255, rounded half to even).
 pub fn write_gray_png(path: &Path, frame: &Frame) -> Result<(), String> {
     let file = File::create(path).map_err(|e| format!("{}: cannot create: {e}", path.display()))?;
-    let mut encoder = png::Encoder::new(BufWriter::new(file), frame.width as u32, frame.height as u32);
+    let mut encoder = png::Encoder::new(
+        BufWriter::new(file),
+        frame.width as u32,
+        frame.height as u32,
+    );
     encoder.set_color(png::ColorType::Grayscale);
     encoder.set_depth(png::BitDepth::Eight);
-    let bytes: Vec<u8> =
-        frame.pixels.iter().map(|v| (v.clamp(0.0, 1.0) * 255.0).round_ties_even() as u8).collect();
+    let bytes: Vec<u8> = frame
+        .pixels
+        .iter()
+        .map(|v| (v.clamp(0.0, 1.0) * 255.0).round_ties_even() as u8)
+        .collect();
     encoder
         .write_header()
         .and_then(|mut w| w.write_image_data(&bytes))

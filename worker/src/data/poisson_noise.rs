@@ -6,7 +6,11 @@ use rand_distr::{Distribution, Poisson};
 /// Draws the blank-scan factor b0 = 10^u, u ~ Uniform(lo, hi) (once per training sample).
 pub fn draw_b0(rng: &mut impl Rng, exponent_range: [f64; 2]) -> f64 {
     let [lo, hi] = exponent_range;
-    let u = if hi > lo { rng.random_range(lo..hi) } else { lo };
+    let u = if hi > lo {
+        rng.random_range(lo..hi)
+    } else {
+        lo
+    };
     10f64.powf(u)
 }
 
@@ -18,7 +22,9 @@ pub fn draw_b0(rng: &mut impl Rng, exponent_range: [f64; 2]) -> f64 {
 /// Errors unless 0 < b0 ≤ [`MAX_B0`].
 pub fn add_poisson_noise(pixels: &mut [f32], b0: f64, rng: &mut impl Rng) -> Result<(), String> {
     if !(b0 > 0.0 && b0 <= MAX_B0) {
-        return Err(format!("blank-scan factor b0 = {b0}: must be in (0, {MAX_B0:e}]"));
+        return Err(format!(
+            "blank-scan factor b0 = {b0}: must be in (0, {MAX_B0:e}]"
+        ));
     }
     for v in pixels {
         let lambda = b0 * f64::from(v.clamp(0.0, 1.0));

@@ -20,7 +20,11 @@ pub fn percentile(values: &[f32], p: f64) -> f32 {
     let lo = pos.floor() as usize;
     let frac = pos - lo as f64;
     let (_, &mut below, above) = work.select_nth_unstable_by(lo, f32::total_cmp);
-    let next = above.iter().copied().min_by(f32::total_cmp).unwrap_or(below);
+    let next = above
+        .iter()
+        .copied()
+        .min_by(f32::total_cmp)
+        .unwrap_or(below);
     (f64::from(below) + frac * (f64::from(next) - f64::from(below))) as f32
 }
 
@@ -31,7 +35,10 @@ pub fn clip_and_normalise(frames: &[Frame]) -> Vec<Frame> {
     if frames.is_empty() {
         return Vec::new();
     }
-    let all: Vec<f32> = frames.iter().flat_map(|f| f.pixels.iter().copied()).collect();
+    let all: Vec<f32> = frames
+        .iter()
+        .flat_map(|f| f.pixels.iter().copied())
+        .collect();
     let lo = percentile(&all, CLIP_LOW_PERCENT);
     let hi = percentile(&all, CLIP_HIGH_PERCENT);
     let scale = if hi > lo { 1.0 / (hi - lo) } else { 0.0 };
@@ -40,7 +47,11 @@ pub fn clip_and_normalise(frames: &[Frame]) -> Vec<Frame> {
         .map(|f| Frame {
             height: f.height,
             width: f.width,
-            pixels: f.pixels.iter().map(|&v| (v.clamp(lo, hi) - lo) * scale).collect(),
+            pixels: f
+                .pixels
+                .iter()
+                .map(|&v| (v.clamp(lo, hi) - lo) * scale)
+                .collect(),
         })
         .collect()
 }

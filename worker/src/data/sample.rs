@@ -66,13 +66,18 @@ impl SampleParams {
     /// them (errors name the field, its value and what is allowed).
     pub fn new(data: &DataConfig, lr_frames: usize) -> Result<Self, String> {
         if lr_frames == 0 || lr_frames % 2 == 0 {
-            return Err(format!("model.lr_frames: {lr_frames}: must be odd and >= 1"));
+            return Err(format!(
+                "model.lr_frames: {lr_frames}: must be odd and >= 1"
+            ));
         }
         if data.crop_lr == 0 {
             return Err("data.crop_lr: 0: must be >= 1".into());
         }
         if data.lr_intervals.is_empty() || data.lr_intervals.contains(&0) {
-            return Err(format!("data.lr_intervals: {:?}: need at least one interval, each >= 1", data.lr_intervals));
+            return Err(format!(
+                "data.lr_intervals: {:?}: need at least one interval, each >= 1",
+                data.lr_intervals
+            ));
         }
         if data.hr_gap_max == 0 {
             return Err("data.hr_gap_max: 0: must be >= 1".into());
@@ -143,12 +148,22 @@ pub fn draw_sample(
     while centre < reach || centre + reach >= n {
         centre = rng.random_range(0..n);
     }
-    let lr_frames: Vec<usize> = (0..params.lr_frames).map(|k| centre - reach + k * interval).collect();
+    let lr_frames: Vec<usize> = (0..params.lr_frames)
+        .map(|k| centre - reach + k * interval)
+        .collect();
 
     let m1 = rng.random_range(1..=params.hr_gap_max);
     let m2 = rng.random_range(1..=params.hr_gap_max);
-    let before = if centre >= m1 { centre - m1 } else { centre.saturating_sub(1) };
-    let after = if centre + m2 < n { centre + m2 } else { (centre + 1).min(n - 1) };
+    let before = if centre >= m1 {
+        centre - m1
+    } else {
+        centre.saturating_sub(1)
+    };
+    let after = if centre + m2 < n {
+        centre + m2
+    } else {
+        (centre + 1).min(n - 1)
+    };
 
     let (lr_h, lr_w) = video.lr_size();
     let c = params.crop_lr;
@@ -161,7 +176,11 @@ pub fn draw_sample(
 
     let mut lq: Vec<f32> = Vec::with_capacity(params.lr_frames * c * c);
     for &t in &lr_frames {
-        lq.extend(dihedral.apply(&crop(&video.lr[t], lr_top, lr_left, c, c)).pixels);
+        lq.extend(
+            dihedral
+                .apply(&crop(&video.lr[t], lr_top, lr_left, c, c))
+                .pixels,
+        );
     }
     add_poisson_noise(&mut lq, b0, rng).expect("b0 range checked by SampleParams::new");
     let mut hq: Vec<f32> = Vec::with_capacity(2 * SCALE * SCALE * c * c);
@@ -175,6 +194,14 @@ pub fn draw_sample(
         gt,
         h: c,
         w: c,
-        origin: SampleOrigin { video: video_index, lr_frames, hr_frames: [before, after], lr_top, lr_left, dihedral, b0 },
+        origin: SampleOrigin {
+            video: video_index,
+            lr_frames,
+            hr_frames: [before, after],
+            lr_top,
+            lr_left,
+            dihedral,
+            b0,
+        },
     }
 }

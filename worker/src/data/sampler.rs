@@ -45,15 +45,37 @@ pub struct TrainSampler {
 
 impl TrainSampler {
     /// The shard of rank `rank` in a world of `world` ranks, from the start of the stream.
-    pub fn new(data: Arc<Dataset>, params: SampleParams, seed: u64, rank: u64, world: u64) -> Result<Self, String> {
-        Self::restore(data, params, SamplerState { seed, rank, world, taken: 0 })
+    pub fn new(
+        data: Arc<Dataset>,
+        params: SampleParams,
+        seed: u64,
+        rank: u64,
+        world: u64,
+    ) -> Result<Self, String> {
+        Self::restore(
+            data,
+            params,
+            SamplerState {
+                seed,
+                rank,
+                world,
+                taken: 0,
+            },
+        )
     }
 
     /// A sampler continuing exactly where the one that produced `state` stopped.
     /// Errors when the rank/world are inconsistent or a training video cannot be sampled.
-    pub fn restore(data: Arc<Dataset>, params: SampleParams, state: SamplerState) -> Result<Self, String> {
+    pub fn restore(
+        data: Arc<Dataset>,
+        params: SampleParams,
+        state: SamplerState,
+    ) -> Result<Self, String> {
         if state.world == 0 || state.rank >= state.world {
-            return Err(format!("sampler: rank {} of world {}: need 0 <= rank < world", state.rank, state.world));
+            return Err(format!(
+                "sampler: rank {} of world {}: need 0 <= rank < world",
+                state.rank, state.world
+            ));
         }
         if data.train.is_empty() {
             return Err("sampler: no training videos".into());
@@ -67,7 +89,13 @@ impl TrainSampler {
             .enumerate()
             .flat_map(|(v, video)| (0..video.len()).map(move |t| (v, t)))
             .collect();
-        Ok(Self { data, params, state, keys, epoch_order: None })
+        Ok(Self {
+            data,
+            params,
+            state,
+            keys,
+            epoch_order: None,
+        })
     }
 
     /// The state to store in a checkpoint.
@@ -98,7 +126,13 @@ impl TrainSampler {
         let key = self.epoch_order(epoch)[slot];
         let (video, centre) = self.keys[key];
         let mut rng = stream(self.state.seed, Purpose::Sample, position);
-        draw_sample(&self.data.train[video], video, centre, &self.params, &mut rng)
+        draw_sample(
+            &self.data.train[video],
+            video,
+            centre,
+            &self.params,
+            &mut rng,
+        )
     }
 
     /// The seeded key permutation of `epoch` (Fisher–Yates), cached for the current epoch.

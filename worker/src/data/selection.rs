@@ -7,7 +7,10 @@ use super::seeding::{stream, Purpose};
 
 /// Indices (into a list of `count` videos in order) of the held-out validation videos: the
 /// last `val_videos` ones. Errors when no training video would remain.
-pub fn validation_indices(count: usize, val_videos: usize) -> Result<std::ops::Range<usize>, String> {
+pub fn validation_indices(
+    count: usize,
+    val_videos: usize,
+) -> Result<std::ops::Range<usize>, String> {
     if val_videos >= count {
         return Err(format!(
             "data.val_videos: {val_videos}: must be smaller than the number of videos ({count}) so that at least one trains"
@@ -22,12 +25,15 @@ pub fn validation_indices(count: usize, val_videos: usize) -> Result<std::ops::R
 /// `fraction`, and is everything at fraction 1. If no video passes, the one with the smallest
 /// u_i is kept (a trial never has an empty training set).
 pub fn kept_training_videos(count: usize, fraction: f64, seed: u64) -> Vec<usize> {
-    let draws: Vec<f64> =
-        (0..count).map(|i| stream(seed, Purpose::VideoSelection, i as u64).random::<f64>()).collect();
+    let draws: Vec<f64> = (0..count)
+        .map(|i| stream(seed, Purpose::VideoSelection, i as u64).random::<f64>())
+        .collect();
     let kept: Vec<usize> = (0..count).filter(|&i| draws[i] < fraction).collect();
     if !kept.is_empty() || count == 0 {
         return kept;
     }
-    let smallest = (0..count).min_by(|&a, &b| draws[a].total_cmp(&draws[b])).expect("count > 0");
+    let smallest = (0..count)
+        .min_by(|&a, &b| draws[a].total_cmp(&draws[b]))
+        .expect("count > 0");
     vec![smallest]
 }

@@ -37,13 +37,21 @@ fn procedural_depth(height: usize, width: usize, rng: &mut Pcg64Mcg) -> Frame {
             let angle: f32 = rng.random_range(0.0..std::f32::consts::TAU);
             let k = std::f32::consts::TAU / wavelength;
             let phase = rng.random_range(0.0..std::f32::consts::TAU);
-            (k * angle.sin(), k * angle.cos(), phase, 0.04 * wavelength / 30.0)
+            (
+                k * angle.sin(),
+                k * angle.cos(),
+                phase,
+                0.04 * wavelength / 30.0,
+            )
         })
         .collect();
     let base: f32 = rng.random_range(0.4..0.9);
     let mut depth = Frame::from_fn(height, width, |y, x| {
         let (y, x) = (y as f32, x as f32);
-        base + waves.iter().map(|&(ky, kx, ph, a)| a * (ky * y + kx * x + ph).sin()).sum::<f32>()
+        base + waves
+            .iter()
+            .map(|&(ky, kx, ph, a)| a * (ky * y + kx * x + ph).sin())
+            .sum::<f32>()
     });
     for _ in 0..height * width / 40 {
         let grain = Particle {
@@ -65,7 +73,11 @@ fn texture_depth(texture: &Frame, gain: f32) -> Frame {
     Frame {
         height: texture.height,
         width: texture.width,
-        pixels: texture.pixels.iter().map(|&g| -gain * (0.05 + 0.95 * g).ln()).collect(),
+        pixels: texture
+            .pixels
+            .iter()
+            .map(|&g| -gain * (0.05 + 0.95 * g).ln())
+            .collect(),
     }
 }
 
@@ -107,19 +119,36 @@ struct Front {
 
 /// Generates video `index` of the synthetic set (raw transmitted intensities, in (0, 1.1]).
 /// `texture`, when given, replaces the random gratings as the background.
-pub fn generate_video(shape: SyntheticShape, texture: Option<&Frame>, seed: u64, index: usize) -> Video {
+pub fn generate_video(
+    shape: SyntheticShape,
+    texture: Option<&Frame>,
+    seed: u64,
+    index: usize,
+) -> Video {
     let mut rng = stream(seed, Purpose::SyntheticVideo, index as u64);
     let (h, w) = (shape.height as f32, shape.width as f32);
     let (background, origin) = match texture {
         Some(t) => {
-            let origin = (rng.random_range(0.0..t.height as f32), rng.random_range(0.0..t.width as f32));
+            let origin = (
+                rng.random_range(0.0..t.height as f32),
+                rng.random_range(0.0..t.width as f32),
+            );
             (texture_depth(t, rng.random_range(0.5..1.0)), origin)
         }
-        None => (procedural_depth(shape.height, shape.width, &mut rng), (0.0, 0.0)),
+        None => (
+            procedural_depth(shape.height, shape.width, &mut rng),
+            (0.0, 0.0),
+        ),
     };
-    let drift = (rng.random_range(-0.3f32..0.3), rng.random_range(-0.3f32..0.3));
+    let drift = (
+        rng.random_range(-0.3f32..0.3),
+        rng.random_range(-0.3f32..0.3),
+    );
     // Beam profile: a gentle gradient of the flat field.
-    let beam = (rng.random_range(-0.05f32..0.05), rng.random_range(-0.05f32..0.05));
+    let beam = (
+        rng.random_range(-0.05f32..0.05),
+        rng.random_range(-0.05f32..0.05),
+    );
     let front = Front {
         position: rng.random_range(0.1..0.5) * h,
         speed: rng.random_range(0.2..1.5),
@@ -148,8 +177,11 @@ pub fn generate_video(shape: SyntheticShape, texture: Option<&Frame>, seed: u64,
     for t in 0..shape.frames {
         let tf = t as f32;
         let mut depth = Frame::from_fn(shape.height, shape.width, |y, x| {
-            let background =
-                sample_reflect(&background, origin.0 + y as f32 + drift.0 * tf, origin.1 + x as f32 + drift.1 * tf);
+            let background = sample_reflect(
+                &background,
+                origin.0 + y as f32 + drift.0 * tf,
+                origin.1 + x as f32 + drift.1 * tf,
+            );
             // The front wraps around vertically so that it stays in view in long videos.
             let boundary = (front.position + front.speed * tf).rem_euclid(h * 1.25)
                 + front.amplitude * (front.k * x as f32 + front.phase).sin();
@@ -171,7 +203,10 @@ pub fn generate_video(shape: SyntheticShape, texture: Option<&Frame>, seed: u64,
             p.x = (p.x + p.vx).rem_euclid(w);
         }
     }
-    Video { name: format!("{index:03}"), frames }
+    Video {
+        name: format!("{index:03}"),
+        frames,
+    }
 }
 
 /// Adds μ·2√(r² − d²) (the sphere's projected chord) to the optical depth around its centre.

@@ -29,7 +29,8 @@ pub fn bicubic_upscale(image: &[f32], height: usize, width: usize, scale: usize)
                 let pos = ((d as f64 + 0.5) / scale as f64 - 0.5) as f32;
                 let base = pos.floor();
                 let weights = cubic_weights(pos - base);
-                let idx = [-1i64, 0, 1, 2].map(|k| (base as i64 + k).clamp(0, in_len as i64 - 1) as usize);
+                let idx = [-1i64, 0, 1, 2]
+                    .map(|k| (base as i64 + k).clamp(0, in_len as i64 - 1) as usize);
                 (idx, weights)
             })
             .collect()

@@ -7,9 +7,17 @@
 /// store it. Errors when the sizes differ or the images are empty.
 pub fn psnr(out: &[u8], gt: &[u8]) -> Result<f64, String> {
     check_same_size(out, gt)?;
-    let sum: f64 = out.iter().zip(gt).map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2)).sum();
+    let sum: f64 = out
+        .iter()
+        .zip(gt)
+        .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
+        .sum();
     let mse = sum / out.len() as f64;
-    Ok(if mse == 0.0 { f64::INFINITY } else { 10.0 * (255.0f64 * 255.0 / mse).log10() })
+    Ok(if mse == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (255.0f64 * 255.0 / mse).log10()
+    })
 }
 
 /// Errors unless both images are non-empty and have the same number of pixels.

@@ -27,7 +27,9 @@ pub fn ssim(out: &[u8], gt: &[u8], height: usize, width: usize) -> Result<f64, S
         ));
     }
     if height < WIN || width < WIN {
-        return Err(format!("ssim: image is {height}x{width}; both edges must be at least {WIN}"));
+        return Err(format!(
+            "ssim: image is {height}x{width}; both edges must be at least {WIN}"
+        ));
     }
     let n = (WIN * WIN) as f64;
     let cov_norm = n / (n - 1.0);
@@ -37,7 +39,8 @@ pub fn ssim(out: &[u8], gt: &[u8], height: usize, width: usize) -> Result<f64, S
     let xx: Vec<f64> = x.iter().map(|v| v * v).collect();
     let yy: Vec<f64> = y.iter().map(|v| v * v).collect();
     let xy: Vec<f64> = x.iter().zip(&y).map(|(a, b)| a * b).collect();
-    let [mx, my, mxx, myy, mxy] = [&x, &y, &xx, &yy, &xy].map(|img| window_means(img, height, width));
+    let [mx, my, mxx, myy, mxy] =
+        [&x, &y, &xx, &yy, &xy].map(|img| window_means(img, height, width));
 
     let mut total = 0.0;
     for i in 0..mx.len() {
@@ -45,7 +48,8 @@ pub fn ssim(out: &[u8], gt: &[u8], height: usize, width: usize) -> Result<f64, S
         let vx = cov_norm * (mxx[i] - ux * ux);
         let vy = cov_norm * (myy[i] - uy * uy);
         let vxy = cov_norm * (mxy[i] - ux * uy);
-        total += ((2.0 * ux * uy + c1) * (2.0 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
+        total +=
+            ((2.0 * ux * uy + c1) * (2.0 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
     }
     Ok(total / mx.len() as f64)
 }
