@@ -9,7 +9,6 @@ pub const VERMILLION: RGBColor = RGBColor(213, 94, 0);
 pub const SKY: RGBColor = RGBColor(86, 180, 233);
 pub const PURPLE: RGBColor = RGBColor(204, 121, 167);
 pub const GREY: RGBColor = RGBColor(110, 110, 110);
-pub const BLACK: RGBColor = RGBColor(0, 0, 0);
 
 const CYCLE: [RGBColor; 7] = [BLUE, ORANGE, GREEN, VERMILLION, SKY, PURPLE, GREY];
 

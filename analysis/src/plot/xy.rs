@@ -6,6 +6,7 @@ use super::canvas::{self, fail, Coords};
 use super::Figure;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Mark {
@@ -88,7 +89,11 @@ impl Figure for XyChart {
         let ys = self.series.iter().flat_map(|s| {
             s.points.iter().map(|p| p.1).chain(s.error_bars.iter().flat_map(|e| [e.1, e.2]))
         });
-        let y = self.y.resolve(ys.chain(self.h_guides.iter().map(|g| g.value)));
+        let ys: Vec<f64> = ys.chain(self.h_guides.iter().map(|g| g.value)).collect();
+        let mut y = self.y.resolve(ys.iter().copied());
+        if let Some(top) = self.legend_headroom(&y) {
+            y = self.y.resolve(ys.iter().copied().chain([top]));
+        }
         let area = canvas::frame(root, &self.title, &self.y.label)?;
         let mut chart = canvas::chart(&area, &x, &y, &self.x.label)?;
         for guide in &self.h_guides {
@@ -104,16 +109,19 @@ impl Figure for XyChart {
         for s in &self.series {
             self.draw_series(&mut chart, s)?;
         }
-        let font = (canvas::FONT, 13).into_font();
+        // Labels sit right of their point, or left of it when they would run past the
+        // right margin (DejaVu Sans 13 px averages under 8 px per character).
+        let right_edge = chart.plotting_area().get_pixel_range().0.end;
         for (px, py, text) in &self.point_labels {
             if let (Some(cx), Some(cy)) = (self.x.to_coord(*px), self.y.to_coord(*py)) {
                 let at = chart.backend_coord(&(cx, cy));
-                area.draw(&Text::new(text.clone(), (at.0 + 8, at.1 - 18), font.clone())).map_err(fail)?;
+                let width = 8 * text.chars().count() as i32;
+                let (hpos, dx) = if at.0 + 8 + width > right_edge + 40 { (HPos::Right, -8) } else { (HPos::Left, 8) };
+                let style = TextStyle::from((canvas::FONT, 13).into_font()).pos(Pos::new(hpos, VPos::Top));
+                area.draw(&Text::new(text.clone(), (at.0 + dx, at.1 - 20), style)).map_err(fail)?;
             }
         }
-        let labelled = self.series.iter().any(|s| !s.name.is_empty())
-            || self.h_guides.iter().chain(&self.v_guides).any(|g| !g.name.is_empty());
-        if labelled {
+        if self.legend_entries() > 0 {
             canvas::legend(&mut chart, self.legend.clone())?;
         }
         Ok(())
@@ -121,6 +129,29 @@ impl Figure for XyChart {
 }
 
 impl XyChart {
+    fn legend_entries(&self) -> usize {
+        self.series.iter().filter(|s| !s.name.is_empty()).count()
+            + self.h_guides.iter().chain(&self.v_guides).filter(|g| !g.name.is_empty()).count()
+    }
+
+    /// A legend at the top would cover data near the top: stretch an automatic y range
+    /// upwards (about one legend line per entry) and return the new top as a data value.
+    fn legend_headroom(&self, y: &super::axis::Resolved) -> Option<f64> {
+        let at_top = matches!(
+            self.legend,
+            SeriesLabelPosition::UpperLeft | SeriesLabelPosition::UpperMiddle | SeriesLabelPosition::UpperRight
+        );
+        let entries = self.legend_entries();
+        if !at_top || entries == 0 || self.y.range.is_some() {
+            return None;
+        }
+        let top = y.hi + (0.05 + 0.065 * entries as f64) * (y.hi - y.lo);
+        Some(match self.y.scale {
+            super::axis::Scale::Linear => top,
+            super::axis::Scale::Log => 10f64.powf(top),
+        })
+    }
+
     fn coords(&self, points: &[(f64, f64)]) -> Vec<(f64, f64)> {
         points
             .iter()

@@ -33,7 +33,7 @@ pub fn page(sweep: &Sweep, sections: &[Section]) -> Result<String, String> {
     }
     h.push_str("</nav>\n");
     for s in sections {
-        let _ = write!(h, "<section id=\"{}\"><h2>{}</h2>\n", esc(&s.id), esc(&s.title));
+        let _ = writeln!(h, "<section id=\"{}\"><h2>{}</h2>", esc(&s.id), esc(&s.title));
         for note in &s.notes {
             let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(note));
         }

@@ -200,12 +200,12 @@ fn study(
         .filter_map(|(i, v)| Some((*i as f64, v.psnr_min?, v.psnr_max?)))
         .collect();
     psnr.series.push(Series::new("SWIN-XVR (mean, min–max)", points(|v| v.psnr), Mark::LinePoints, palette::BLUE).with_error_bars(spread));
-    psnr.legend = LegendAt::LowerRight;
+    psnr.legend = LegendAt::UpperRight;
     s.figures.push(plot::save(&psnr, out, &format!("{stem}_psnr"))?);
     let mut ssim = XyChart::new(&format!("Validation SSIM vs {axis_label}"), x.clone(), Axis::linear("SSIM (1)"));
     ssim.series.push(Series::new("bicubic", points(|v| v.bicubic_ssim), Mark::LinePoints, palette::GREY));
     ssim.series.push(Series::new("SWIN-XVR", points(|v| v.ssim), Mark::LinePoints, palette::BLUE));
-    ssim.legend = LegendAt::LowerRight;
+    ssim.legend = LegendAt::UpperRight;
     s.figures.push(plot::save(&ssim, out, &format!("{stem}_ssim"))?);
     let mut aad = XyChart::new(&format!("Validation AAD vs {axis_label}"), x.clone(), Axis::linear("AAD (grey levels)"));
     aad.series.push(Series::new("bicubic", points(|v| v.bicubic_aad), Mark::LinePoints, palette::GREY));
@@ -218,7 +218,7 @@ fn study(
     );
     let ms = plotted.iter().filter_map(|(i, v)| Some((*i as f64, 1e3 * v.infer_s?))).collect();
     infer.series.push(Series::new("SWIN-XVR", ms, Mark::LinePoints, palette::VERMILLION));
-    infer.legend = LegendAt::UpperLeft;
+    infer.legend = LegendAt::UpperRight;
     s.figures.push(plot::save(&infer, out, &format!("{stem}_infer"))?);
     Ok(s)
 }

@@ -188,6 +188,6 @@ fn pareto_chart(cands: &[Candidate], front: &[bool], chosen: usize, rule: &Rule)
     if let Some(b) = rule.budget_s_per_frame {
         chart.v_guides.push(Guide { name: format!("budget {} ms", 1e3 * b), value: 1e3 * b, color: palette::GREY });
     }
-    chart.legend = LegendAt::LowerRight;
+    chart.legend = LegendAt::UpperRight;
     chart
 }

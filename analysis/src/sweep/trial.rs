@@ -89,8 +89,14 @@ impl Trial {
         if let Some(reason) = &state.reason {
             text.push_str(&format!(": {reason}"));
         }
-        if state.status == TrialStatus::Succeeded && self.summary.is_none() {
-            text.push_str(" but no summary.json");
+        if state.status == TrialStatus::Succeeded {
+            match &self.summary {
+                None => text.push_str(" but no summary.json"),
+                Some(s) if s.status != "succeeded" => {
+                    text.push_str(&format!(" but summary.json status is `{}`", s.status))
+                }
+                Some(_) => {}
+            }
         }
         text
     }
