@@ -362,6 +362,7 @@ fn eval_inputs_are_full_frames_in_model_layout() {
     );
     assert_eq!(e.lq.len(), 3 * 96);
     assert_eq!(decode_lr(e.lq[96 + 13]), (29, 1, 1));
+    assert_eq!(e.centre_lr(), &video.lr[29].pixels[..]);
     assert_eq!(decode_hr(e.hq[HR_H * HR_W + 5]), (29, 0, 5));
     assert_eq!(decode_hr(e.gt[HR_W + 2]), (29, 1, 2));
     assert!(eval_input(&video, 20, 3, 20).on_grid);

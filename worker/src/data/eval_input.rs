@@ -22,6 +22,15 @@ pub struct EvalInput {
     pub on_grid: bool,
 }
 
+impl EvalInput {
+    /// The target time's LR frame (`[h, w]`, the middle of `lq`): the input of the bicubic
+    /// baseline.
+    pub fn centre_lr(&self) -> &[f32] {
+        let (plane, middle) = (self.h * self.w, self.lr_frames.len() / 2);
+        &self.lq[middle * plane..(middle + 1) * plane]
+    }
+}
+
 /// LR neighbour indices of target `t` in an `n`-frame video with BasicSR's
 /// "reflection_circle" padding: t − NL/2 … t + NL/2, where an index i < 0 becomes
 /// t + NL/2 − i and an index i > n − 1 becomes (t − NL/2) − (i − (n − 1)); e.g. NL = 3:
