@@ -39,7 +39,12 @@ impl Dataset {
         let val_range = validation_indices(videos.len(), cfg.val_videos)?;
         let val = videos.split_off(val_range.start);
         let kept = kept_training_videos(videos.len(), cfg.fraction, cfg.seed);
-        let train = kept.into_iter().map(|i| videos[i].clone()).collect();
+        let train = videos
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| kept.binary_search(i).is_ok())
+            .map(|(_, video)| video)
+            .collect();
         Ok(Self { train, val })
     }
 }
