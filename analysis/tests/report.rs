@@ -132,6 +132,10 @@ fn scaling_report_lists_failed_and_running_trials() {
     assert!(html.contains("6 of 8 trials succeeded"), "the page must say the sweep is partial");
     assert!(html.contains("scal32rep0") && html.contains("killed by signal 9 (out of memory)"));
     assert!(html.contains("No completed trial for GPU count(s) 32"));
+    // resources.walltime is zipped to resources.gpus: one study, not two.
+    assert!(out.path().join("quality_resources_gpus.csv").exists());
+    assert!(!out.path().join("quality_resources_walltime.csv").exists());
+    assert!(html.contains("resources.walltime follow(s) resources.gpus (zipped)"));
 }
 
 #[test]
@@ -255,10 +259,20 @@ fn selection_respects_the_inference_budget() {
     let sel = table(out.path(), "selection");
     assert_eq!(row(&sel, "config", "model.window=2")["selected"], "yes");
     assert_eq!(row(&sel, "config", "model.window=4")["within_budget"], "no");
-    // Nothing within 1 ms: nothing selected, and no selected.yaml.
-    let out = analyse_ok("window", &["--budget-s-per-frame", "0.001"]);
+    // Nothing within 1 ms: nothing selected. Rerun into the same directory: the previous
+    // run's selected.yaml and Pareto plot must not survive to contradict the page.
+    let rerun = Command::new(env!("CARGO_BIN_EXE_xvr-analysis"))
+        .arg(fixture("window"))
+        .arg("--out")
+        .arg(out.path())
+        .args(["--budget-s-per-frame", "0.001"])
+        .output()
+        .unwrap();
+    assert!(rerun.status.success());
     assert!(table(out.path(), "selection").iter().all(|r| r["selected"] == "no"));
     assert!(!out.path().join("selected.yaml").exists());
+    assert!(!out.path().join("selection_pareto.png").exists());
+    assert!(out.path().join("quality_model_window.csv").exists());
 }
 
 // ------------------------------------------------------------------ model-size variants

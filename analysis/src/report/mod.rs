@@ -78,12 +78,39 @@ pub fn write(sweep: &Sweep, options: &Options) -> Result<Written, String> {
     let index = out.join("index.html");
     let page = html::page(sweep, &sections)?;
     xvr::results::write_atomic(&index, page.as_bytes()).map_err(|e| e.to_string())?;
+    let mut files: Vec<PathBuf> = vec![index.clone()];
+    files.extend(selected.iter().cloned());
+    for section in &sections {
+        files.extend(section.tables.iter().map(|t| out.join(format!("{}.csv", t.stem))));
+        files.extend(section.figures.iter().flat_map(|f| [f.png.clone(), f.svg.clone()]));
+    }
+    remove_stale(out, &files)?;
     Ok(Written {
         index,
         tables: sections.iter().map(|s| s.tables.len()).sum(),
         figures: sections.iter().map(|s| s.figures.len()).sum(),
         selected,
     })
+}
+
+/// Lists what this run wrote in `out/.xvr-analysis-files` and deletes what the previous run
+/// listed but this one did not write (a study or plot that no longer applies), so the
+/// directory never mixes two runs. Files we did not write are never touched.
+fn remove_stale(out: &Path, written: &[PathBuf]) -> Result<(), String> {
+    let manifest = out.join(".xvr-analysis-files");
+    let names: Vec<String> =
+        written.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect();
+    if let Ok(previous) = std::fs::read_to_string(&manifest) {
+        for old in previous.lines().filter(|l| !l.is_empty() && !l.contains('/') && !names.iter().any(|n| n == l)) {
+            let path = out.join(old);
+            if path.is_file() {
+                std::fs::remove_file(&path).map_err(|e| format!("{}: cannot remove stale file: {e}", path.display()))?;
+            }
+        }
+    }
+    let mut text = names.join("\n");
+    text.push('\n');
+    xvr::results::write_atomic(&manifest, text.as_bytes()).map_err(|e| e.to_string())
 }
 
 /// File-name-safe form of an axis path (`model.window` → `model_window`).

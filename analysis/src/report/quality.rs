@@ -99,9 +99,20 @@ pub fn sections(sweep: &Sweep, out: &Path) -> Result<Vec<Section>, String> {
         let key = |t: &Trial| t.variant().map(str::to_string).or_else(|| Some("base".into()));
         sections.push(study(sweep, &qualities, "variant", "model variant", &key, out)?);
     } else {
-        for axis in &sweep.axes {
+        let studies = sweep.study_axes();
+        for (axis, zipped) in &studies {
             let key = |t: &Trial| t.axis_value(axis);
-            sections.push(study(sweep, &qualities, axis, axis, &key, out)?);
+            let mut section = study(sweep, &qualities, axis, axis, &key, out)?;
+            if !zipped.is_empty() {
+                section.notes.insert(0, format!("{} follow(s) {axis} (zipped): one study.", zipped.join(", ")));
+            }
+            if studies.len() > 1 {
+                section.notes.insert(
+                    0,
+                    format!("The sweep varies {} independent axes: each row averages over the others' values.", studies.len()),
+                );
+            }
+            sections.push(section);
         }
     }
     Ok(sections)
@@ -138,12 +149,6 @@ fn study(
 ) -> Result<Section, String> {
     let stem = format!("quality_{}", slug(name));
     let mut s = Section::new(&stem, &format!("Quality and inference time vs {axis_label}"));
-    if sweep.axes.len() > 1 && !sweep.has_variants() {
-        s.notes.push(format!(
-            "The sweep varies {} axes: each row averages over the other axes' values.",
-            sweep.axes.len()
-        ));
-    }
     s.notes.push("Means over the completed repeats of each value; min/max show their spread.".into());
     let values = ordered_values(sweep, key);
     let mut table = Table::new(

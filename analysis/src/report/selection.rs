@@ -104,7 +104,6 @@ pub fn section(sweep: &Sweep, rule: &Rule, run: &FinalRun, out: &Path) -> Result
     let qualities: Vec<TrialQuality> = sweep.complete().filter_map(trial_quality).collect();
     let found = candidates(sweep, &qualities);
     let (cands, trials): (Vec<Candidate>, Vec<_>) = found.into_iter().unzip();
-    let stale = out.join("selected.yaml");
     let chosen = choose(&cands, rule);
     let front = pareto_front(&cands);
     let mut table = Table::new(
@@ -136,9 +135,6 @@ pub fn section(sweep: &Sweep, rule: &Rule, run: &FinalRun, out: &Path) -> Result
         } else {
             "No configuration is within the inference-time budget: nothing selected.".into()
         });
-        if stale.exists() {
-            std::fs::remove_file(&stale).map_err(|e| format!("{}: cannot remove stale file: {e}", stale.display()))?;
-        }
         return Ok((s, None));
     };
     let incomplete = sweep.trials.iter().filter(|t| !t.is_complete()).count();
@@ -190,4 +186,34 @@ fn pareto_chart(cands: &[Candidate], front: &[bool], chosen: usize, rule: &Rule)
     }
     chart.legend = LegendAt::UpperRight;
     chart
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(config: &str, psnr_db: f64, infer_s: f64, flops: u64) -> Candidate {
+        Candidate { config: config.into(), trials: vec![], psnr_db, infer_s, params: flops / 1000, flops }
+    }
+
+    #[test]
+    fn tie_tolerance_lets_a_cheaper_model_win() {
+        let cands = [c("big", 35.00, 0.06, 200), c("small", 34.96, 0.03, 100), c("tiny", 33.0, 0.01, 10)];
+        let exact = Rule { budget_s_per_frame: None, tie_db: 0.0 };
+        assert_eq!(choose(&cands, &exact), Some(0));
+        // 0.04 dB apart: tied at 0.05 dB tolerance, and "small" has half the FLOPs.
+        let loose = Rule { budget_s_per_frame: None, tie_db: 0.05 };
+        assert_eq!(choose(&cands, &loose), Some(1));
+        let budget = Rule { budget_s_per_frame: Some(0.02), tie_db: 0.0 };
+        assert_eq!(choose(&cands, &budget), Some(2));
+        let impossible = Rule { budget_s_per_frame: Some(0.001), tie_db: 0.0 };
+        assert_eq!(choose(&cands, &impossible), None);
+    }
+
+    #[test]
+    fn pareto_front_excludes_dominated_points_only() {
+        // "slow" is slower than "big" and no better; "same" equals "big" exactly (neither dominates).
+        let cands = [c("big", 35.0, 0.06, 1), c("small", 34.0, 0.03, 1), c("slow", 34.5, 0.08, 1), c("same", 35.0, 0.06, 1)];
+        assert_eq!(pareto_front(&cands), vec![true, true, false, true]);
+    }
 }

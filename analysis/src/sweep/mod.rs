@@ -74,16 +74,36 @@ impl Sweep {
         self.trials.iter().any(|t| t.variant().is_some())
     }
 
+    /// The sweep's independent axes, each with the axes that follow it: an axis whose value
+    /// is fixed by an earlier axis's value (the walltime zipped to the GPU count) is not a
+    /// study of its own. Returns (axis, [axes it determines]).
+    pub fn study_axes(&self) -> Vec<(String, Vec<String>)> {
+        let determines = |a: &str, b: &str| {
+            self.trials.iter().all(|x| {
+                self.trials.iter().all(|y| x.axis_value(a) != y.axis_value(a) || x.axis_value(b) == y.axis_value(b))
+            })
+        };
+        let mut studies: Vec<(String, Vec<String>)> = Vec::new();
+        for axis in &self.axes {
+            match studies.iter_mut().find(|(first, _)| determines(first, axis)) {
+                Some((_, zipped)) => zipped.push(axis.clone()),
+                None => studies.push((axis.clone(), Vec::new())),
+            }
+        }
+        studies
+    }
+
     /// What distinguishes a trial's configuration from its siblings, repeats aside:
     /// the variant name, else `axis=value` pairs, else `base`.
     pub fn config_label(&self, trial: &Trial) -> String {
         if let Some(v) = trial.variant() {
             return v.to_string();
         }
+        // Zipped axes add nothing to tell trials apart: name the first of each study.
         let parts: Vec<String> = self
-            .axes
+            .study_axes()
             .iter()
-            .filter_map(|a| trial.axis_value(a).map(|v| format!("{a}={v}")))
+            .filter_map(|(a, _)| trial.axis_value(a).map(|v| format!("{a}={v}")))
             .collect();
         if parts.is_empty() { "base".into() } else { parts.join(", ") }
     }
