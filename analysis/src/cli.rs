@@ -56,7 +56,7 @@ pub struct Cli {
     #[arg(long, value_name = "SECONDS")]
     pub budget_s_per_frame: Option<f64>,
 
-    /// PSNR difference (dB) below which configurations count as tied.
+    /// PSNR difference (dB) within which configurations count as tied (0: only exact ties).
     #[arg(long, value_name = "DB", default_value_t = 0.0)]
     pub tie_db: f64,
 

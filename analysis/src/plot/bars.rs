@@ -42,9 +42,10 @@ impl Figure for BarChart {
             .map(|i| self.stacks.iter().map(|s| s.values.get(i).copied().unwrap_or(0.0)).sum())
             .collect();
         let x = Axis::categories(&self.x_label, &self.categories).resolve([]);
-        // Head room above the tallest bar for its label.
+        // Head room above the tallest bar for its label and for the legend (a line per entry).
         let top = totals.iter().chain(self.guides.iter().map(|g| &g.value)).copied().fold(0.0, f64::max);
-        let y = Axis { include_zero: true, ..self.y.clone() }.resolve([0.0, top * 1.12]);
+        let entries = self.stacks.iter().filter(|s| !s.name.is_empty()).count() + self.guides.len();
+        let y = Axis { include_zero: true, ..self.y.clone() }.resolve([0.0, top * (1.1 + 0.065 * entries as f64)]);
         let area = canvas::frame(root, &self.title, &self.y.label)?;
         let mut chart = canvas::chart(&area, &x, &y, &self.x_label)?;
         for (k, stack) in self.stacks.iter().enumerate() {

@@ -83,7 +83,7 @@ impl Trial {
         }
         let Some(state) = &self.state else { return "unknown (no state.json)".into() };
         let mut text = self.status_word();
-        if let Some(code) = state.exit_status {
+        if let Some(code) = state.exit_status.filter(|c| *c != 0) {
             text.push_str(&format!(" (exit {code})"));
         }
         if let Some(reason) = &state.reason {
