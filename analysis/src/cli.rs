@@ -82,23 +82,34 @@ impl Cli {
     pub fn options(&self) -> Result<Options, String> {
         if let Some(b) = self.budget_s_per_frame {
             if !(b.is_finite() && b > 0.0) {
-                return Err(format!("--budget-s-per-frame: {b}: must be a positive number of seconds"));
+                return Err(format!(
+                    "--budget-s-per-frame: {b}: must be a positive number of seconds"
+                ));
             }
         }
         if !(self.tie_db.is_finite() && self.tie_db >= 0.0) {
             return Err(format!("--tie-db: {}: must be ≥ 0", self.tie_db));
         }
-        let mut final_run = FinalRun { variant: self.final_name.clone(), ..FinalRun::default() };
+        let mut final_run = FinalRun {
+            variant: self.final_name.clone(),
+            ..FinalRun::default()
+        };
         for assignment in &self.final_set {
             final_run.apply(assignment)?;
         }
         Ok(Options {
-            out: self.out.clone().unwrap_or_else(|| crate::report::default_out(&self.sweep_dir)),
+            out: self
+                .out
+                .clone()
+                .unwrap_or_else(|| crate::report::default_out(&self.sweep_dir)),
             preset: match self.preset {
                 Preset::Paper => KernelPreset::Paper,
                 Preset::Hta => KernelPreset::Hta,
             },
-            selection: Rule { budget_s_per_frame: self.budget_s_per_frame, tie_db: self.tie_db },
+            selection: Rule {
+                budget_s_per_frame: self.budget_s_per_frame,
+                tie_db: self.tie_db,
+            },
             final_run,
         })
     }

@@ -28,9 +28,16 @@ pub fn least_squares(points: &[(f64, f64)]) -> Option<LineFit> {
     }
     let slope = sxy / sxx;
     let intercept = my - slope * mx;
-    let ss_res: f64 = points.iter().map(|p| (p.1 - intercept - slope * p.0).powi(2)).sum();
+    let ss_res: f64 = points
+        .iter()
+        .map(|p| (p.1 - intercept - slope * p.0).powi(2))
+        .sum();
     let r_squared = (points.len() > 2 && syy > 0.0).then(|| 1.0 - ss_res / syy);
-    Some(LineFit { intercept, slope, r_squared })
+    Some(LineFit {
+        intercept,
+        slope,
+        r_squared,
+    })
 }
 
 /// t = a·g^b; b = −1 is ideal strong scaling.
@@ -50,7 +57,11 @@ impl PowerLaw {
         }
         let logs: Vec<_> = points.iter().map(|&(g, t)| (g.ln(), t.ln())).collect();
         let line = least_squares(&logs)?;
-        Some(Self { a: line.intercept.exp(), b: line.slope, r_squared: line.r_squared })
+        Some(Self {
+            a: line.intercept.exp(),
+            b: line.slope,
+            r_squared: line.r_squared,
+        })
     }
 
     pub fn eval(&self, g: f64) -> f64 {
@@ -74,7 +85,11 @@ impl Amdahl {
         }
         let inv: Vec<_> = points.iter().map(|&(g, t)| (1.0 / g, t)).collect();
         let line = least_squares(&inv)?;
-        Some(Self { serial_s: line.intercept, parallel_s: line.slope, r_squared: line.r_squared })
+        Some(Self {
+            serial_s: line.intercept,
+            parallel_s: line.slope,
+            r_squared: line.r_squared,
+        })
     }
 
     pub fn eval(&self, g: f64) -> f64 {
@@ -110,14 +125,20 @@ mod tests {
         // orthogonal to x − x̄, so the fit is unchanged): y = 2, 1, 6, ȳ = 3,
         // SS_res = 1 + 4 + 1 = 6, SS_tot = 1 + 4 + 9 = 14.
         let fit = least_squares(&[(0.0, 2.0), (1.0, 1.0), (2.0, 6.0)]).unwrap();
-        assert!(close(fit.slope, 2.0) && close(fit.intercept, 1.0), "{fit:?}");
+        assert!(
+            close(fit.slope, 2.0) && close(fit.intercept, 1.0),
+            "{fit:?}"
+        );
         assert!(close(fit.r_squared.unwrap(), 1.0 - 6.0 / 14.0));
         assert!(least_squares(&[(1.0, 1.0), (1.0, 2.0)]).is_none());
     }
 
     #[test]
     fn power_law_recovers_perfect_scaling() {
-        let pts: Vec<_> = [4.0, 8.0, 16.0, 32.0].iter().map(|&g| (g, 400.0 / g)).collect();
+        let pts: Vec<_> = [4.0, 8.0, 16.0, 32.0]
+            .iter()
+            .map(|&g| (g, 400.0 / g))
+            .collect();
         let fit = PowerLaw::fit(&pts).unwrap();
         assert!(close(fit.b, -1.0) && close(fit.a, 400.0), "{fit:?}");
         assert!(close(fit.r_squared.unwrap(), 1.0));
@@ -127,9 +148,15 @@ mod tests {
     #[test]
     fn amdahl_recovers_serial_and_parallel_parts() {
         // t = 10 + 400/g exactly: T_s = 10, T_p = 400, T(1) = 410.
-        let pts: Vec<_> = [4.0, 8.0, 16.0].iter().map(|&g| (g, 10.0 + 400.0 / g)).collect();
+        let pts: Vec<_> = [4.0, 8.0, 16.0]
+            .iter()
+            .map(|&g| (g, 10.0 + 400.0 / g))
+            .collect();
         let fit = Amdahl::fit(&pts).unwrap();
-        assert!(close(fit.serial_s, 10.0) && close(fit.parallel_s, 400.0), "{fit:?}");
+        assert!(
+            close(fit.serial_s, 10.0) && close(fit.parallel_s, 400.0),
+            "{fit:?}"
+        );
         assert!(close(fit.serial_fraction(), 10.0 / 410.0));
     }
 

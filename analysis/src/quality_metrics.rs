@@ -90,7 +90,8 @@ mod tests {
     #[test]
     fn mean_of_video_means_not_of_frames() {
         // Video a: 30, 32 → 31; video b: 36 → 36; eq. 4–5: (31 + 36)/2 = 33.5 (pooled: 32.67).
-        let m = QualityMetrics::from_rows(&[row("a", 30.0), row("a", 32.0), row("b", 36.0)]).unwrap();
+        let m =
+            QualityMetrics::from_rows(&[row("a", 30.0), row("a", 32.0), row("b", 36.0)]).unwrap();
         assert_eq!(m.psnr_db, 33.5);
         assert_eq!((m.videos, m.frames), (2, 3));
         assert_eq!(QualityMetrics::from_rows(&[]), None);

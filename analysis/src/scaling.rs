@@ -33,8 +33,11 @@ pub struct Scaling {
 impl Scaling {
     /// `times`: GPU count → wall times of its repeats. `None` without any usable time.
     pub fn analyse(times: &BTreeMap<u32, Vec<f64>>) -> Option<Self> {
-        let spreads: Vec<(u32, Spread)> =
-            times.iter().filter_map(|(&g, t)| Spread::of(t).map(|s| (g, s))).filter(|(g, _)| *g > 0).collect();
+        let spreads: Vec<(u32, Spread)> = times
+            .iter()
+            .filter_map(|(&g, t)| Spread::of(t).map(|s| (g, s)))
+            .filter(|(g, _)| *g > 0)
+            .collect();
         let &(r, base) = spreads.first()?;
         let t_r = base.median;
         let rows = spreads
@@ -52,8 +55,16 @@ impl Scaling {
                 }
             })
             .collect::<Vec<_>>();
-        let medians: Vec<(f64, f64)> = rows.iter().map(|row| (f64::from(row.gpus), row.wall.median)).collect();
-        Some(Self { baseline_gpus: r, power_law: PowerLaw::fit(&medians), amdahl: Amdahl::fit(&medians), rows })
+        let medians: Vec<(f64, f64)> = rows
+            .iter()
+            .map(|row| (f64::from(row.gpus), row.wall.median))
+            .collect();
+        Some(Self {
+            baseline_gpus: r,
+            power_law: PowerLaw::fit(&medians),
+            amdahl: Amdahl::fit(&medians),
+            rows,
+        })
     }
 }
 
@@ -67,7 +78,8 @@ mod tests {
 
     #[test]
     fn perfect_scaling_is_fully_efficient_with_no_serial_fraction() {
-        let times: BTreeMap<u32, Vec<f64>> = [(4, vec![100.0]), (8, vec![50.0]), (16, vec![25.0, 25.0])].into();
+        let times: BTreeMap<u32, Vec<f64>> =
+            [(4, vec![100.0]), (8, vec![50.0]), (16, vec![25.0, 25.0])].into();
         let s = Scaling::analyse(&times).unwrap();
         assert_eq!(s.baseline_gpus, 4);
         for row in &s.rows {
@@ -75,7 +87,9 @@ mod tests {
             assert!(close(row.speedup, row.ideal_speedup));
         }
         assert_eq!(s.rows[0].karp_flatt, None);
-        assert!(close(s.rows[1].karp_flatt.unwrap(), 0.0) && close(s.rows[2].karp_flatt.unwrap(), 0.0));
+        assert!(
+            close(s.rows[1].karp_flatt.unwrap(), 0.0) && close(s.rows[2].karp_flatt.unwrap(), 0.0)
+        );
         assert!(close(s.power_law.unwrap().b, -1.0));
     }
 
@@ -84,7 +98,8 @@ mod tests {
         // t(g) = 100·4/g + 10: t(4) = 110, t(8) = 60, t(16) = 35.
         // e(8) = 4·110/(8·60) = 11/12; e(16) = 4·110/(16·35) = 11/14.
         // Karp–Flatt: (60/110 − 1/2)/(1/2) = 1/11 and (35/110 − 1/4)/(3/4) = 1/11 (Amdahl ⇒ constant).
-        let times: BTreeMap<u32, Vec<f64>> = [(4, vec![110.0]), (8, vec![60.0]), (16, vec![35.0])].into();
+        let times: BTreeMap<u32, Vec<f64>> =
+            [(4, vec![110.0]), (8, vec![60.0]), (16, vec![35.0])].into();
         let s = Scaling::analyse(&times).unwrap();
         assert!(close(s.rows[1].efficiency, 11.0 / 12.0));
         assert!(close(s.rows[2].efficiency, 11.0 / 14.0));

@@ -17,7 +17,11 @@ pub fn median(values: &[f64]) -> Option<f64> {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     let n = sorted.len();
-    Some(if n % 2 == 1 { sorted[n / 2] } else { 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]) })
+    Some(if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
+    })
 }
 
 /// Median and range of repeated measurements: what the scaling table reports per GPU count.
@@ -34,7 +38,12 @@ impl Spread {
         let median = median(values)?;
         let min = values.iter().copied().fold(f64::INFINITY, f64::min);
         let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        Some(Self { n: values.len(), median, min, max })
+        Some(Self {
+            n: values.len(),
+            median,
+            min,
+            max,
+        })
     }
 }
 
@@ -54,6 +63,14 @@ mod tests {
         assert_eq!(mean(&[1.0, 2.0, 6.0]), Some(3.0));
         assert_eq!(mean(&[]), None);
         let s = Spread::of(&[115.0, 108.0, 110.0]).unwrap();
-        assert_eq!(s, Spread { n: 3, median: 110.0, min: 108.0, max: 115.0 });
+        assert_eq!(
+            s,
+            Spread {
+                n: 3,
+                median: 110.0,
+                min: 108.0,
+                max: 115.0
+            }
+        );
     }
 }

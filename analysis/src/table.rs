@@ -110,9 +110,13 @@ impl Table {
         let fail = |e: csv::Error| format!("{}: {e}", path.display());
         writer.write_record(&self.columns).map_err(fail)?;
         for row in &self.rows {
-            writer.write_record(row.iter().map(Cell::csv)).map_err(fail)?;
+            writer
+                .write_record(row.iter().map(Cell::csv))
+                .map_err(fail)?;
         }
-        let bytes = writer.into_inner().map_err(|e| format!("{}: {e}", path.display()))?;
+        let bytes = writer
+            .into_inner()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         xvr::results::write_atomic(&path, &bytes).map_err(|e| e.to_string())
     }
 }

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// Runs the binary on `dir` with the report going to a fresh temporary directory.
@@ -37,25 +39,43 @@ fn analyse_ok(name: &str, args: &[&str]) -> tempfile::TempDir {
 /// A CSV table as rows of column → text.
 fn table(dir: &Path, stem: &str) -> Vec<HashMap<String, String>> {
     let path = dir.join(format!("{stem}.csv"));
-    let mut reader = csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader =
+        csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let headers = reader.headers().unwrap().clone();
     reader
         .records()
-        .map(|r| headers.iter().zip(r.unwrap().iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect())
+        .map(|r| {
+            headers
+                .iter()
+                .zip(r.unwrap().iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
         .collect()
 }
 
 /// The row whose `key` column equals `value`.
-fn row<'a>(rows: &'a [HashMap<String, String>], key: &str, value: &str) -> &'a HashMap<String, String> {
-    rows.iter().find(|r| r[key] == value).unwrap_or_else(|| panic!("no row with {key} = {value}"))
+fn row<'a>(
+    rows: &'a [HashMap<String, String>],
+    key: &str,
+    value: &str,
+) -> &'a HashMap<String, String> {
+    rows.iter()
+        .find(|r| r[key] == value)
+        .unwrap_or_else(|| panic!("no row with {key} = {value}"))
 }
 
 fn num(row: &HashMap<String, String>, column: &str) -> f64 {
-    row[column].parse().unwrap_or_else(|_| panic!("{column} = `{}` is not a number", row[column]))
+    row[column]
+        .parse()
+        .unwrap_or_else(|_| panic!("{column} = `{}` is not a number", row[column]))
 }
 
 fn assert_close(actual: f64, expected: f64, what: &str) {
-    assert!((actual - expected).abs() <= 1e-9 * expected.abs().max(1.0), "{what}: {actual} != {expected}");
+    assert!(
+        (actual - expected).abs() <= 1e-9 * expected.abs().max(1.0),
+        "{what}: {actual} != {expected}"
+    );
 }
 
 // ------------------------------------------------------------------ scaling fixture
@@ -66,7 +86,11 @@ fn assert_close(actual: f64, expected: f64, what: &str) {
 fn scaling_table_matches_hand_computation() {
     let out = analyse_ok("scaling", &[]);
     let rows = table(out.path(), "scaling");
-    assert_eq!(rows.len(), 3, "32 GPUs has no completed trial and must not appear as a measurement");
+    assert_eq!(
+        rows.len(),
+        3,
+        "32 GPUs has no completed trial and must not appear as a measurement"
+    );
     let expect = [
         // gpus, nodes, global batch, iterations = ceil(12000 / (10 g)), median, min, max
         (4, 1, 40, 300, 110.0, 108.0, 112.0),
@@ -85,11 +109,18 @@ fn scaling_table_matches_hand_computation() {
         assert_close(num(r, "wall_s_max"), max, "max");
         assert_close(num(r, "ideal_speedup"), f64::from(g) / 4.0, "ideal");
         // Amdahl fit is exact for these medians: 10 + 400/g.
-        assert_close(num(r, "amdahl_wall_s"), 10.0 + 400.0 / f64::from(g), "amdahl");
+        assert_close(
+            num(r, "amdahl_wall_s"),
+            10.0 + 400.0 / f64::from(g),
+            "amdahl",
+        );
     }
     let r4 = row(&rows, "gpus", "4");
     assert_close(num(r4, "efficiency_pct"), 100.0, "e(4,4)");
-    assert_eq!(r4["karp_flatt"], "", "Karp–Flatt is undefined at the baseline");
+    assert_eq!(
+        r4["karp_flatt"], "",
+        "Karp–Flatt is undefined at the baseline"
+    );
     let r8 = row(&rows, "gpus", "8");
     assert_close(num(r8, "speedup"), 110.0 / 60.0, "s(4,8)");
     // e = 4·110/(8·60) = 440/480.
@@ -103,7 +134,12 @@ fn scaling_table_matches_hand_computation() {
 
     let fits = table(out.path(), "scaling_fits");
     let param = |model: &str, p: &str| {
-        num(fits.iter().find(|r| r["model"] == model && r["parameter"] == p).unwrap(), "value")
+        num(
+            fits.iter()
+                .find(|r| r["model"] == model && r["parameter"] == p)
+                .unwrap(),
+            "value",
+        )
     };
     assert_close(param("amdahl", "serial_s"), 10.0, "T_s");
     assert_close(param("amdahl", "parallel_s"), 400.0, "T_p");
@@ -122,14 +158,24 @@ fn scaling_report_lists_failed_and_running_trials() {
     let trials = table(out.path(), "trials");
     assert_eq!(trials.len(), 8);
     let failed = row(&trials, "trial_id", "scal32rep0");
-    assert!(failed["status"].starts_with("failed (exit 137)"), "{}", failed["status"]);
+    assert!(
+        failed["status"].starts_with("failed (exit 137)"),
+        "{}",
+        failed["status"]
+    );
     assert_eq!(failed["used_in_results"], "no");
     assert!(failed["missing_files"].contains("summary.json"));
     let running = row(&trials, "trial_id", "scal32rep1");
     assert_eq!(running["status"], "running");
-    assert_eq!(row(&trials, "trial_id", "scal04rep0")["used_in_results"], "yes");
+    assert_eq!(
+        row(&trials, "trial_id", "scal04rep0")["used_in_results"],
+        "yes"
+    );
     let html = std::fs::read_to_string(out.path().join("index.html")).unwrap();
-    assert!(html.contains("6 of 8 trials succeeded"), "the page must say the sweep is partial");
+    assert!(
+        html.contains("6 of 8 trials succeeded"),
+        "the page must say the sweep is partial"
+    );
     assert!(html.contains("scal32rep0") && html.contains("killed by signal 9 (out of memory)"));
     assert!(html.contains("No completed trial for GPU count(s) 32"));
     // resources.walltime is zipped to resources.gpus: one study, not two.
@@ -157,7 +203,11 @@ fn kernel_mix_and_utilisation_average_over_ranks() {
     for (g, pct) in [(4, 95.0), (8, 90.0), (16, 85.0)] {
         let r = row(&util, "gpus", &g.to_string());
         assert_close(num(r, "utilization_pct"), pct, "utilisation");
-        assert_close(num(r, "non_idle_s") + num(r, "idle_s"), num(r, "span_s"), "idle + non-idle = span");
+        assert_close(
+            num(r, "non_idle_s") + num(r, "idle_s"),
+            num(r, "span_s"),
+            "idle + non-idle = span",
+        );
     }
 }
 
@@ -176,19 +226,49 @@ fn hta_preset_moves_host_copies_to_memory() {
 fn every_figure_is_written_as_png_and_svg_and_embedded() {
     let out = analyse_ok("scaling", &[]);
     let html = std::fs::read_to_string(out.path().join("index.html")).unwrap();
-    for stem in ["scaling_wall_time", "scaling_efficiency", "scaling_speedup", "kernel_mix_pies", "kernel_mix_bars",
-                 "utilisation_time", "utilisation_pct", "training_loss", "selection_pareto"] {
+    for stem in [
+        "scaling_wall_time",
+        "scaling_efficiency",
+        "scaling_speedup",
+        "kernel_mix_pies",
+        "kernel_mix_bars",
+        "utilisation_time",
+        "utilisation_pct",
+        "training_loss",
+        "selection_pareto",
+    ] {
         let png = std::fs::read(out.path().join(format!("{stem}.png"))).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{stem}.png");
         let svg = std::fs::read_to_string(out.path().join(format!("{stem}.svg"))).unwrap();
         assert!(svg.contains("<svg"), "{stem}.svg");
-        assert!(html.contains(&format!("href=\"{stem}.svg\"")), "{stem} linked from index.html");
+        assert!(
+            html.contains(&format!("href=\"{stem}.svg\"")),
+            "{stem} linked from index.html"
+        );
     }
-    assert!(html.matches("data:image/png;base64,").count() >= 9, "PNGs embedded in the page");
+    assert!(
+        html.matches("data:image/png;base64,").count() >= 9,
+        "PNGs embedded in the page"
+    );
     // Every table is also a CSV.
-    for stem in ["trials", "scaling", "scaling_fits", "kernel_mix", "utilisation", "quality_trials", "training_loss", "selection"] {
-        assert!(out.path().join(format!("{stem}.csv")).is_file(), "{stem}.csv");
-        assert!(html.contains(&format!("{stem}.csv")), "{stem} table in index.html");
+    for stem in [
+        "trials",
+        "scaling",
+        "scaling_fits",
+        "kernel_mix",
+        "utilisation",
+        "quality_trials",
+        "training_loss",
+        "selection",
+    ] {
+        assert!(
+            out.path().join(format!("{stem}.csv")).is_file(),
+            "{stem}.csv"
+        );
+        assert!(
+            html.contains(&format!("{stem}.csv")),
+            "{stem} table in index.html"
+        );
     }
 }
 
@@ -199,7 +279,11 @@ fn window_study_recomputes_psnr_as_mean_of_video_means() {
     let out = analyse_ok("window", &[]);
     let rows = table(out.path(), "quality_model_window");
     let values: Vec<&str> = rows.iter().map(|r| r["value"].as_str()).collect();
-    assert_eq!(values, vec!["1", "2", "4", "8"], "every planned value is listed, in numeric order");
+    assert_eq!(
+        values,
+        vec!["1", "2", "4", "8"],
+        "every planned value is listed, in numeric order"
+    );
     let w2 = row(&rows, "value", "2");
     // Video v1: 30, 32 → 31; v2: 36 → eq. 4–5 gives (31 + 36)/2 = 33.5 (a pooled mean would be 32.67).
     assert_close(num(w2, "psnr_db"), 33.5, "psnr");
@@ -214,7 +298,11 @@ fn window_study_recomputes_psnr_as_mean_of_video_means() {
     assert_close(num(row(&rows, "value", "4"), "psnr_db"), 34.85, "psnr w4");
     let w1 = row(&rows, "value", "1");
     assert_eq!(w1["completed"], "0");
-    assert!(w1["not_completed"].contains("failed"), "{}", w1["not_completed"]);
+    assert!(
+        w1["not_completed"].contains("failed"),
+        "{}",
+        w1["not_completed"]
+    );
     assert_eq!(w1["psnr_db"], "");
     assert!(row(&rows, "value", "8")["not_completed"].contains("running"));
 }
@@ -227,7 +315,10 @@ fn summary_mismatch_is_flagged_not_hidden() {
     assert_close(num(w4, "psnr_db"), 34.85, "recomputed");
     assert_close(num(w4, "summary_psnr_db"), 34.9, "as the worker wrote it");
     let html = std::fs::read_to_string(out.path().join("index.html")).unwrap();
-    assert!(html.contains("Cross-check failed for window0004: summary.json psnr_db = 34.9"), "mismatch reported");
+    assert!(
+        html.contains("Cross-check failed for window0004: summary.json psnr_db = 34.9"),
+        "mismatch reported"
+    );
     assert!(!html.contains("Cross-check failed for window0002"));
 }
 
@@ -237,7 +328,10 @@ fn loss_curves_include_unfinished_trials_with_their_state() {
     let loss = table(out.path(), "training_loss");
     assert_eq!(loss.len(), 4);
     let running = row(&loss, "trial_id", "window0008");
-    assert_eq!((running["status"].as_str(), running["last_iter"].as_str()), ("running", "100"));
+    assert_eq!(
+        (running["status"].as_str(), running["last_iter"].as_str()),
+        ("running", "100")
+    );
     assert_close(num(running, "last_loss"), 0.15, "last loss");
     assert!(row(&loss, "trial_id", "window0001")["status"].starts_with("failed"));
 }
@@ -252,7 +346,8 @@ fn selection_respects_the_inference_budget() {
     // Both are on the Pareto front: 2 is faster, 4 more accurate.
     assert!(sel.iter().all(|r| r["pareto_front"] == "yes"));
     let spec: serde_yaml::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(out.path().join("selected.yaml")).unwrap()).unwrap();
+        serde_yaml::from_str(&std::fs::read_to_string(out.path().join("selected.yaml")).unwrap())
+            .unwrap();
     assert_eq!(spec["base"]["model"]["window"], serde_yaml::Value::from(4));
     // 30 ms budget: only window 2 qualifies.
     let out = analyse_ok("window", &["--budget-s-per-frame", "0.03"]);
@@ -269,7 +364,9 @@ fn selection_respects_the_inference_budget() {
         .output()
         .unwrap();
     assert!(rerun.status.success());
-    assert!(table(out.path(), "selection").iter().all(|r| r["selected"] == "no"));
+    assert!(table(out.path(), "selection")
+        .iter()
+        .all(|r| r["selected"] == "no"));
     assert!(!out.path().join("selected.yaml").exists());
     assert!(!out.path().join("selection_pareto.png").exists());
     assert!(out.path().join("quality_model_window.csv").exists());
@@ -282,10 +379,22 @@ fn variants_study_has_one_row_per_variant() {
     let out = analyse_ok("modelsize", &[]);
     let rows = table(out.path(), "quality_variant");
     let names: Vec<&str> = rows.iter().map(|r| r["value"].as_str()).collect();
-    assert_eq!(names, vec!["baseline", "heads1", "ch384", "ch384_h6", "blocks48"], "plan order");
+    assert_eq!(
+        names,
+        vec!["baseline", "heads1", "ch384", "ch384_h6", "blocks48"],
+        "plan order"
+    );
     // heads1: (32.8 + 33.2)/2.
-    assert_close(num(row(&rows, "value", "heads1"), "psnr_db"), 33.0, "heads1 psnr");
-    assert_close(num(row(&rows, "value", "blocks48"), "params"), 4_000_000.0, "params");
+    assert_close(
+        num(row(&rows, "value", "heads1"), "psnr_db"),
+        33.0,
+        "heads1 psnr",
+    );
+    assert_close(
+        num(row(&rows, "value", "blocks48"), "params"),
+        4_000_000.0,
+        "params",
+    );
 }
 
 #[test]
@@ -297,12 +406,25 @@ fn ties_go_to_the_cheaper_model_and_pareto_front_is_marked() {
     assert_eq!(sel.iter().filter(|r| r["selected"] == "yes").count(), 1);
     // Front (time ms, PSNR): heads1 (30, 33.0), baseline (40, 34.5), ch384 (60, 35.2). ch384_h6
     // (65, 35.2) is dominated by ch384, blocks48 (70, 34.0) by baseline.
-    for (config, front) in [("heads1", "yes"), ("baseline", "yes"), ("ch384", "yes"), ("ch384_h6", "no"), ("blocks48", "no")] {
-        assert_eq!(row(&sel, "config", config)["pareto_front"], front, "{config}");
+    for (config, front) in [
+        ("heads1", "yes"),
+        ("baseline", "yes"),
+        ("ch384", "yes"),
+        ("ch384_h6", "no"),
+        ("blocks48", "no"),
+    ] {
+        assert_eq!(
+            row(&sel, "config", config)["pareto_front"],
+            front,
+            "{config}"
+        );
     }
     // A budget of 62.5 ms excludes ch384_h6 (65 ms): ch384 wins.
     let out = analyse_ok("modelsize", &["--budget-s-per-frame", "0.0625"]);
-    assert_eq!(row(&table(out.path(), "selection"), "config", "ch384")["selected"], "yes");
+    assert_eq!(
+        row(&table(out.path(), "selection"), "config", "ch384")["selected"],
+        "yes"
+    );
 }
 
 #[test]
@@ -318,32 +440,67 @@ fn selected_yaml_is_a_valid_sweep_spec_for_the_final_run() {
     let base: xvr::spec::TrialConfig = serde_yaml::from_value(spec["base"].clone()).unwrap();
     assert_eq!((base.model.channels, base.model.heads), (384, 6));
     assert_eq!(base.model.depths, vec![2, 2, 18, 2]);
-    assert_eq!(base.train.iterations, 300, "base keeps the trial's own recipe; the variant changes it");
+    assert_eq!(
+        base.train.iterations, 300,
+        "base keeps the trial's own recipe; the variant changes it"
+    );
     let variant = &spec["sweep"]["variants"][0];
     assert_eq!(variant["name"], serde_yaml::Value::from("final"));
-    assert_eq!(variant["set"]["train.iterations"], serde_yaml::Value::from(75000));
-    assert_eq!(variant["set"]["train.warmup"], serde_yaml::Value::from(2000));
+    assert_eq!(
+        variant["set"]["train.iterations"],
+        serde_yaml::Value::from(75000)
+    );
+    assert_eq!(
+        variant["set"]["train.warmup"],
+        serde_yaml::Value::from(2000)
+    );
     // What `xvr validate` does: read, check and place the spec (site profile, queues).
     let results = tempfile::tempdir().unwrap();
-    let plan = xvr::plan::Plan::build(&path, results.path()).unwrap_or_else(|e| panic!("xvr validate refuses it: {e}"));
+    let plan = xvr::plan::Plan::build(&path, results.path())
+        .unwrap_or_else(|e| panic!("xvr validate refuses it: {e}"));
     assert_eq!(plan.trials.len(), 1);
     let trial = &plan.trials[0].config;
-    assert_eq!((trial.model.channels, trial.model.heads, trial.train.iterations, trial.train.warmup), (384, 6, 75000, 2000));
+    assert_eq!(
+        (
+            trial.model.channels,
+            trial.model.heads,
+            trial.train.iterations,
+            trial.train.warmup
+        ),
+        (384, 6, 75000, 2000)
+    );
 }
 
 #[test]
 fn final_run_settings_are_configurable() {
     let out = analyse_ok(
         "modelsize",
-        &["--final-name", "long", "--final-set", "train.iterations=1000", "--final-set", "resources.walltime=\"02:00:00\""],
+        &[
+            "--final-name",
+            "long",
+            "--final-set",
+            "train.iterations=1000",
+            "--final-set",
+            "resources.walltime=\"02:00:00\"",
+        ],
     );
     let spec: serde_yaml::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(out.path().join("selected.yaml")).unwrap()).unwrap();
+        serde_yaml::from_str(&std::fs::read_to_string(out.path().join("selected.yaml")).unwrap())
+            .unwrap();
     let variant = &spec["sweep"]["variants"][0];
     assert_eq!(variant["name"], serde_yaml::Value::from("long"));
-    assert_eq!(variant["set"]["train.iterations"], serde_yaml::Value::from(1000));
-    assert_eq!(variant["set"]["train.warmup"], serde_yaml::Value::from(2000));
-    assert_eq!(variant["set"]["resources.walltime"], serde_yaml::Value::from("02:00:00"));
+    assert_eq!(
+        variant["set"]["train.iterations"],
+        serde_yaml::Value::from(1000)
+    );
+    assert_eq!(
+        variant["set"]["train.warmup"],
+        serde_yaml::Value::from(2000)
+    );
+    assert_eq!(
+        variant["set"]["resources.walltime"],
+        serde_yaml::Value::from("02:00:00")
+    );
 }
 
 // ------------------------------------------------------------------ utilisation vs batch size
@@ -353,7 +510,11 @@ fn utilisation_vs_batch_size() {
     let out = analyse_ok("batch", &[]);
     let rows = table(out.path(), "utilisation");
     // (batch, span, busy ranks) → non-idle = mean busy, idle = span − non-idle, utilisation = mean(busy/span).
-    for (b, span, busy, pct) in [(1, 0.5, (0.25 + 0.27) / 2.0, 52.0), (5, 2.0, 1.82, 91.0), (10, 4.0, 3.80, 95.0)] {
+    for (b, span, busy, pct) in [
+        (1, 0.5, (0.25 + 0.27) / 2.0, 52.0),
+        (5, 2.0, 1.82, 91.0),
+        (10, 4.0, 3.80, 95.0),
+    ] {
         let r = row(&rows, "batch_per_gpu", &b.to_string());
         assert_eq!((r["gpus"].as_str(), r["ranks"].as_str()), ("2", "2"));
         assert_close(num(r, "span_s"), span, "span");
@@ -374,7 +535,10 @@ fn missing_directory_is_a_clear_error() {
     let (_out, output) = analyse(Path::new("/nonexistent/results/sweep"), &[]);
     assert_eq!(output.status.code(), Some(1));
     let err = String::from_utf8_lossy(&output.stderr);
-    assert!(err.contains("/nonexistent/results/sweep") && err.contains("not a directory"), "{err}");
+    assert!(
+        err.contains("/nonexistent/results/sweep") && err.contains("not a directory"),
+        "{err}"
+    );
 }
 
 /// Copies a fixture so a test can break it.
@@ -400,12 +564,17 @@ fn copy_fixture(name: &str) -> tempfile::TempDir {
 fn renamed_column_in_a_succeeded_trial_is_an_error_naming_it() {
     let dir = copy_fixture("window");
     let file = dir.path().join("window/trials/window0002/validation.csv");
-    let text = std::fs::read_to_string(&file).unwrap().replacen("psnr_db", "psnr", 1);
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replacen("psnr_db", "psnr", 1);
     std::fs::write(&file, text).unwrap();
     let (_out, output) = analyse(&dir.path().join("window"), &[]);
     assert_eq!(output.status.code(), Some(1));
     let err = String::from_utf8_lossy(&output.stderr);
-    assert!(err.contains("window0002/validation.csv") && err.contains("psnr_db"), "{err}");
+    assert!(
+        err.contains("window0002/validation.csv") && err.contains("psnr_db"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -413,9 +582,17 @@ fn unreadable_file_of_a_running_trial_is_reported_not_fatal() {
     let dir = copy_fixture("window");
     // A running trial's train.csv caught mid-write: a truncated last line.
     let file = dir.path().join("window/trials/window0008/train.csv");
-    std::fs::write(&file, "iter,lr,loss,step_s,samples_per_s\n1,0.0002,0.29,0.5,8.0\n100,0.00").unwrap();
+    std::fs::write(
+        &file,
+        "iter,lr,loss,step_s,samples_per_s\n1,0.0002,0.29,0.5,8.0\n100,0.00",
+    )
+    .unwrap();
     let (out, output) = analyse(&dir.path().join("window"), &[]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let trials = table(out.path(), "trials");
     assert!(row(&trials, "trial_id", "window0008")["problems"].contains("train.csv"));
 }
@@ -424,7 +601,9 @@ fn unreadable_file_of_a_running_trial_is_reported_not_fatal() {
 fn bad_options_are_refused_with_the_allowed_values() {
     let (_out, output) = analyse(&fixture("window"), &["--budget-s-per-frame=-1"]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("must be a positive number of seconds"));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("must be a positive number of seconds")
+    );
     let (_out, output) = analyse(&fixture("window"), &["--preset", "fancy"]);
     assert!(!output.status.success());
     let err = String::from_utf8_lossy(&output.stderr);
@@ -435,7 +614,14 @@ fn bad_options_are_refused_with_the_allowed_values() {
 
 #[test]
 fn help_documents_the_selection_rule() {
-    let output = Command::new(env!("CARGO_BIN_EXE_xvr-analysis")).arg("--help").output().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_xvr-analysis"))
+        .arg("--help")
+        .output()
+        .unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
-    assert!(help.contains("Selection rule") && help.contains("--budget-s-per-frame") && help.contains("Karp–Flatt"));
+    assert!(
+        help.contains("Selection rule")
+            && help.contains("--budget-s-per-frame")
+            && help.contains("Karp–Flatt")
+    );
 }

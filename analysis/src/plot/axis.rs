@@ -35,7 +35,11 @@ impl Resolved {
     /// Label of the tick at coordinate `c` (plotters asks by value).
     pub fn label_at(&self, c: f64) -> String {
         let tol = 1e-9 * (self.hi - self.lo).abs().max(1e-12);
-        self.ticks.iter().find(|(t, _)| (t - c).abs() <= tol).map(|(_, l)| l.clone()).unwrap_or_default()
+        self.ticks
+            .iter()
+            .find(|(t, _)| (t - c).abs() <= tol)
+            .map(|(_, l)| l.clone())
+            .unwrap_or_default()
     }
 
     pub fn key_points(&self) -> Vec<f64> {
@@ -45,16 +49,29 @@ impl Resolved {
 
 impl Axis {
     pub fn linear(label: &str) -> Self {
-        Self { label: label.into(), scale: Scale::Linear, ticks: None, range: None, include_zero: false }
+        Self {
+            label: label.into(),
+            scale: Scale::Linear,
+            ticks: None,
+            range: None,
+            include_zero: false,
+        }
     }
 
     pub fn log(label: &str) -> Self {
-        Self { scale: Scale::Log, ..Self::linear(label) }
+        Self {
+            scale: Scale::Log,
+            ..Self::linear(label)
+        }
     }
 
     /// Evenly spaced categories at 0, 1, …, n−1.
     pub fn categories(label: &str, names: &[String]) -> Self {
-        let ticks = names.iter().enumerate().map(|(i, n)| (i as f64, n.clone())).collect();
+        let ticks = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (i as f64, n.clone()))
+            .collect();
         Self {
             ticks: Some(ticks),
             range: Some((-0.5, names.len() as f64 - 0.5)),
@@ -86,7 +103,10 @@ impl Axis {
     pub fn resolve(&self, data: impl IntoIterator<Item = f64>) -> Resolved {
         let coords: Vec<f64> = data.into_iter().filter_map(|v| self.to_coord(v)).collect();
         let (lo, hi) = match self.range {
-            Some((a, b)) => (self.to_coord(a).unwrap_or(0.0), self.to_coord(b).unwrap_or(1.0)),
+            Some((a, b)) => (
+                self.to_coord(a).unwrap_or(0.0),
+                self.to_coord(b).unwrap_or(1.0),
+            ),
             None => self.padded(&coords),
         };
         let ticks = match &self.ticks {
@@ -114,8 +134,18 @@ impl Axis {
             hi = hi.max(0.0);
         }
         let span = hi - lo;
-        let pad = if span > 0.0 { 0.06 * span } else { 0.1 * lo.abs().max(if self.scale == Scale::Log { 1.0 } else { 1e-9 }) };
-        let lo_pad = if self.include_zero && lo == 0.0 { 0.0 } else { pad };
+        let pad = if span > 0.0 {
+            0.06 * span
+        } else {
+            0.1 * lo
+                .abs()
+                .max(if self.scale == Scale::Log { 1.0 } else { 1e-9 })
+        };
+        let lo_pad = if self.include_zero && lo == 0.0 {
+            0.0
+        } else {
+            pad
+        };
         (lo - lo_pad, hi + pad)
     }
 }
@@ -137,7 +167,11 @@ fn linear_ticks(lo: f64, hi: f64) -> Vec<(f64, String)> {
         return vec![(lo, tick_label(lo))];
     }
     let decade = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * decade).find(|s| *s >= raw).unwrap_or(10.0 * decade);
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * decade)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * decade);
     let first = (lo / step).ceil() as i64;
     let last = (hi / step).floor() as i64;
     (first..=last)
@@ -170,7 +204,10 @@ fn log_ticks(lo: f64, hi: f64) -> Vec<(f64, String)> {
     }
     if ticks.len() < 2 {
         // Less than a 1-2-5 step inside the range: label the ends.
-        ticks = vec![(lo, tick_label(10f64.powf(lo))), (hi, tick_label(10f64.powf(hi)))];
+        ticks = vec![
+            (lo, tick_label(10f64.powf(lo))),
+            (hi, tick_label(10f64.powf(hi))),
+        ];
     }
     ticks
 }
@@ -206,7 +243,9 @@ mod tests {
 
     #[test]
     fn value_ticks_on_a_log_axis() {
-        let r = Axis::log("GPUs").with_value_ticks(&[4.0, 8.0, 16.0]).resolve([4.0, 16.0]);
+        let r = Axis::log("GPUs")
+            .with_value_ticks(&[4.0, 8.0, 16.0])
+            .resolve([4.0, 16.0]);
         assert_eq!(r.label_at(8f64.log10()), "8");
         assert_eq!(r.ticks.len(), 3);
     }

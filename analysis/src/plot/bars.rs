@@ -39,19 +39,35 @@ impl Figure for BarChart {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let totals: Vec<f64> = (0..self.categories.len())
-            .map(|i| self.stacks.iter().map(|s| s.values.get(i).copied().unwrap_or(0.0)).sum())
+            .map(|i| {
+                self.stacks
+                    .iter()
+                    .map(|s| s.values.get(i).copied().unwrap_or(0.0))
+                    .sum()
+            })
             .collect();
         let x = Axis::categories(&self.x_label, &self.categories).resolve([]);
         // Head room above the tallest bar for its label and for the legend (a line per entry).
-        let top = totals.iter().chain(self.guides.iter().map(|g| &g.value)).copied().fold(0.0, f64::max);
+        let top = totals
+            .iter()
+            .chain(self.guides.iter().map(|g| &g.value))
+            .copied()
+            .fold(0.0, f64::max);
         let entries = self.stacks.iter().filter(|s| !s.name.is_empty()).count() + self.guides.len();
-        let y = Axis { include_zero: true, ..self.y.clone() }.resolve([0.0, top * (1.1 + 0.065 * entries as f64)]);
+        let y = Axis {
+            include_zero: true,
+            ..self.y.clone()
+        }
+        .resolve([0.0, top * (1.1 + 0.065 * entries as f64)]);
         let area = canvas::frame(root, &self.title, &self.y.label)?;
         let mut chart = canvas::chart(&area, &x, &y, &self.x_label)?;
         for (k, stack) in self.stacks.iter().enumerate() {
             let color = stack.color;
             let rects = stack.values.iter().enumerate().map(|(i, v)| {
-                let base: f64 = self.stacks[..k].iter().map(|s| s.values.get(i).copied().unwrap_or(0.0)).sum();
+                let base: f64 = self.stacks[..k]
+                    .iter()
+                    .map(|s| s.values.get(i).copied().unwrap_or(0.0))
+                    .sum();
                 let c = i as f64;
                 Rectangle::new([(c - 0.32, base), (c + 0.32, base + v)], color.filled())
             });
@@ -59,22 +75,34 @@ impl Figure for BarChart {
             if !stack.name.is_empty() {
                 annotation
                     .label(stack.name.clone())
-                    .legend(move |(px, py)| Rectangle::new([(px, py - 6), (px + 14, py + 6)], color.filled()));
+                    .legend(move |(px, py)| {
+                        Rectangle::new([(px, py - 6), (px + 14, py + 6)], color.filled())
+                    });
             }
         }
         for guide in &self.guides {
             let style = guide.color.stroke_width(2);
             chart
-                .draw_series(DashedLineSeries::new(vec![(x.lo, guide.value), (x.hi, guide.value)], 8, 5, style))
+                .draw_series(DashedLineSeries::new(
+                    vec![(x.lo, guide.value), (x.hi, guide.value)],
+                    8,
+                    5,
+                    style,
+                ))
                 .map_err(fail)?
                 .label(guide.name.clone())
                 .legend(move |p| super::xy::dashed_legend(p, style));
         }
         if let Some(unit) = &self.total_labels {
-            let font = TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom));
+            let font =
+                TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom));
             chart
                 .draw_series(totals.iter().enumerate().map(|(i, t)| {
-                    Text::new(format!("{}{unit}", tick_label(*t)), (i as f64, *t + 0.01 * (y.hi - y.lo)), font.clone())
+                    Text::new(
+                        format!("{}{unit}", tick_label(*t)),
+                        (i as f64, *t + 0.01 * (y.hi - y.lo)),
+                        font.clone(),
+                    )
                 }))
                 .map_err(fail)?;
         }

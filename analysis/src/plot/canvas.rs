@@ -33,7 +33,11 @@ impl Ranged for Ticked {
 
     fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
         // Bold grid lines only, at the ticks.
-        if hint.weight().allow_light_points() { Vec::new() } else { self.ticks.clone() }
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
     }
 
     fn range(&self) -> Range<f64> {
@@ -55,7 +59,12 @@ pub fn frame<DB: DrawingBackend>(
     y_label: &str,
 ) -> Result<DrawingArea<DB, Shift>, String> {
     let area = root.titled(title, (FONT, 22).into_font()).map_err(fail)?;
-    area.draw(&Text::new(y_label.to_string(), (12, 6), (FONT, 15).into_font())).map_err(fail)?;
+    area.draw(&Text::new(
+        y_label.to_string(),
+        (12, 6),
+        (FONT, 15).into_font(),
+    ))
+    .map_err(fail)?;
     Ok(area)
 }
 
@@ -74,8 +83,16 @@ pub fn chart<'a, DB: DrawingBackend>(
         .x_label_area_size(55)
         .y_label_area_size(72)
         .build_cartesian_2d(
-            Ticked { lo: x.lo, hi: x.hi, ticks: x.key_points() },
-            Ticked { lo: y.lo, hi: y.hi, ticks: y.key_points() },
+            Ticked {
+                lo: x.lo,
+                hi: x.hi,
+                ticks: x.key_points(),
+            },
+            Ticked {
+                lo: y.lo,
+                hi: y.hi,
+                ticks: y.key_points(),
+            },
         )
         .map_err(fail)?;
     let x_fmt = |v: &f64| x.label_at(*v);

@@ -4,8 +4,8 @@
 mod axis;
 mod bars;
 mod canvas;
-mod pies;
 pub mod palette;
+mod pies;
 mod xy;
 
 pub use axis::{Axis, Scale};
@@ -46,8 +46,12 @@ fn register_fonts() -> Result<(), String> {
     static ONCE: Once = Once::new();
     let mut result = Ok(());
     ONCE.call_once(|| {
-        result = plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular())
-            .map_err(|_| "plot: the embedded DejaVu Sans font could not be loaded".to_string());
+        result = plotters::style::register_font(
+            "sans-serif",
+            FontStyle::Normal,
+            dejavu::sans::regular(),
+        )
+        .map_err(|_| "plot: the embedded DejaVu Sans font could not be loaded".to_string());
     });
     result
 }
@@ -63,8 +67,11 @@ pub fn save(figure: &impl Figure, dir: &Path, stem: &str) -> Result<FigureFiles,
     {
         let root = BitMapBackend::new(&png_tmp, size).into_drawing_area();
         root.fill(&WHITE).map_err(canvas::fail)?;
-        figure.draw(&root).map_err(|e| format!("{}: {e}", png.display()))?;
-        root.present().map_err(|e| format!("{}: {e}", png.display()))?;
+        figure
+            .draw(&root)
+            .map_err(|e| format!("{}: {e}", png.display()))?;
+        root.present()
+            .map_err(|e| format!("{}: {e}", png.display()))?;
     }
     std::fs::rename(&png_tmp, &png).map_err(|e| format!("{}: {e}", png.display()))?;
     let svg = dir.join(format!("{stem}.svg"));
@@ -72,9 +79,17 @@ pub fn save(figure: &impl Figure, dir: &Path, stem: &str) -> Result<FigureFiles,
     {
         let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
         root.fill(&WHITE).map_err(canvas::fail)?;
-        figure.draw(&root).map_err(|e| format!("{}: {e}", svg.display()))?;
-        root.present().map_err(|e| format!("{}: {e}", svg.display()))?;
+        figure
+            .draw(&root)
+            .map_err(|e| format!("{}: {e}", svg.display()))?;
+        root.present()
+            .map_err(|e| format!("{}: {e}", svg.display()))?;
     }
     xvr::results::write_atomic(&svg, text.as_bytes()).map_err(|e| e.to_string())?;
-    Ok(FigureFiles { stem: stem.into(), title: figure.title().into(), png, svg })
+    Ok(FigureFiles {
+        stem: stem.into(),
+        title: figure.title().into(),
+        png,
+        svg,
+    })
 }

@@ -32,7 +32,9 @@ impl Figure for PieGrid {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let area = root.titled(&self.title, (FONT, 22).into_font()).map_err(fail)?;
+        let area = root
+            .titled(&self.title, (FONT, 22).into_font())
+            .map_err(fail)?;
         let height = area.dim_in_pixel().1;
         let (grid, legend) = area.split_vertically(height.saturating_sub(50));
         let cols = self.columns();
@@ -41,12 +43,19 @@ impl Figure for PieGrid {
         let colors: Vec<RGBColor> = self.categories.iter().map(|c| c.1).collect();
         for ((name, values), cell) in self.pies.iter().zip(&cells) {
             let (w, h) = cell.dim_in_pixel();
-            let centred = |size| TextStyle::from((FONT, size).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
-            cell.draw(&Text::new(name.clone(), (w as i32 / 2, 4), centred(17))).map_err(fail)?;
+            let centred = |size| {
+                TextStyle::from((FONT, size).into_font()).pos(Pos::new(HPos::Center, VPos::Top))
+            };
+            cell.draw(&Text::new(name.clone(), (w as i32 / 2, 4), centred(17)))
+                .map_err(fail)?;
             let total: f64 = values.iter().sum();
             if total <= 0.0 {
-                cell.draw(&Text::new("no data", (w as i32 / 2, h as i32 / 2), centred(15)))
-                    .map_err(fail)?;
+                cell.draw(&Text::new(
+                    "no data",
+                    (w as i32 / 2, h as i32 / 2),
+                    centred(15),
+                ))
+                .map_err(fail)?;
                 continue;
             }
             // Pie ignores the drawing area's offset: its centre is in backend pixels.
@@ -54,7 +63,10 @@ impl Figure for PieGrid {
             let center = (bx + w as i32 / 2, by + h as i32 / 2 + 12);
             let radius = (w.min(h) as f64) * 0.30;
             // Shares written outside the wedges, where small neighbouring slices have room.
-            let labels: Vec<String> = values.iter().map(|v| format!("{:.1} %", 100.0 * v / total)).collect();
+            let labels: Vec<String> = values
+                .iter()
+                .map(|v| format!("{:.1} %", 100.0 * v / total))
+                .collect();
             let mut pie = Pie::new(&center, &radius, values, &colors, &labels);
             pie.start_angle(-90.0);
             pie.label_style((FONT, 13).into_font().color(&BLACK));
@@ -63,8 +75,16 @@ impl Figure for PieGrid {
         }
         let mut x = 20;
         for (name, color) in &self.categories {
-            legend.draw(&Rectangle::new([(x, 14), (x + 16, 30)], color.filled())).map_err(fail)?;
-            legend.draw(&Text::new(name.clone(), (x + 22, 14), (FONT, 16).into_font())).map_err(fail)?;
+            legend
+                .draw(&Rectangle::new([(x, 14), (x + 16, 30)], color.filled()))
+                .map_err(fail)?;
+            legend
+                .draw(&Text::new(
+                    name.clone(),
+                    (x + 22, 14),
+                    (FONT, 16).into_font(),
+                ))
+                .map_err(fail)?;
             x += 30 + 9 * name.len() as i32;
         }
         Ok(())

@@ -31,7 +31,13 @@ pub struct Series {
 
 impl Series {
     pub fn new(name: &str, points: Vec<(f64, f64)>, mark: Mark, color: RGBColor) -> Self {
-        Self { name: name.into(), points, mark, color, error_bars: Vec::new() }
+        Self {
+            name: name.into(),
+            points,
+            mark,
+            color,
+            error_bars: Vec::new(),
+        }
     }
 
     pub fn with_error_bars(mut self, bars: Vec<(f64, f64, f64)>) -> Self {
@@ -84,10 +90,18 @@ impl Figure for XyChart {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let xs = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
-        let x = self.x.resolve(xs.chain(self.v_guides.iter().map(|g| g.value)));
+        let xs = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.0));
+        let x = self
+            .x
+            .resolve(xs.chain(self.v_guides.iter().map(|g| g.value)));
         let ys = self.series.iter().flat_map(|s| {
-            s.points.iter().map(|p| p.1).chain(s.error_bars.iter().flat_map(|e| [e.1, e.2]))
+            s.points
+                .iter()
+                .map(|p| p.1)
+                .chain(s.error_bars.iter().flat_map(|e| [e.1, e.2]))
         });
         let ys: Vec<f64> = ys.chain(self.h_guides.iter().map(|g| g.value)).collect();
         let mut y = self.y.resolve(ys.iter().copied());
@@ -98,12 +112,22 @@ impl Figure for XyChart {
         let mut chart = canvas::chart(&area, &x, &y, &self.x.label)?;
         for guide in &self.h_guides {
             if let Some(c) = self.y.to_coord(guide.value) {
-                dashed(&mut chart, vec![(x.lo, c), (x.hi, c)], guide.color, &guide.name)?;
+                dashed(
+                    &mut chart,
+                    vec![(x.lo, c), (x.hi, c)],
+                    guide.color,
+                    &guide.name,
+                )?;
             }
         }
         for guide in &self.v_guides {
             if let Some(c) = self.x.to_coord(guide.value) {
-                dashed(&mut chart, vec![(c, y.lo), (c, y.hi)], guide.color, &guide.name)?;
+                dashed(
+                    &mut chart,
+                    vec![(c, y.lo), (c, y.hi)],
+                    guide.color,
+                    &guide.name,
+                )?;
             }
         }
         for s in &self.series {
@@ -116,9 +140,15 @@ impl Figure for XyChart {
             if let (Some(cx), Some(cy)) = (self.x.to_coord(*px), self.y.to_coord(*py)) {
                 let at = chart.backend_coord(&(cx, cy));
                 let width = 8 * text.chars().count() as i32;
-                let (hpos, dx) = if at.0 + 8 + width > right_edge + 40 { (HPos::Right, -8) } else { (HPos::Left, 8) };
-                let style = TextStyle::from((canvas::FONT, 13).into_font()).pos(Pos::new(hpos, VPos::Top));
-                area.draw(&Text::new(text.clone(), (at.0 + dx, at.1 - 20), style)).map_err(fail)?;
+                let (hpos, dx) = if at.0 + 8 + width > right_edge + 40 {
+                    (HPos::Right, -8)
+                } else {
+                    (HPos::Left, 8)
+                };
+                let style =
+                    TextStyle::from((canvas::FONT, 13).into_font()).pos(Pos::new(hpos, VPos::Top));
+                area.draw(&Text::new(text.clone(), (at.0 + dx, at.1 - 20), style))
+                    .map_err(fail)?;
             }
         }
         if self.legend_entries() > 0 {
@@ -131,7 +161,12 @@ impl Figure for XyChart {
 impl XyChart {
     fn legend_entries(&self) -> usize {
         self.series.iter().filter(|s| !s.name.is_empty()).count()
-            + self.h_guides.iter().chain(&self.v_guides).filter(|g| !g.name.is_empty()).count()
+            + self
+                .h_guides
+                .iter()
+                .chain(&self.v_guides)
+                .filter(|g| !g.name.is_empty())
+                .count()
     }
 
     /// A legend at the top would cover data near the top: stretch an automatic y range
@@ -139,7 +174,9 @@ impl XyChart {
     fn legend_headroom(&self, y: &super::axis::Resolved) -> Option<f64> {
         let at_top = matches!(
             self.legend,
-            SeriesLabelPosition::UpperLeft | SeriesLabelPosition::UpperMiddle | SeriesLabelPosition::UpperRight
+            SeriesLabelPosition::UpperLeft
+                | SeriesLabelPosition::UpperMiddle
+                | SeriesLabelPosition::UpperRight
         );
         let entries = self.legend_entries();
         if !at_top || entries == 0 || self.y.range.is_some() {
@@ -168,7 +205,11 @@ impl XyChart {
         let color = s.color;
         let line = color.stroke_width(2);
         for &(bx, lo, hi) in &s.error_bars {
-            if let (Some(cx), Some(clo), Some(chi)) = (self.x.to_coord(bx), self.y.to_coord(lo), self.y.to_coord(hi)) {
+            if let (Some(cx), Some(clo), Some(chi)) = (
+                self.x.to_coord(bx),
+                self.y.to_coord(lo),
+                self.y.to_coord(hi),
+            ) {
                 // Whisker with caps; the caps' width is in x coordinates (1 % of the axis).
                 let cap = 0.01 * (chart.x_range().end - chart.x_range().start);
                 let whisker = [
@@ -177,35 +218,52 @@ impl XyChart {
                     vec![(cx - cap, chi), (cx + cap, chi)],
                 ];
                 chart
-                    .draw_series(whisker.into_iter().map(|p| PathElement::new(p, color.stroke_width(1))))
+                    .draw_series(
+                        whisker
+                            .into_iter()
+                            .map(|p| PathElement::new(p, color.stroke_width(1))),
+                    )
                     .map_err(fail)?;
             }
         }
-        let legend_line = move |(px, py): (i32, i32)| PathElement::new(vec![(px, py), (px + 22, py)], line);
+        let legend_line =
+            move |(px, py): (i32, i32)| PathElement::new(vec![(px, py), (px + 22, py)], line);
         let annotation = match s.mark {
-            Mark::Line => chart.draw_series(LineSeries::new(pts, line)).map_err(fail)?,
-            Mark::Dashed => chart.draw_series(DashedLineSeries::new(pts, 8, 5, line)).map_err(fail)?,
+            Mark::Line => chart
+                .draw_series(LineSeries::new(pts, line))
+                .map_err(fail)?,
+            Mark::Dashed => chart
+                .draw_series(DashedLineSeries::new(pts, 8, 5, line))
+                .map_err(fail)?,
             Mark::Points => chart
                 .draw_series(pts.into_iter().map(|p| Circle::new(p, 5, color.filled())))
                 .map_err(fail)?,
             Mark::LinePoints => {
-                chart.draw_series(LineSeries::new(pts.clone(), line)).map_err(fail)?;
+                chart
+                    .draw_series(LineSeries::new(pts.clone(), line))
+                    .map_err(fail)?;
                 chart
                     .draw_series(pts.into_iter().map(|p| Circle::new(p, 5, color.filled())))
                     .map_err(fail)?
             }
             Mark::Ring => chart
-                .draw_series(pts.into_iter().map(|p| Circle::new(p, 11, color.stroke_width(3))))
+                .draw_series(
+                    pts.into_iter()
+                        .map(|p| Circle::new(p, 11, color.stroke_width(3))),
+                )
                 .map_err(fail)?,
         };
         if !s.name.is_empty() {
             annotation.label(s.name.clone());
             match s.mark {
                 Mark::Points => {
-                    annotation.legend(move |(px, py)| Circle::new((px + 11, py), 5, color.filled()));
+                    annotation
+                        .legend(move |(px, py)| Circle::new((px + 11, py), 5, color.filled()));
                 }
                 Mark::Ring => {
-                    annotation.legend(move |(px, py)| Circle::new((px + 11, py), 7, color.stroke_width(3)));
+                    annotation.legend(move |(px, py)| {
+                        Circle::new((px + 11, py), 7, color.stroke_width(3))
+                    });
                 }
                 Mark::Dashed => {
                     annotation.legend(move |p| dashed_legend(p, line));
@@ -226,7 +284,9 @@ fn dashed<'a, DB: DrawingBackend + 'a>(
     name: &str,
 ) -> Result<(), String> {
     let style = color.stroke_width(2);
-    let annotation = chart.draw_series(DashedLineSeries::new(pts, 8, 5, style)).map_err(fail)?;
+    let annotation = chart
+        .draw_series(DashedLineSeries::new(pts, 8, 5, style))
+        .map_err(fail)?;
     if !name.is_empty() {
         annotation
             .label(name.to_string())

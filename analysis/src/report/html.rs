@@ -9,7 +9,10 @@ use std::fmt::Write;
 
 /// Minimal HTML escaping for text and attribute values.
 fn esc(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;max-width:1400px;color:#222}\
@@ -33,7 +36,12 @@ pub fn page(sweep: &Sweep, sections: &[Section]) -> Result<String, String> {
     }
     h.push_str("</nav>\n");
     for s in sections {
-        let _ = writeln!(h, "<section id=\"{}\"><h2>{}</h2>", esc(&s.id), esc(&s.title));
+        let _ = writeln!(
+            h,
+            "<section id=\"{}\"><h2>{}</h2>",
+            esc(&s.id),
+            esc(&s.title)
+        );
         for note in &s.notes {
             let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(note));
         }
@@ -42,7 +50,11 @@ pub fn page(sweep: &Sweep, sections: &[Section]) -> Result<String, String> {
         }
         for f in &s.figures {
             let png = std::fs::read(&f.png).map_err(|e| format!("{}: {e}", f.png.display()))?;
-            let name = |p: &std::path::Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = |p: &std::path::Path| {
+                p.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            };
             let _ = writeln!(
                 h,
                 "<figure><img alt=\"{}\" src=\"data:image/png;base64,{}\"><figcaption>{} — <a href=\"{}\">PNG</a> <a href=\"{}\">SVG</a></figcaption></figure>",
@@ -60,7 +72,13 @@ pub fn page(sweep: &Sweep, sections: &[Section]) -> Result<String, String> {
 }
 
 fn table(h: &mut String, t: &Table) {
-    let _ = write!(h, "<h3>{} <small>(<a href=\"{}.csv\">{}.csv</a>)</small></h3>\n<table><tr>", esc(&t.title), esc(&t.stem), esc(&t.stem));
+    let _ = write!(
+        h,
+        "<h3>{} <small>(<a href=\"{}.csv\">{}.csv</a>)</small></h3>\n<table><tr>",
+        esc(&t.title),
+        esc(&t.stem),
+        esc(&t.stem)
+    );
     for c in &t.columns {
         let _ = write!(h, "<th>{}</th>", esc(c));
     }
@@ -68,7 +86,11 @@ fn table(h: &mut String, t: &Table) {
     for row in &t.rows {
         h.push_str("<tr>");
         for cell in row {
-            let class = if matches!(cell, crate::table::Cell::Text(_)) { " class=\"t\"" } else { "" };
+            let class = if matches!(cell, crate::table::Cell::Text(_)) {
+                " class=\"t\""
+            } else {
+                ""
+            };
             let _ = write!(h, "<td{class}>{}</td>", esc(&cell.display()));
         }
         h.push_str("</tr>\n");

@@ -13,7 +13,11 @@ use xvr::results::ProfileRow;
 use xvr::spec::trial::KernelPreset;
 
 /// Category name, accessor and colour, in drawing order.
-type Category = (&'static str, fn(&ProfileRow) -> f64, plotters::style::RGBColor);
+type Category = (
+    &'static str,
+    fn(&ProfileRow) -> f64,
+    plotters::style::RGBColor,
+);
 
 const CATEGORIES: [Category; 4] = [
     ("computation", |r| r.computation_s, palette::BLUE),
@@ -24,11 +28,16 @@ const CATEGORIES: [Category; 4] = [
 
 pub fn section(sweep: &Sweep, preset: KernelPreset, out: &Path) -> Result<Section, String> {
     let name = preset_name(preset);
-    let mut s = Section::new("kernel-mix", &format!("Kernel mix per GPU count (preset `{name}`)"));
+    let mut s = Section::new(
+        "kernel-mix",
+        &format!("Kernel mix per GPU count (preset `{name}`)"),
+    );
     let mut by_gpus: BTreeMap<u32, (Vec<String>, Vec<&ProfileRow>)> = BTreeMap::new();
     let mut lacking = Vec::new();
     for t in &sweep.trials {
-        let (Some(rows), Some(gpus)) = (&t.profile, t.gpus()) else { continue };
+        let (Some(rows), Some(gpus)) = (&t.profile, t.gpus()) else {
+            continue;
+        };
         match rows_for(rows, preset) {
             Some(ranks) => {
                 let entry = by_gpus.entry(gpus).or_default();
@@ -47,10 +56,15 @@ pub fn section(sweep: &Sweep, preset: KernelPreset, out: &Path) -> Result<Sectio
             .into(),
     });
     if !lacking.is_empty() {
-        s.notes.push(format!("profile.csv without `{name}` rows (rerun with the other --preset): {}.", lacking.join(", ")));
+        s.notes.push(format!(
+            "profile.csv without `{name}` rows (rerun with the other --preset): {}.",
+            lacking.join(", ")
+        ));
     }
     if by_gpus.is_empty() {
-        s.notes.push(format!("No profile rows for preset `{name}`: no kernel-mix data."));
+        s.notes.push(format!(
+            "No profile rows for preset `{name}`: no kernel-mix data."
+        ));
         return Ok(s);
     }
     s.notes.push(
@@ -62,18 +76,43 @@ pub fn section(sweep: &Sweep, preset: KernelPreset, out: &Path) -> Result<Sectio
         "kernel_mix",
         "Kernel time by category, mean over ranks",
         &[
-            "gpus", "trials", "ranks", "computation_s", "communication_s", "memory_s", "other_s", "computation_pct",
-            "communication_pct", "memory_pct", "other_pct", "comp_comm_overlap_pct",
+            "gpus",
+            "trials",
+            "ranks",
+            "computation_s",
+            "communication_s",
+            "memory_s",
+            "other_s",
+            "computation_pct",
+            "communication_pct",
+            "memory_pct",
+            "other_pct",
+            "comp_comm_overlap_pct",
         ],
     );
     let mut pies = Vec::new();
     for (gpus, (trials, ranks)) in &by_gpus {
-        let seconds: Vec<f64> =
-            CATEGORIES.iter().map(|(_, f, _)| mean(&ranks.iter().map(|r| f(r)).collect::<Vec<_>>()).unwrap_or(0.0)).collect();
+        let seconds: Vec<f64> = CATEGORIES
+            .iter()
+            .map(|(_, f, _)| mean(&ranks.iter().map(|r| f(r)).collect::<Vec<_>>()).unwrap_or(0.0))
+            .collect();
         let total: f64 = seconds.iter().sum();
-        let shares: Vec<f64> = seconds.iter().map(|x| if total > 0.0 { 100.0 * x / total } else { 0.0 }).collect();
-        let overlap = mean(&ranks.iter().map(|r| r.comp_comm_overlap).collect::<Vec<_>>()).unwrap_or(0.0);
-        let mut row = vec![Cell::from(u64::from(*gpus)), Cell::text(trials.join(" ")), Cell::from(ranks.len() as u64)];
+        let shares: Vec<f64> = seconds
+            .iter()
+            .map(|x| if total > 0.0 { 100.0 * x / total } else { 0.0 })
+            .collect();
+        let overlap = mean(
+            &ranks
+                .iter()
+                .map(|r| r.comp_comm_overlap)
+                .collect::<Vec<_>>(),
+        )
+        .unwrap_or(0.0);
+        let mut row = vec![
+            Cell::from(u64::from(*gpus)),
+            Cell::text(trials.join(" ")),
+            Cell::from(ranks.len() as u64),
+        ];
         row.extend(seconds.iter().map(|x| Cell::Num(*x)));
         row.extend(shares.iter().map(|x| Cell::Num(*x)));
         row.push(Cell::Num(100.0 * overlap));
@@ -82,21 +121,34 @@ pub fn section(sweep: &Sweep, preset: KernelPreset, out: &Path) -> Result<Sectio
     }
     s.tables.push(table);
     // "other" only appears when some trial has any.
-    let shown: Vec<usize> =
-        (0..CATEGORIES.len()).filter(|&k| k < 3 || pies.iter().any(|(_, v)| v[k] > 0.0)).collect();
+    let shown: Vec<usize> = (0..CATEGORIES.len())
+        .filter(|&k| k < 3 || pies.iter().any(|(_, v)| v[k] > 0.0))
+        .collect();
     let grid = PieGrid {
         title: format!("Kernel time share per GPU count (preset {name})"),
-        categories: shown.iter().map(|&k| (CATEGORIES[k].0.to_string(), CATEGORIES[k].2)).collect(),
-        pies: pies.iter().map(|(t, v)| (t.clone(), shown.iter().map(|&k| v[k]).collect())).collect(),
+        categories: shown
+            .iter()
+            .map(|&k| (CATEGORIES[k].0.to_string(), CATEGORIES[k].2))
+            .collect(),
+        pies: pies
+            .iter()
+            .map(|(t, v)| (t.clone(), shown.iter().map(|&k| v[k]).collect()))
+            .collect(),
     };
     s.figures.push(plot::save(&grid, out, "kernel_mix_pies")?);
     let bars = BarChart {
         title: format!("Kernel time share per GPU count (preset {name})"),
         x_label: "GPUs".into(),
-        categories: pies.iter().map(|(t, _)| t.trim_end_matches(" GPUs").to_string()).collect(),
+        categories: pies
+            .iter()
+            .map(|(t, _)| t.trim_end_matches(" GPUs").to_string())
+            .collect(),
         // Head room above 100 % keeps the legend off the bars.
-        y: Axis { range: Some((0.0, 135.0)), ..Axis::linear("share of kernel time (%)") }
-            .with_value_ticks(&[0.0, 20.0, 40.0, 60.0, 80.0, 100.0]),
+        y: Axis {
+            range: Some((0.0, 135.0)),
+            ..Axis::linear("share of kernel time (%)")
+        }
+        .with_value_ticks(&[0.0, 20.0, 40.0, 60.0, 80.0, 100.0]),
         stacks: shown
             .iter()
             .map(|&k| Stack {

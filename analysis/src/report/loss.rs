@@ -16,10 +16,27 @@ pub fn section(sweep: &Sweep, out: &Path) -> Result<Section, String> {
     let mut table = Table::new(
         "training_loss",
         "Where each loss curve ended",
-        &["trial_id", "config", "status", "logged_iterations", "last_iter", "last_loss", "min_loss"],
+        &[
+            "trial_id",
+            "config",
+            "status",
+            "logged_iterations",
+            "last_iter",
+            "last_loss",
+            "min_loss",
+        ],
     );
-    let mut chart = XyChart::new("Training loss (L1, mean over ranks)", Axis::linear("iteration"), Axis::log("L1 loss"));
-    for (k, t) in sweep.trials.iter().filter(|t| t.train.as_ref().is_some_and(|r| !r.is_empty())).enumerate() {
+    let mut chart = XyChart::new(
+        "Training loss (L1, mean over ranks)",
+        Axis::linear("iteration"),
+        Axis::log("L1 loss"),
+    );
+    for (k, t) in sweep
+        .trials
+        .iter()
+        .filter(|t| t.train.as_ref().is_some_and(|r| !r.is_empty()))
+        .enumerate()
+    {
         let rows = t.train.as_deref().unwrap_or_default();
         let last = &rows[rows.len() - 1];
         let min = rows.iter().map(|r| r.loss).fold(f64::INFINITY, f64::min);
@@ -33,7 +50,11 @@ pub fn section(sweep: &Sweep, out: &Path) -> Result<Section, String> {
             Cell::Num(min),
         ]);
         let stride = rows.len().div_ceil(MAX_POINTS).max(1);
-        let mut points: Vec<(f64, f64)> = rows.iter().step_by(stride).map(|r| (r.iter as f64, r.loss)).collect();
+        let mut points: Vec<(f64, f64)> = rows
+            .iter()
+            .step_by(stride)
+            .map(|r| (r.iter as f64, r.loss))
+            .collect();
         if (rows.len() - 1) % stride != 0 {
             points.push((last.iter as f64, last.loss));
         }
@@ -42,14 +63,23 @@ pub fn section(sweep: &Sweep, out: &Path) -> Result<Section, String> {
             name.push_str(&format!(" [{}]", t.status_word()));
         }
         // A curve of one logged iteration is a point.
-        let mark = if points.len() > 1 { Mark::Line } else { Mark::Points };
-        chart.series.push(Series::new(&name, points, mark, palette::nth(k)));
+        let mark = if points.len() > 1 {
+            Mark::Line
+        } else {
+            Mark::Points
+        };
+        chart
+            .series
+            .push(Series::new(&name, points, mark, palette::nth(k)));
     }
     if table.rows.is_empty() {
         s.notes.push("No train.csv found.".into());
         return Ok(s);
     }
-    s.notes.push("One curve per trial with a train.csv; unfinished trials are marked with their state.".into());
+    s.notes.push(
+        "One curve per trial with a train.csv; unfinished trials are marked with their state."
+            .into(),
+    );
     chart.legend = LegendAt::UpperRight;
     s.tables.push(table);
     s.figures.push(plot::save(&chart, out, "training_loss")?);

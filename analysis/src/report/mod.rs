@@ -8,8 +8,8 @@ mod loss;
 mod profile;
 mod quality;
 mod scaling;
-pub mod selection;
 mod selected_spec;
+pub mod selection;
 mod trials;
 mod utilisation;
 
@@ -43,7 +43,11 @@ pub struct Section {
 
 impl Section {
     pub fn new(id: &str, title: &str) -> Self {
-        Self { id: id.into(), title: title.into(), ..Self::default() }
+        Self {
+            id: id.into(),
+            title: title.into(),
+            ..Self::default()
+        }
     }
 }
 
@@ -68,7 +72,8 @@ pub fn write(sweep: &Sweep, options: &Options) -> Result<Written, String> {
     sections.push(kernel_mix::section(sweep, options.preset, out)?);
     sections.extend(quality::sections(sweep, out)?);
     sections.push(loss::section(sweep, out)?);
-    let (selection_section, selected) = selection::section(sweep, &options.selection, &options.final_run, out)?;
+    let (selection_section, selected) =
+        selection::section(sweep, &options.selection, &options.final_run, out)?;
     sections.push(selection_section);
     for section in &sections {
         for table in &section.tables {
@@ -81,8 +86,18 @@ pub fn write(sweep: &Sweep, options: &Options) -> Result<Written, String> {
     let mut files: Vec<PathBuf> = vec![index.clone()];
     files.extend(selected.iter().cloned());
     for section in &sections {
-        files.extend(section.tables.iter().map(|t| out.join(format!("{}.csv", t.stem))));
-        files.extend(section.figures.iter().flat_map(|f| [f.png.clone(), f.svg.clone()]));
+        files.extend(
+            section
+                .tables
+                .iter()
+                .map(|t| out.join(format!("{}.csv", t.stem))),
+        );
+        files.extend(
+            section
+                .figures
+                .iter()
+                .flat_map(|f| [f.png.clone(), f.svg.clone()]),
+        );
     }
     remove_stale(out, &files)?;
     Ok(Written {
@@ -98,13 +113,19 @@ pub fn write(sweep: &Sweep, options: &Options) -> Result<Written, String> {
 /// directory never mixes two runs. Files we did not write are never touched.
 fn remove_stale(out: &Path, written: &[PathBuf]) -> Result<(), String> {
     let manifest = out.join(".xvr-analysis-files");
-    let names: Vec<String> =
-        written.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect();
+    let names: Vec<String> = written
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
     if let Ok(previous) = std::fs::read_to_string(&manifest) {
-        for old in previous.lines().filter(|l| !l.is_empty() && !l.contains('/') && !names.iter().any(|n| n == l)) {
+        for old in previous
+            .lines()
+            .filter(|l| !l.is_empty() && !l.contains('/') && !names.iter().any(|n| n == l))
+        {
             let path = out.join(old);
             if path.is_file() {
-                std::fs::remove_file(&path).map_err(|e| format!("{}: cannot remove stale file: {e}", path.display()))?;
+                std::fs::remove_file(&path)
+                    .map_err(|e| format!("{}: cannot remove stale file: {e}", path.display()))?;
             }
         }
     }
@@ -115,7 +136,15 @@ fn remove_stale(out: &Path, written: &[PathBuf]) -> Result<(), String> {
 
 /// File-name-safe form of an axis path (`model.window` → `model_window`).
 pub fn slug(text: &str) -> String {
-    text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect()
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// The report directory's default place: `<sweep>/report/`.

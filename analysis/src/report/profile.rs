@@ -7,14 +7,20 @@ use xvr::spec::trial::KernelPreset;
 
 /// The preset's name as profile.csv writes it (`hta`, `paper`).
 pub fn preset_name(preset: KernelPreset) -> String {
-    serde_json::to_value(preset).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    serde_json::to_value(preset)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// One row per rank for `preset`. `None` when the file has no row of that preset.
 pub fn rows_for(rows: &[ProfileRow], preset: KernelPreset) -> Option<Vec<&ProfileRow>> {
     let name = preset_name(preset);
-    let by_rank: BTreeMap<usize, &ProfileRow> =
-        rows.iter().filter(|r| r.preset == name).map(|r| (r.rank, r)).collect();
+    let by_rank: BTreeMap<usize, &ProfileRow> = rows
+        .iter()
+        .filter(|r| r.preset == name)
+        .map(|r| (r.rank, r))
+        .collect();
     (!by_rank.is_empty()).then(|| by_rank.into_values().collect())
 }
 

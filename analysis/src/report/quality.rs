@@ -21,7 +21,11 @@ pub(super) struct TrialQuality<'a> {
 
 pub(super) fn trial_quality(trial: &Trial) -> Option<TrialQuality<'_>> {
     let summary = trial.summary.as_ref()?;
-    let metrics = match trial.validation.as_deref().and_then(QualityMetrics::from_rows) {
+    let metrics = match trial
+        .validation
+        .as_deref()
+        .and_then(QualityMetrics::from_rows)
+    {
         Some(mut m) => {
             // The headline timing is the worker's own per-frame figure.
             m.infer_s = summary.infer_s_per_frame;
@@ -39,7 +43,12 @@ pub(super) fn trial_quality(trial: &Trial) -> Option<TrialQuality<'_>> {
             frames: 0,
         },
     };
-    Some(TrialQuality { trial, metrics, params: summary.params, flops: summary.flops_per_sample })
+    Some(TrialQuality {
+        trial,
+        metrics,
+        params: summary.params,
+        flops: summary.flops_per_sample,
+    })
 }
 
 /// The per-trial table plus one section per study.
@@ -55,18 +64,36 @@ pub fn sections(sweep: &Sweep, out: &Path) -> Result<Vec<Section>, String> {
         "quality_trials",
         "Per trial",
         &[
-            "trial_id", "config", "repeat", "psnr_db", "ssim", "aad", "bicubic_psnr_db", "bicubic_ssim", "bicubic_aad",
-            "infer_s_per_frame", "params", "flops_per_sample", "videos", "frames", "summary_psnr_db",
+            "trial_id",
+            "config",
+            "repeat",
+            "psnr_db",
+            "ssim",
+            "aad",
+            "bicubic_psnr_db",
+            "bicubic_ssim",
+            "bicubic_aad",
+            "infer_s_per_frame",
+            "params",
+            "flops_per_sample",
+            "videos",
+            "frames",
+            "summary_psnr_db",
         ],
     );
     for q in &qualities {
         let m = &q.metrics;
         let summary = q.trial.summary.as_ref();
         if q.trial.validation.is_none() {
-            overview.notes.push(format!("{}: no validation.csv; values taken from summary.json unchecked.", q.trial.id));
+            overview.notes.push(format!(
+                "{}: no validation.csv; values taken from summary.json unchecked.",
+                q.trial.id
+            ));
         } else if let Some(summary) = summary {
             for issue in m.cross_check(summary) {
-                overview.notes.push(format!("Cross-check failed for {}: {issue}.", q.trial.id));
+                overview
+                    .notes
+                    .push(format!("Cross-check failed for {}: {issue}.", q.trial.id));
             }
         }
         table.push(vec![
@@ -88,7 +115,9 @@ pub fn sections(sweep: &Sweep, out: &Path) -> Result<Vec<Section>, String> {
         ]);
     }
     if qualities.is_empty() {
-        overview.notes.push("No completed trial: no quality results yet.".into());
+        overview
+            .notes
+            .push("No completed trial: no quality results yet.".into());
     }
     overview.tables.push(table);
     let mut sections = vec![overview];
@@ -96,15 +125,32 @@ pub fn sections(sweep: &Sweep, out: &Path) -> Result<Vec<Section>, String> {
         return Ok(sections);
     }
     if sweep.has_variants() {
-        let key = |t: &Trial| t.variant().map(str::to_string).or_else(|| Some("base".into()));
-        sections.push(study(sweep, &qualities, "variant", "model variant", &key, out)?);
+        let key = |t: &Trial| {
+            t.variant()
+                .map(str::to_string)
+                .or_else(|| Some("base".into()))
+        };
+        sections.push(study(
+            sweep,
+            &qualities,
+            "variant",
+            "model variant",
+            &key,
+            out,
+        )?);
     } else {
         let studies = sweep.study_axes();
         for (axis, zipped) in &studies {
             let key = |t: &Trial| t.axis_value(axis);
             let mut section = study(sweep, &qualities, axis, axis, &key, out)?;
             if !zipped.is_empty() {
-                section.notes.insert(0, format!("{} follow(s) {axis} (zipped): one study.", zipped.join(", ")));
+                section.notes.insert(
+                    0,
+                    format!(
+                        "{} follow(s) {axis} (zipped): one study.",
+                        zipped.join(", ")
+                    ),
+                );
             }
             if studies.len() > 1 {
                 section.notes.insert(
@@ -119,7 +165,11 @@ pub fn sections(sweep: &Sweep, out: &Path) -> Result<Vec<Section>, String> {
 }
 
 fn finite(x: f64) -> Cell {
-    if x.is_finite() { Cell::Num(x) } else { Cell::Empty }
+    if x.is_finite() {
+        Cell::Num(x)
+    } else {
+        Cell::Empty
+    }
 }
 
 /// Values in the order they should be shown: numerically when they all are numbers,
@@ -134,7 +184,11 @@ fn ordered_values(sweep: &Sweep, key: &dyn Fn(&Trial) -> Option<String>) -> Vec<
         }
     }
     if values.iter().all(|v| v.parse::<f64>().is_ok()) {
-        values.sort_by(|a, b| a.parse::<f64>().unwrap_or(0.0).total_cmp(&b.parse::<f64>().unwrap_or(0.0)));
+        values.sort_by(|a, b| {
+            a.parse::<f64>()
+                .unwrap_or(0.0)
+                .total_cmp(&b.parse::<f64>().unwrap_or(0.0))
+        });
     }
     values
 }
@@ -148,22 +202,41 @@ fn study(
     out: &Path,
 ) -> Result<Section, String> {
     let stem = format!("quality_{}", slug(name));
-    let mut s = Section::new(&stem, &format!("Quality and inference time vs {axis_label}"));
-    s.notes.push("Means over the completed repeats of each value; min/max show their spread.".into());
+    let mut s = Section::new(
+        &stem,
+        &format!("Quality and inference time vs {axis_label}"),
+    );
+    s.notes
+        .push("Means over the completed repeats of each value; min/max show their spread.".into());
     let values = ordered_values(sweep, key);
     let mut table = Table::new(
         &stem,
         &format!("Per value of {axis_label}"),
         &[
-            "value", "completed", "not_completed", "psnr_db", "psnr_db_min", "psnr_db_max", "ssim", "aad",
-            "bicubic_psnr_db", "bicubic_ssim", "bicubic_aad", "infer_s_per_frame", "params", "flops_per_sample",
+            "value",
+            "completed",
+            "not_completed",
+            "psnr_db",
+            "psnr_db_min",
+            "psnr_db_max",
+            "ssim",
+            "aad",
+            "bicubic_psnr_db",
+            "bicubic_ssim",
+            "bicubic_aad",
+            "infer_s_per_frame",
+            "params",
+            "flops_per_sample",
         ],
     );
     let mut plotted: Vec<(usize, ValueStats)> = Vec::new();
     // Tick labels; a value without a completed trial says why (`1 (failed)`).
     let mut ticks = values.clone();
     for (i, value) in values.iter().enumerate() {
-        let done: Vec<&TrialQuality> = qualities.iter().filter(|q| key(q.trial).as_deref() == Some(value)).collect();
+        let done: Vec<&TrialQuality> = qualities
+            .iter()
+            .filter(|q| key(q.trial).as_deref() == Some(value))
+            .collect();
         let pending: Vec<String> = sweep
             .trials
             .iter()
@@ -181,10 +254,24 @@ fn study(
             words.dedup();
             ticks[i] = format!("{value} ({})", words.join(", "));
         }
-        let mut row = vec![Cell::text(value), Cell::from(done.len() as u64), Cell::text(pending.join("; "))];
+        let mut row = vec![
+            Cell::text(value),
+            Cell::from(done.len() as u64),
+            Cell::text(pending.join("; ")),
+        ];
         row.extend(
-            [v.psnr, v.psnr_min, v.psnr_max, v.ssim, v.aad, v.bicubic_psnr, v.bicubic_ssim, v.bicubic_aad, v.infer_s]
-                .map(Cell::opt),
+            [
+                v.psnr,
+                v.psnr_min,
+                v.psnr_max,
+                v.ssim,
+                v.aad,
+                v.bicubic_psnr,
+                v.bicubic_ssim,
+                v.bicubic_aad,
+                v.infer_s,
+            ]
+            .map(Cell::opt),
         );
         row.push(Cell::opt(done.first().map(|q| q.params as f64)));
         row.push(Cell::opt(done.first().map(|q| q.flops as f64)));
@@ -196,35 +283,95 @@ fn study(
     s.tables.push(table);
     let x = Axis::categories(axis_label, &ticks);
     let points = |f: fn(&ValueStats) -> Option<f64>| {
-        plotted.iter().filter_map(|(i, v)| f(v).map(|y| (*i as f64, y))).collect::<Vec<_>>()
+        plotted
+            .iter()
+            .filter_map(|(i, v)| f(v).map(|y| (*i as f64, y)))
+            .collect::<Vec<_>>()
     };
-    let mut psnr = XyChart::new(&format!("Validation PSNR vs {axis_label}"), x.clone(), Axis::linear("PSNR (dB)"));
-    psnr.series.push(Series::new("bicubic", points(|v| v.bicubic_psnr), Mark::LinePoints, palette::GREY));
+    let mut psnr = XyChart::new(
+        &format!("Validation PSNR vs {axis_label}"),
+        x.clone(),
+        Axis::linear("PSNR (dB)"),
+    );
+    psnr.series.push(Series::new(
+        "bicubic",
+        points(|v| v.bicubic_psnr),
+        Mark::LinePoints,
+        palette::GREY,
+    ));
     let spread = plotted
         .iter()
         .filter_map(|(i, v)| Some((*i as f64, v.psnr_min?, v.psnr_max?)))
         .collect();
-    psnr.series.push(Series::new("SWIN-XVR (mean, min–max)", points(|v| v.psnr), Mark::LinePoints, palette::BLUE).with_error_bars(spread));
+    psnr.series.push(
+        Series::new(
+            "SWIN-XVR (mean, min–max)",
+            points(|v| v.psnr),
+            Mark::LinePoints,
+            palette::BLUE,
+        )
+        .with_error_bars(spread),
+    );
     psnr.legend = LegendAt::UpperRight;
-    s.figures.push(plot::save(&psnr, out, &format!("{stem}_psnr"))?);
-    let mut ssim = XyChart::new(&format!("Validation SSIM vs {axis_label}"), x.clone(), Axis::linear("SSIM (1)"));
-    ssim.series.push(Series::new("bicubic", points(|v| v.bicubic_ssim), Mark::LinePoints, palette::GREY));
-    ssim.series.push(Series::new("SWIN-XVR", points(|v| v.ssim), Mark::LinePoints, palette::BLUE));
+    s.figures
+        .push(plot::save(&psnr, out, &format!("{stem}_psnr"))?);
+    let mut ssim = XyChart::new(
+        &format!("Validation SSIM vs {axis_label}"),
+        x.clone(),
+        Axis::linear("SSIM (1)"),
+    );
+    ssim.series.push(Series::new(
+        "bicubic",
+        points(|v| v.bicubic_ssim),
+        Mark::LinePoints,
+        palette::GREY,
+    ));
+    ssim.series.push(Series::new(
+        "SWIN-XVR",
+        points(|v| v.ssim),
+        Mark::LinePoints,
+        palette::BLUE,
+    ));
     ssim.legend = LegendAt::UpperRight;
-    s.figures.push(plot::save(&ssim, out, &format!("{stem}_ssim"))?);
-    let mut aad = XyChart::new(&format!("Validation AAD vs {axis_label}"), x.clone(), Axis::linear("AAD (grey levels)"));
-    aad.series.push(Series::new("bicubic", points(|v| v.bicubic_aad), Mark::LinePoints, palette::GREY));
-    aad.series.push(Series::new("SWIN-XVR", points(|v| v.aad), Mark::LinePoints, palette::BLUE));
-    s.figures.push(plot::save(&aad, out, &format!("{stem}_aad"))?);
+    s.figures
+        .push(plot::save(&ssim, out, &format!("{stem}_ssim"))?);
+    let mut aad = XyChart::new(
+        &format!("Validation AAD vs {axis_label}"),
+        x.clone(),
+        Axis::linear("AAD (grey levels)"),
+    );
+    aad.series.push(Series::new(
+        "bicubic",
+        points(|v| v.bicubic_aad),
+        Mark::LinePoints,
+        palette::GREY,
+    ));
+    aad.series.push(Series::new(
+        "SWIN-XVR",
+        points(|v| v.aad),
+        Mark::LinePoints,
+        palette::BLUE,
+    ));
+    s.figures
+        .push(plot::save(&aad, out, &format!("{stem}_aad"))?);
     let mut infer = XyChart::new(
         &format!("Inference time per frame vs {axis_label}"),
         x,
         Axis::linear("inference time per frame (ms)").from_zero(),
     );
-    let ms = plotted.iter().filter_map(|(i, v)| Some((*i as f64, 1e3 * v.infer_s?))).collect();
-    infer.series.push(Series::new("SWIN-XVR", ms, Mark::LinePoints, palette::VERMILLION));
+    let ms = plotted
+        .iter()
+        .filter_map(|(i, v)| Some((*i as f64, 1e3 * v.infer_s?)))
+        .collect();
+    infer.series.push(Series::new(
+        "SWIN-XVR",
+        ms,
+        Mark::LinePoints,
+        palette::VERMILLION,
+    ));
     infer.legend = LegendAt::UpperRight;
-    s.figures.push(plot::save(&infer, out, &format!("{stem}_infer"))?);
+    s.figures
+        .push(plot::save(&infer, out, &format!("{stem}_infer"))?);
     Ok(s)
 }
 

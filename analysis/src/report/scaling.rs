@@ -27,7 +27,14 @@ pub fn section(sweep: &Sweep, out: &Path) -> Result<Section, String> {
     }
     let times: BTreeMap<u32, Vec<f64>> = by_gpus
         .iter()
-        .map(|(g, ts)| (*g, ts.iter().filter_map(|t| t.summary.as_ref().map(|s| s.train_wall_s)).collect()))
+        .map(|(g, ts)| {
+            (
+                *g,
+                ts.iter()
+                    .filter_map(|t| t.summary.as_ref().map(|s| s.train_wall_s))
+                    .collect(),
+            )
+        })
         .collect();
     let Some(scaling) = Scaling::analyse(&times) else {
         s.notes.push("No training wall times to analyse.".into());
@@ -40,23 +47,49 @@ pub fn section(sweep: &Sweep, out: &Path) -> Result<Section, String> {
          p = g/r and ψ = s. Fits use the medians."
     ));
     let planned: BTreeSet<u32> = sweep.trials.iter().filter_map(Trial::gpus).collect();
-    let absent: Vec<String> = planned.difference(&times.keys().copied().collect()).map(|g| g.to_string()).collect();
+    let absent: Vec<String> = planned
+        .difference(&times.keys().copied().collect())
+        .map(|g| g.to_string())
+        .collect();
     if !absent.is_empty() {
-        s.notes.push(format!("No completed trial for GPU count(s) {}: see the trials table.", absent.join(", ")));
+        s.notes.push(format!(
+            "No completed trial for GPU count(s) {}: see the trials table.",
+            absent.join(", ")
+        ));
     }
     let mut table = Table::new(
         "scaling",
         "Strong scaling per GPU count",
         &[
-            "gpus", "nodes", "batch_per_gpu", "global_batch", "iterations", "repeats", "wall_s_median", "wall_s_min",
-            "wall_s_max", "speedup", "ideal_speedup", "efficiency_pct", "karp_flatt", "power_law_wall_s",
+            "gpus",
+            "nodes",
+            "batch_per_gpu",
+            "global_batch",
+            "iterations",
+            "repeats",
+            "wall_s_median",
+            "wall_s_min",
+            "wall_s_max",
+            "speedup",
+            "ideal_speedup",
+            "efficiency_pct",
+            "karp_flatt",
+            "power_law_wall_s",
             "amdahl_wall_s",
         ],
     );
     for row in &scaling.rows {
         let trials = &by_gpus[&row.gpus];
-        let batch = single(trials.iter().filter_map(|t| t.batch_per_gpu().map(|b| b as u64)));
-        let iterations = single(trials.iter().filter_map(|t| t.summary.as_ref().map(|s| s.iterations)));
+        let batch = single(
+            trials
+                .iter()
+                .filter_map(|t| t.batch_per_gpu().map(|b| b as u64)),
+        );
+        let iterations = single(
+            trials
+                .iter()
+                .filter_map(|t| t.summary.as_ref().map(|s| s.iterations)),
+        );
         let nodes = single(trials.iter().filter_map(|t| t.nodes().map(u64::from)));
         let g = f64::from(row.gpus);
         table.push(vec![
@@ -83,9 +116,21 @@ pub fn section(sweep: &Sweep, out: &Path) -> Result<Section, String> {
     s.tables.push(table);
     s.tables.push(fits_table(&scaling));
     let gpus: Vec<f64> = scaling.rows.iter().map(|row| f64::from(row.gpus)).collect();
-    s.figures.push(plot::save(&wall_time_chart(&scaling, &gpus), out, "scaling_wall_time")?);
-    s.figures.push(plot::save(&efficiency_chart(&scaling), out, "scaling_efficiency")?);
-    s.figures.push(plot::save(&speedup_chart(&scaling, &gpus), out, "scaling_speedup")?);
+    s.figures.push(plot::save(
+        &wall_time_chart(&scaling, &gpus),
+        out,
+        "scaling_wall_time",
+    )?);
+    s.figures.push(plot::save(
+        &efficiency_chart(&scaling),
+        out,
+        "scaling_efficiency",
+    )?);
+    s.figures.push(plot::save(
+        &speedup_chart(&scaling, &gpus),
+        out,
+        "scaling_speedup",
+    )?);
     Ok(s)
 }
 
@@ -95,27 +140,68 @@ fn single(values: impl Iterator<Item = u64>) -> Cell {
     match distinct.len() {
         0 => Cell::Empty,
         1 => Cell::from(*distinct.iter().next().unwrap_or(&0)),
-        _ => Cell::text(format!("mixed: {}", distinct.iter().map(u64::to_string).collect::<Vec<_>>().join("|"))),
+        _ => Cell::text(format!(
+            "mixed: {}",
+            distinct
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join("|")
+        )),
     }
 }
 
 fn fits_table(scaling: &Scaling) -> Table {
-    let mut t = Table::new("scaling_fits", "Fits to the median wall times", &["model", "parameter", "value", "meaning"]);
+    let mut t = Table::new(
+        "scaling_fits",
+        "Fits to the median wall times",
+        &["model", "parameter", "value", "meaning"],
+    );
     if let Some(p) = scaling.power_law {
-        t.push(vec!["power_law".into(), "a".into(), Cell::Num(p.a), "t = a·g^b: time on one GPU (s)".into()]);
-        t.push(vec!["power_law".into(), "b".into(), Cell::Num(p.b), "exponent; −1 is ideal".into()]);
-        t.push(vec!["power_law".into(), "r_squared".into(), Cell::opt(p.r_squared), "R² of ln t vs ln g".into()]);
+        t.push(vec![
+            "power_law".into(),
+            "a".into(),
+            Cell::Num(p.a),
+            "t = a·g^b: time on one GPU (s)".into(),
+        ]);
+        t.push(vec![
+            "power_law".into(),
+            "b".into(),
+            Cell::Num(p.b),
+            "exponent; −1 is ideal".into(),
+        ]);
+        t.push(vec![
+            "power_law".into(),
+            "r_squared".into(),
+            Cell::opt(p.r_squared),
+            "R² of ln t vs ln g".into(),
+        ]);
     }
     if let Some(a) = scaling.amdahl {
-        t.push(vec!["amdahl".into(), "serial_s".into(), Cell::Num(a.serial_s), "t = T_s + T_p/g: T_s (s)".into()]);
-        t.push(vec!["amdahl".into(), "parallel_s".into(), Cell::Num(a.parallel_s), "T_p (s)".into()]);
+        t.push(vec![
+            "amdahl".into(),
+            "serial_s".into(),
+            Cell::Num(a.serial_s),
+            "t = T_s + T_p/g: T_s (s)".into(),
+        ]);
+        t.push(vec![
+            "amdahl".into(),
+            "parallel_s".into(),
+            Cell::Num(a.parallel_s),
+            "T_p (s)".into(),
+        ]);
         t.push(vec![
             "amdahl".into(),
             "serial_fraction".into(),
             Cell::Num(a.serial_fraction()),
             "T_s/(T_s + T_p), the serial share of a one-GPU run".into(),
         ]);
-        t.push(vec!["amdahl".into(), "r_squared".into(), Cell::opt(a.r_squared), "R² of t vs 1/g".into()]);
+        t.push(vec![
+            "amdahl".into(),
+            "r_squared".into(),
+            Cell::opt(a.r_squared),
+            "R² of t vs 1/g".into(),
+        ]);
     }
     t
 }
@@ -123,7 +209,10 @@ fn fits_table(scaling: &Scaling) -> Table {
 /// Points for drawing a fitted curve smoothly across the GPU range.
 fn curve(gpus: &[f64], f: impl Fn(f64) -> f64) -> Vec<(f64, f64)> {
     let (lo, hi) = (gpus[0].ln(), gpus[gpus.len() - 1].ln());
-    (0..=40).map(|i| (lo + (hi - lo) * f64::from(i) / 40.0).exp()).map(|g| (g, f(g))).collect()
+    (0..=40)
+        .map(|i| (lo + (hi - lo) * f64::from(i) / 40.0).exp())
+        .map(|g| (g, f(g)))
+        .collect()
 }
 
 fn wall_time_chart(scaling: &Scaling, gpus: &[f64]) -> XyChart {
@@ -132,22 +221,54 @@ fn wall_time_chart(scaling: &Scaling, gpus: &[f64]) -> XyChart {
         Axis::log("GPUs").with_value_ticks(gpus),
         Axis::log("training wall time (s)"),
     );
-    let measured: Vec<(f64, f64)> = scaling.rows.iter().map(|r| (f64::from(r.gpus), r.wall.median)).collect();
-    let bars = scaling.rows.iter().map(|r| (f64::from(r.gpus), r.wall.min, r.wall.max)).collect();
-    let (r, t_r) = (f64::from(scaling.baseline_gpus), scaling.rows[0].wall.median);
+    let measured: Vec<(f64, f64)> = scaling
+        .rows
+        .iter()
+        .map(|r| (f64::from(r.gpus), r.wall.median))
+        .collect();
+    let bars = scaling
+        .rows
+        .iter()
+        .map(|r| (f64::from(r.gpus), r.wall.min, r.wall.max))
+        .collect();
+    let (r, t_r) = (
+        f64::from(scaling.baseline_gpus),
+        scaling.rows[0].wall.median,
+    );
     // A straight line on log-log axes: two points keep the dash pattern even.
     let ends = [gpus[0], gpus[gpus.len() - 1]];
-    c.series.push(Series::new("ideal t(r)·r/g", ends.iter().map(|&g| (g, t_r * r / g)).collect(), Mark::Dashed, palette::GREY));
+    c.series.push(Series::new(
+        "ideal t(r)·r/g",
+        ends.iter().map(|&g| (g, t_r * r / g)).collect(),
+        Mark::Dashed,
+        palette::GREY,
+    ));
     if let Some(p) = scaling.power_law {
         let name = format!("power law a·g^b, b = {:.3}", p.b);
-        c.series.push(Series::new(&name, curve(gpus, |g| p.eval(g)), Mark::Line, palette::ORANGE));
+        c.series.push(Series::new(
+            &name,
+            curve(gpus, |g| p.eval(g)),
+            Mark::Line,
+            palette::ORANGE,
+        ));
     }
     if let Some(a) = scaling.amdahl {
         let name = format!("Amdahl T_s + T_p/g, T_s = {:.3} s", a.serial_s);
-        c.series.push(Series::new(&name, curve(gpus, |g| a.eval(g)), Mark::Line, palette::GREEN));
+        c.series.push(Series::new(
+            &name,
+            curve(gpus, |g| a.eval(g)),
+            Mark::Line,
+            palette::GREEN,
+        ));
     }
     c.series.push(
-        Series::new("measured (median, min–max)", measured, Mark::Points, palette::BLUE).with_error_bars(bars),
+        Series::new(
+            "measured (median, min–max)",
+            measured,
+            Mark::Points,
+            palette::BLUE,
+        )
+        .with_error_bars(bars),
     );
     c.legend = LegendAt::UpperRight;
     c
@@ -155,7 +276,10 @@ fn wall_time_chart(scaling: &Scaling, gpus: &[f64]) -> XyChart {
 
 fn efficiency_chart(scaling: &Scaling) -> BarChart {
     BarChart {
-        title: format!("Scaling efficiency e(r, g), r = {} GPUs", scaling.baseline_gpus),
+        title: format!(
+            "Scaling efficiency e(r, g), r = {} GPUs",
+            scaling.baseline_gpus
+        ),
         x_label: "GPUs".into(),
         categories: scaling.rows.iter().map(|r| r.gpus.to_string()).collect(),
         y: Axis::linear("efficiency (%)"),
@@ -165,8 +289,16 @@ fn efficiency_chart(scaling: &Scaling) -> BarChart {
             color: palette::BLUE,
         }],
         guides: vec![
-            Guide { name: "100 % (ideal)".into(), value: 100.0, color: palette::GREEN },
-            Guide { name: "90 %".into(), value: 90.0, color: palette::VERMILLION },
+            Guide {
+                name: "100 % (ideal)".into(),
+                value: 100.0,
+                color: palette::GREEN,
+            },
+            Guide {
+                name: "90 %".into(),
+                value: 90.0,
+                color: palette::VERMILLION,
+            },
         ],
         total_labels: Some(" %".into()),
         legend: LegendAt::UpperRight,
@@ -177,13 +309,30 @@ fn speedup_chart(scaling: &Scaling, gpus: &[f64]) -> XyChart {
     let r = f64::from(scaling.baseline_gpus);
     let ideal_ticks: Vec<f64> = gpus.iter().map(|g| g / r).collect();
     let mut c = XyChart::new(
-        &format!("Speed-up vs ideal, baseline r = {} GPUs", scaling.baseline_gpus),
+        &format!(
+            "Speed-up vs ideal, baseline r = {} GPUs",
+            scaling.baseline_gpus
+        ),
         Axis::log("GPUs").with_value_ticks(gpus),
         Axis::log("speed-up s = t(r)/t(g)").with_value_ticks(&ideal_ticks),
     );
-    c.series.push(Series::new("ideal s* = g/r", gpus.iter().map(|&g| (g, g / r)).collect(), Mark::Dashed, palette::GREY));
-    let measured = scaling.rows.iter().map(|row| (f64::from(row.gpus), row.speedup)).collect();
-    c.series.push(Series::new("measured", measured, Mark::LinePoints, palette::BLUE));
+    c.series.push(Series::new(
+        "ideal s* = g/r",
+        gpus.iter().map(|&g| (g, g / r)).collect(),
+        Mark::Dashed,
+        palette::GREY,
+    ));
+    let measured = scaling
+        .rows
+        .iter()
+        .map(|row| (f64::from(row.gpus), row.speedup))
+        .collect();
+    c.series.push(Series::new(
+        "measured",
+        measured,
+        Mark::LinePoints,
+        palette::BLUE,
+    ));
     c.legend = LegendAt::UpperLeft;
     c
 }

@@ -34,12 +34,14 @@ impl Default for FinalRun {
 impl FinalRun {
     /// Adds or replaces one `PATH=VALUE` (VALUE is YAML: `75000`, `prod`, `[2, 2, 18, 2]`).
     pub fn apply(&mut self, assignment: &str) -> Result<(), String> {
-        let (path, text) = assignment
-            .split_once('=')
-            .ok_or_else(|| format!("--final-set `{assignment}`: expected PATH=VALUE, e.g. train.iterations=75000"))?;
+        let (path, text) = assignment.split_once('=').ok_or_else(|| {
+            format!("--final-set `{assignment}`: expected PATH=VALUE, e.g. train.iterations=75000")
+        })?;
         let path = path.trim();
         if !path.contains('.') {
-            return Err(format!("--final-set `{assignment}`: `{path}` is not a dotted path like train.iterations"));
+            return Err(format!(
+                "--final-set `{assignment}`: `{path}` is not a dotted path like train.iterations"
+            ));
         }
         let value: Value = serde_yaml::from_str(text)
             .map_err(|e| format!("--final-set `{assignment}`: value `{text}` is not YAML: {e}"))?;
@@ -74,15 +76,23 @@ struct VariantPart {
 /// Drops null leaves: an unset optional setting is the default and need not be written.
 fn without_nulls(value: Value) -> Value {
     match value {
-        Value::Mapping(m) => {
-            Value::Mapping(m.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, without_nulls(v))).collect())
-        }
+        Value::Mapping(m) => Value::Mapping(
+            m.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
         other => other,
     }
 }
 
 /// The spec text, headed by a comment saying where it came from.
-pub fn render(sweep: &Sweep, config: &TrialConfig, run: &FinalRun, header: &str) -> Result<String, String> {
+pub fn render(
+    sweep: &Sweep,
+    config: &TrialConfig,
+    run: &FinalRun,
+    header: &str,
+) -> Result<String, String> {
     let mut base = Mapping::new();
     let sections = [
         ("model", serde_yaml::to_value(&config.model)),
@@ -102,7 +112,11 @@ pub fn render(sweep: &Sweep, config: &TrialConfig, run: &FinalRun, header: &str)
         sweep: SweepPart {
             variants: vec![VariantPart {
                 name: run.variant.clone(),
-                set: run.set.iter().map(|(p, v)| (Value::from(p.as_str()), v.clone())).collect(),
+                set: run
+                    .set
+                    .iter()
+                    .map(|(p, v)| (Value::from(p.as_str()), v.clone()))
+                    .collect(),
             }],
         },
     };
@@ -134,9 +148,16 @@ mod tests {
         run.apply("train.iterations=1000").unwrap();
         run.apply("resources.queue=prod").unwrap();
         assert_eq!(run.set[0], ("train.warmup".to_string(), Value::from(2000)));
-        assert!(run.set.contains(&("train.iterations".to_string(), Value::from(1000))));
-        assert!(run.set.contains(&("resources.queue".to_string(), Value::from("prod"))));
+        assert!(run
+            .set
+            .contains(&("train.iterations".to_string(), Value::from(1000))));
+        assert!(run
+            .set
+            .contains(&("resources.queue".to_string(), Value::from("prod"))));
         assert!(run.apply("iterations").unwrap_err().contains("PATH=VALUE"));
-        assert!(run.apply("iterations=3").unwrap_err().contains("dotted path"));
+        assert!(run
+            .apply("iterations=3")
+            .unwrap_err()
+            .contains("dotted path"));
     }
 }

@@ -49,13 +49,25 @@ pub struct Candidate {
 /// Index of the chosen candidate under `rule`, if any is within budget.
 pub fn choose(candidates: &[Candidate], rule: &Rule) -> Option<usize> {
     let within: Vec<usize> = (0..candidates.len())
-        .filter(|&i| rule.budget_s_per_frame.is_none_or(|b| candidates[i].infer_s <= b))
+        .filter(|&i| {
+            rule.budget_s_per_frame
+                .is_none_or(|b| candidates[i].infer_s <= b)
+        })
         .collect();
-    let best = within.iter().map(|&i| candidates[i].psnr_db).fold(f64::NEG_INFINITY, f64::max);
-    within.into_iter().filter(|&i| candidates[i].psnr_db >= best - rule.tie_db).min_by(|&a, &b| {
-        let (x, y) = (&candidates[a], &candidates[b]);
-        x.flops.cmp(&y.flops).then(x.params.cmp(&y.params)).then(x.infer_s.total_cmp(&y.infer_s))
-    })
+    let best = within
+        .iter()
+        .map(|&i| candidates[i].psnr_db)
+        .fold(f64::NEG_INFINITY, f64::max);
+    within
+        .into_iter()
+        .filter(|&i| candidates[i].psnr_db >= best - rule.tie_db)
+        .min_by(|&a, &b| {
+            let (x, y) = (&candidates[a], &candidates[b]);
+            x.flops
+                .cmp(&y.flops)
+                .then(x.params.cmp(&y.params))
+                .then(x.infer_s.total_cmp(&y.infer_s))
+        })
 }
 
 /// Whether each candidate is on the Pareto front (no other is at least as fast and at
@@ -65,13 +77,18 @@ pub fn pareto_front(candidates: &[Candidate]) -> Vec<bool> {
         .iter()
         .map(|c| {
             !candidates.iter().any(|o| {
-                o.infer_s <= c.infer_s && o.psnr_db >= c.psnr_db && (o.infer_s < c.infer_s || o.psnr_db > c.psnr_db)
+                o.infer_s <= c.infer_s
+                    && o.psnr_db >= c.psnr_db
+                    && (o.infer_s < c.infer_s || o.psnr_db > c.psnr_db)
             })
         })
         .collect()
 }
 
-fn candidates<'a>(sweep: &Sweep, qualities: &[TrialQuality<'a>]) -> Vec<(Candidate, &'a crate::sweep::Trial)> {
+fn candidates<'a>(
+    sweep: &Sweep,
+    qualities: &[TrialQuality<'a>],
+) -> Vec<(Candidate, &'a crate::sweep::Trial)> {
     let mut configs: Vec<String> = Vec::new();
     for q in qualities {
         let c = sweep.config_label(q.trial);
@@ -82,7 +99,10 @@ fn candidates<'a>(sweep: &Sweep, qualities: &[TrialQuality<'a>]) -> Vec<(Candida
     configs
         .into_iter()
         .filter_map(|config| {
-            let group: Vec<&TrialQuality> = qualities.iter().filter(|q| sweep.config_label(q.trial) == config).collect();
+            let group: Vec<&TrialQuality> = qualities
+                .iter()
+                .filter(|q| sweep.config_label(q.trial) == config)
+                .collect();
             let first = group.first()?;
             let candidate = Candidate {
                 trials: group.iter().map(|q| q.trial.id.clone()).collect(),
@@ -98,7 +118,12 @@ fn candidates<'a>(sweep: &Sweep, qualities: &[TrialQuality<'a>]) -> Vec<(Candida
 }
 
 /// The section and, when something was chosen, the path of selected.yaml.
-pub fn section(sweep: &Sweep, rule: &Rule, run: &FinalRun, out: &Path) -> Result<(Section, Option<PathBuf>), String> {
+pub fn section(
+    sweep: &Sweep,
+    rule: &Rule,
+    run: &FinalRun,
+    out: &Path,
+) -> Result<(Section, Option<PathBuf>), String> {
     let mut s = Section::new("selection", "Selection of the final configuration");
     s.notes.push(format!("Rule: {}.", rule.describe()));
     let qualities: Vec<TrialQuality> = sweep.complete().filter_map(trial_quality).collect();
@@ -110,8 +135,15 @@ pub fn section(sweep: &Sweep, rule: &Rule, run: &FinalRun, out: &Path) -> Result
         "selection",
         "Candidates (repeats averaged)",
         &[
-            "config", "trials", "psnr_db", "infer_s_per_frame", "params", "flops_per_sample", "within_budget",
-            "pareto_front", "selected",
+            "config",
+            "trials",
+            "psnr_db",
+            "infer_s_per_frame",
+            "params",
+            "flops_per_sample",
+            "within_budget",
+            "pareto_front",
+            "selected",
         ],
     );
     for (i, c) in cands.iter().enumerate() {
@@ -139,16 +171,25 @@ pub fn section(sweep: &Sweep, rule: &Rule, run: &FinalRun, out: &Path) -> Result
     };
     let incomplete = sweep.trials.iter().filter(|t| !t.is_complete()).count();
     if incomplete > 0 {
-        s.notes.push(format!("Chosen among completed trials only; {incomplete} trial(s) are not complete."));
+        s.notes.push(format!(
+            "Chosen among completed trials only; {incomplete} trial(s) are not complete."
+        ));
     }
     let pick = &cands[k];
     s.notes.push(format!(
         "Selected: {} (trial {}): PSNR {:.3} dB, {:.4} s per frame, {} parameters, {} FLOPs per sample.",
         pick.config, trials[k].id, pick.psnr_db, pick.infer_s, pick.params, pick.flops
     ));
-    s.figures.push(plot::save(&pareto_chart(&cands, &front, k, rule), out, "selection_pareto")?);
+    s.figures.push(plot::save(
+        &pareto_chart(&cands, &front, k, rule),
+        out,
+        "selection_pareto",
+    )?);
     let Some(config) = &trials[k].config else {
-        s.notes.push(format!("Trial {} has no trial.yaml: selected.yaml not written.", trials[k].id));
+        s.notes.push(format!(
+            "Trial {} has no trial.yaml: selected.yaml not written.",
+            trials[k].id
+        ));
         return Ok((s, None));
     };
     let header = format!(
@@ -161,7 +202,10 @@ pub fn section(sweep: &Sweep, rule: &Rule, run: &FinalRun, out: &Path) -> Result
         pick.infer_s
     );
     let path = selected_spec::write(sweep, config, run, &header, out)?;
-    s.notes.push("selected.yaml: a sweep spec for the final run (plan it with `xvr plan selected.yaml`).".into());
+    s.notes.push(
+        "selected.yaml: a sweep spec for the final run (plan it with `xvr plan selected.yaml`)."
+            .into(),
+    );
     Ok((s, Some(path)))
 }
 
@@ -173,16 +217,42 @@ fn pareto_chart(cands: &[Candidate], front: &[bool], chosen: usize, rule: &Rule)
         Axis::linear("validation PSNR (dB)"),
     );
     let all = cands.iter().map(|c| (ms(c), c.psnr_db)).collect();
-    let mut on_front: Vec<(f64, f64)> =
-        cands.iter().zip(front).filter(|(_, f)| **f).map(|(c, _)| (ms(c), c.psnr_db)).collect();
+    let mut on_front: Vec<(f64, f64)> = cands
+        .iter()
+        .zip(front)
+        .filter(|(_, f)| **f)
+        .map(|(c, _)| (ms(c), c.psnr_db))
+        .collect();
     on_front.sort_by(|a, b| a.0.total_cmp(&b.0));
-    chart.series.push(Series::new("Pareto front", on_front, Mark::Line, palette::ORANGE));
-    chart.series.push(Series::new("configurations", all, Mark::Points, palette::BLUE));
+    chart.series.push(Series::new(
+        "Pareto front",
+        on_front,
+        Mark::Line,
+        palette::ORANGE,
+    ));
+    chart.series.push(Series::new(
+        "configurations",
+        all,
+        Mark::Points,
+        palette::BLUE,
+    ));
     let pick = &cands[chosen];
-    chart.series.push(Series::new(&format!("selected: {}", pick.config), vec![(ms(pick), pick.psnr_db)], Mark::Ring, palette::VERMILLION));
-    chart.point_labels = cands.iter().map(|c| (ms(c), c.psnr_db, c.config.clone())).collect();
+    chart.series.push(Series::new(
+        &format!("selected: {}", pick.config),
+        vec![(ms(pick), pick.psnr_db)],
+        Mark::Ring,
+        palette::VERMILLION,
+    ));
+    chart.point_labels = cands
+        .iter()
+        .map(|c| (ms(c), c.psnr_db, c.config.clone()))
+        .collect();
     if let Some(b) = rule.budget_s_per_frame {
-        chart.v_guides.push(Guide { name: format!("budget {} ms", 1e3 * b), value: 1e3 * b, color: palette::GREY });
+        chart.v_guides.push(Guide {
+            name: format!("budget {} ms", 1e3 * b),
+            value: 1e3 * b,
+            color: palette::GREY,
+        });
     }
     chart.legend = LegendAt::UpperRight;
     chart
@@ -193,27 +263,55 @@ mod tests {
     use super::*;
 
     fn c(config: &str, psnr_db: f64, infer_s: f64, flops: u64) -> Candidate {
-        Candidate { config: config.into(), trials: vec![], psnr_db, infer_s, params: flops / 1000, flops }
+        Candidate {
+            config: config.into(),
+            trials: vec![],
+            psnr_db,
+            infer_s,
+            params: flops / 1000,
+            flops,
+        }
     }
 
     #[test]
     fn tie_tolerance_lets_a_cheaper_model_win() {
-        let cands = [c("big", 35.00, 0.06, 200), c("small", 34.96, 0.03, 100), c("tiny", 33.0, 0.01, 10)];
-        let exact = Rule { budget_s_per_frame: None, tie_db: 0.0 };
+        let cands = [
+            c("big", 35.00, 0.06, 200),
+            c("small", 34.96, 0.03, 100),
+            c("tiny", 33.0, 0.01, 10),
+        ];
+        let exact = Rule {
+            budget_s_per_frame: None,
+            tie_db: 0.0,
+        };
         assert_eq!(choose(&cands, &exact), Some(0));
         // 0.04 dB apart: tied at 0.05 dB tolerance, and "small" has half the FLOPs.
-        let loose = Rule { budget_s_per_frame: None, tie_db: 0.05 };
+        let loose = Rule {
+            budget_s_per_frame: None,
+            tie_db: 0.05,
+        };
         assert_eq!(choose(&cands, &loose), Some(1));
-        let budget = Rule { budget_s_per_frame: Some(0.02), tie_db: 0.0 };
+        let budget = Rule {
+            budget_s_per_frame: Some(0.02),
+            tie_db: 0.0,
+        };
         assert_eq!(choose(&cands, &budget), Some(2));
-        let impossible = Rule { budget_s_per_frame: Some(0.001), tie_db: 0.0 };
+        let impossible = Rule {
+            budget_s_per_frame: Some(0.001),
+            tie_db: 0.0,
+        };
         assert_eq!(choose(&cands, &impossible), None);
     }
 
     #[test]
     fn pareto_front_excludes_dominated_points_only() {
         // "slow" is slower than "big" and no better; "same" equals "big" exactly (neither dominates).
-        let cands = [c("big", 35.0, 0.06, 1), c("small", 34.0, 0.03, 1), c("slow", 34.5, 0.08, 1), c("same", 35.0, 0.06, 1)];
+        let cands = [
+            c("big", 35.0, 0.06, 1),
+            c("small", 34.0, 0.03, 1),
+            c("slow", 34.5, 0.08, 1),
+            c("same", 35.0, 0.06, 1),
+        ];
         assert_eq!(pareto_front(&cands), vec![true, true, false, true]);
     }
 }

@@ -10,7 +10,17 @@ pub fn section(sweep: &Sweep) -> Section {
     let mut table = Table::new(
         "trials",
         "Every planned or present trial",
-        &["trial_id", "config", "repeat", "gpus", "status", "attempts", "used_in_results", "missing_files", "problems"],
+        &[
+            "trial_id",
+            "config",
+            "repeat",
+            "gpus",
+            "status",
+            "attempts",
+            "used_in_results",
+            "missing_files",
+            "problems",
+        ],
     );
     for t in &sweep.trials {
         table.push(vec![
@@ -37,7 +47,8 @@ pub fn section(sweep: &Sweep) -> Section {
         .map(|t| format!("{} ({}): {}", t.id, sweep.config_label(t), t.status_text()))
         .collect();
     if !incomplete.is_empty() {
-        s.notes.push(format!("Not in the results: {}.", incomplete.join("; ")));
+        s.notes
+            .push(format!("Not in the results: {}.", incomplete.join("; ")));
     }
     s.tables.push(table);
     s

@@ -10,11 +10,15 @@ pub fn read_csv<T: DeserializeOwned>(path: &Path) -> Result<Option<Vec<T>>, Stri
     if !path.exists() {
         return Ok(None);
     }
-    let mut reader = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut reader =
+        csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut rows = Vec::new();
     for row in reader.deserialize() {
         rows.push(row.map_err(|e: csv::Error| {
-            let line = e.position().map(|p| format!(":{}", p.line())).unwrap_or_default();
+            let line = e
+                .position()
+                .map(|p| format!(":{}", p.line()))
+                .unwrap_or_default();
             format!("{}{line}: {e}", path.display())
         })?);
     }
@@ -23,14 +27,22 @@ pub fn read_csv<T: DeserializeOwned>(path: &Path) -> Result<Option<Vec<T>>, Stri
 
 /// A JSON document.
 pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, String> {
-    let Some(text) = read_text(path)? else { return Ok(None) };
-    serde_json::from_str(&text).map(Some).map_err(|e| format!("{}: {e}", path.display()))
+    let Some(text) = read_text(path)? else {
+        return Ok(None);
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// A YAML document (positions are in serde_yaml's message).
 pub fn read_yaml<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, String> {
-    let Some(text) = read_text(path)? else { return Ok(None) };
-    serde_yaml::from_str(&text).map(Some).map_err(|e| format!("{}: {e}", path.display()))
+    let Some(text) = read_text(path)? else {
+        return Ok(None);
+    };
+    serde_yaml::from_str(&text)
+        .map(Some)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn read_text(path: &Path) -> Result<Option<String>, String> {
@@ -50,9 +62,16 @@ mod tests {
     fn renamed_column_is_an_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("train.csv");
-        std::fs::write(&p, "iter,lr,l1_loss,step_s,samples_per_s\n1,0.1,0.5,1.0,10\n").unwrap();
+        std::fs::write(
+            &p,
+            "iter,lr,l1_loss,step_s,samples_per_s\n1,0.1,0.5,1.0,10\n",
+        )
+        .unwrap();
         let err = read_csv::<TrainRow>(&p).unwrap_err();
         assert!(err.contains("train.csv") && err.contains("loss"), "{err}");
-        assert_eq!(read_csv::<TrainRow>(&dir.path().join("absent.csv")).unwrap(), None);
+        assert_eq!(
+            read_csv::<TrainRow>(&dir.path().join("absent.csv")).unwrap(),
+            None
+        );
     }
 }

@@ -29,11 +29,17 @@ pub struct Sweep {
 impl Sweep {
     pub fn load(dir: &Path) -> Result<Self, String> {
         if !dir.is_dir() {
-            return Err(format!("{}: not a directory (expected results/<sweep>/)", dir.display()));
+            return Err(format!(
+                "{}: not a directory (expected results/<sweep>/)",
+                dir.display()
+            ));
         }
         let plan_path = dir.join(names::PLAN_CSV);
         if !plan_path.exists() {
-            return Err(format!("{}: missing; is this a results/<sweep>/ directory written by `xvr plan`?", plan_path.display()));
+            return Err(format!(
+                "{}: missing; is this a results/<sweep>/ directory written by `xvr plan`?",
+                plan_path.display()
+            ));
         }
         let plan = Plan::read(&plan_path)?;
         let trials_dir = dir.join(names::TRIALS_DIR);
@@ -51,7 +57,11 @@ impl Sweep {
         let mut trials = Vec::new();
         for row in &plan.rows {
             on_disk.remove(&row.trial_id);
-            trials.push(Trial::load(&row.trial_id, &trials_dir.join(&row.trial_id), Some(row.clone()))?);
+            trials.push(Trial::load(
+                &row.trial_id,
+                &trials_dir.join(&row.trial_id),
+                Some(row.clone()),
+            )?);
         }
         for id in on_disk {
             trials.push(Trial::load(&id, &trials_dir.join(&id), None)?);
@@ -62,7 +72,13 @@ impl Sweep {
             .ok()
             .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| dir.display().to_string());
-        Ok(Self { name, dir: dir.to_path_buf(), axes: plan.axes, trials, spec })
+        Ok(Self {
+            name,
+            dir: dir.to_path_buf(),
+            axes: plan.axes,
+            trials,
+            spec,
+        })
     }
 
     pub fn complete(&self) -> impl Iterator<Item = &Trial> {
@@ -80,12 +96,17 @@ impl Sweep {
     pub fn study_axes(&self) -> Vec<(String, Vec<String>)> {
         let determines = |a: &str, b: &str| {
             self.trials.iter().all(|x| {
-                self.trials.iter().all(|y| x.axis_value(a) != y.axis_value(a) || x.axis_value(b) == y.axis_value(b))
+                self.trials.iter().all(|y| {
+                    x.axis_value(a) != y.axis_value(a) || x.axis_value(b) == y.axis_value(b)
+                })
             })
         };
         let mut studies: Vec<(String, Vec<String>)> = Vec::new();
         for axis in &self.axes {
-            match studies.iter_mut().find(|(first, _)| determines(first, axis)) {
+            match studies
+                .iter_mut()
+                .find(|(first, _)| determines(first, axis))
+            {
                 Some((_, zipped)) => zipped.push(axis.clone()),
                 None => studies.push((axis.clone(), Vec::new())),
             }
@@ -105,13 +126,21 @@ impl Sweep {
             .iter()
             .filter_map(|(a, _)| trial.axis_value(a).map(|v| format!("{a}={v}")))
             .collect();
-        if parts.is_empty() { "base".into() } else { parts.join(", ") }
+        if parts.is_empty() {
+            "base".into()
+        } else {
+            parts.join(", ")
+        }
     }
 
     /// `config_label` plus the repeat index when the sweep has repeats.
     pub fn trial_label(&self, trial: &Trial) -> String {
         let repeats = self.trials.iter().any(|t| t.repeat() > 0);
         let label = self.config_label(trial);
-        if repeats { format!("{label} #{}", trial.repeat()) } else { label }
+        if repeats {
+            format!("{label} #{}", trial.repeat())
+        } else {
+            label
+        }
     }
 }

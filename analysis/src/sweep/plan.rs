@@ -43,7 +43,10 @@ impl Plan {
     pub fn read(path: &Path) -> Result<Self, String> {
         let mut reader = csv::Reader::from_path(path)
             .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-        let headers = reader.headers().map_err(|e| format!("{}: {e}", path.display()))?.clone();
+        let headers = reader
+            .headers()
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .clone();
         let column = |name: &str| {
             headers.iter().position(|h| h == name).ok_or_else(|| {
                 format!(
@@ -53,7 +56,8 @@ impl Plan {
             })
         };
         let (id_col, gpus_col, nodes_col) = (column(TRIAL_ID)?, column(GPUS)?, column(NODES)?);
-        let (queue_col, wall_col, nh_col) = (column(QUEUE)?, column(WALLTIME)?, column(NODE_HOURS)?);
+        let (queue_col, wall_col, nh_col) =
+            (column(QUEUE)?, column(WALLTIME)?, column(NODE_HOURS)?);
         let optional = |name: &str| headers.iter().position(|h| h == name);
         let (variant_col, repeat_col) = (optional(VARIANT), optional(REPEAT));
         let axes: Vec<(usize, String)> = headers
@@ -69,7 +73,11 @@ impl Plan {
             let field = |col: usize| record.get(col).unwrap_or("").trim();
             let number = |col: usize, name: &str| -> Result<f64, String> {
                 field(col).parse::<f64>().map_err(|_| {
-                    format!("{}:{line}: column `{name}`: `{}` is not a number", path.display(), field(col))
+                    format!(
+                        "{}:{line}: column `{name}`: `{}` is not a number",
+                        path.display(),
+                        field(col)
+                    )
                 })
             };
             let count = |col: usize, name: &str| -> Result<u32, String> {
@@ -83,20 +91,29 @@ impl Plan {
             };
             rows.push(PlanRow {
                 trial_id: field(id_col).to_string(),
-                axes: axes.iter().map(|(i, name)| (name.clone(), field(*i).to_string())).collect(),
+                axes: axes
+                    .iter()
+                    .map(|(i, name)| (name.clone(), field(*i).to_string()))
+                    .collect(),
                 gpus: count(gpus_col, GPUS)?,
                 nodes: count(nodes_col, NODES)?,
                 queue: field(queue_col).to_string(),
                 walltime: field(wall_col).to_string(),
                 node_hours: number(nh_col, NODE_HOURS)?,
-                variant: variant_col.map(field).filter(|v| !v.is_empty()).map(str::to_string),
+                variant: variant_col
+                    .map(field)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_string),
                 repeat: match repeat_col {
                     Some(col) if !field(col).is_empty() => Some(count(col, REPEAT)?),
                     _ => None,
                 },
             });
         }
-        Ok(Self { axes: axes.into_iter().map(|(_, name)| name).collect(), rows })
+        Ok(Self {
+            axes: axes.into_iter().map(|(_, name)| name).collect(),
+            rows,
+        })
     }
 }
 
@@ -117,19 +134,37 @@ mod tests {
         let plan = Plan::read(&p).unwrap();
         assert_eq!(plan.axes, vec!["model.window", "resources.gpus"]);
         assert_eq!(plan.rows[0].axes["model.window"], "4");
-        assert_eq!((plan.rows[0].gpus, plan.rows[0].nodes, plan.rows[0].node_hours), (8, 2, 2.0));
-        assert_eq!((plan.rows[0].variant.clone(), plan.rows[0].repeat), (None, Some(1)));
+        assert_eq!(
+            (
+                plan.rows[0].gpus,
+                plan.rows[0].nodes,
+                plan.rows[0].node_hours
+            ),
+            (8, 2, 2.0)
+        );
+        assert_eq!(
+            (plan.rows[0].variant.clone(), plan.rows[0].repeat),
+            (None, Some(1))
+        );
     }
 
     #[test]
     fn bad_number_names_file_line_and_column() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("plan.csv");
-        std::fs::write(&p, "trial_id,gpus,nodes,queue,walltime,node_hours\nabc,four,1,debug,01:00:00,1\n")
-            .unwrap();
+        std::fs::write(
+            &p,
+            "trial_id,gpus,nodes,queue,walltime,node_hours\nabc,four,1,debug,01:00:00,1\n",
+        )
+        .unwrap();
         let err = Plan::read(&p).unwrap_err();
-        assert!(err.contains("plan.csv:2") && err.contains("`gpus`") && err.contains("four"), "{err}");
+        assert!(
+            err.contains("plan.csv:2") && err.contains("`gpus`") && err.contains("four"),
+            "{err}"
+        );
         std::fs::write(&p, "trial_id,gpus\n").unwrap();
-        assert!(Plan::read(&p).unwrap_err().contains("missing column `nodes`"));
+        assert!(Plan::read(&p)
+            .unwrap_err()
+            .contains("missing column `nodes`"));
     }
 }

@@ -30,7 +30,9 @@ impl Trial {
     /// to have succeeded: then its numbers would be used, and a contract break must stop us.
     pub fn load(id: &str, dir: &Path, plan: Option<PlanRow>) -> Result<Self, String> {
         let state: Option<TrialState> = read_json(&dir.join(names::STATE_JSON))?;
-        let strict = state.as_ref().is_some_and(|s| s.status == TrialStatus::Succeeded);
+        let strict = state
+            .as_ref()
+            .is_some_and(|s| s.status == TrialStatus::Succeeded);
         let mut problems = Vec::new();
         let mut keep = |result: Result<(), String>| -> Result<(), String> {
             match result {
@@ -57,7 +59,8 @@ impl Trial {
         let trial_yaml = dir.join(names::TRIAL_YAML);
         keep(read_yaml::<TrialConfig>(&trial_yaml).and_then(|c| {
             if let Some(c) = &c {
-                c.check().map_err(|e| format!("{}: {e}", trial_yaml.display()))?;
+                c.check()
+                    .map_err(|e| format!("{}: {e}", trial_yaml.display()))?;
             }
             trial.config = c;
             Ok(())
@@ -72,8 +75,13 @@ impl Trial {
 
     /// Succeeded with final numbers: the only trials whose summary enters the reports.
     pub fn is_complete(&self) -> bool {
-        self.state.as_ref().is_some_and(|s| s.status == TrialStatus::Succeeded)
-            && self.summary.as_ref().is_some_and(|s| s.status == "succeeded")
+        self.state
+            .as_ref()
+            .is_some_and(|s| s.status == TrialStatus::Succeeded)
+            && self
+                .summary
+                .as_ref()
+                .is_some_and(|s| s.status == "succeeded")
     }
 
     /// Human-readable state, with exit status and reason for failures.
@@ -81,7 +89,9 @@ impl Trial {
         if !self.has_dir {
             return "missing (no trial directory)".into();
         }
-        let Some(state) = &self.state else { return "unknown (no state.json)".into() };
+        let Some(state) = &self.state else {
+            return "unknown (no state.json)".into();
+        };
         let mut text = self.status_word();
         if let Some(code) = state.exit_status.filter(|c| *c != 0) {
             text.push_str(&format!(" (exit {code})"));
@@ -140,7 +150,10 @@ impl Trial {
     }
 
     pub fn nodes(&self) -> Option<u32> {
-        self.plan.as_ref().map(|p| p.nodes).or(self.gpus().map(|g| g.div_ceil(4)))
+        self.plan
+            .as_ref()
+            .map(|p| p.nodes)
+            .or(self.gpus().map(|g| g.div_ceil(4)))
     }
 
     pub fn batch_per_gpu(&self) -> Option<usize> {
