@@ -167,11 +167,16 @@ fn linear_ticks(lo: f64, hi: f64) -> Vec<(f64, String)> {
         return vec![(lo, tick_label(lo))];
     }
     let decade = 10f64.powf(raw.log10().floor());
+    // The 1-2-5 step whose tick count is nearest six.
     let step = [1.0, 2.0, 5.0, 10.0]
         .iter()
         .map(|m| m * decade)
-        .find(|s| *s >= raw)
-        .unwrap_or(10.0 * decade);
+        .min_by(|a, b| {
+            ((hi - lo) / a - 6.0)
+                .abs()
+                .total_cmp(&((hi - lo) / b - 6.0).abs())
+        })
+        .unwrap_or(decade);
     let first = (lo / step).ceil() as i64;
     let last = (hi / step).floor() as i64;
     (first..=last)
@@ -239,6 +244,10 @@ mod tests {
         assert_eq!(r.lo, 0.0);
         let labels: Vec<_> = r.ticks.iter().map(|(_, l)| l.as_str()).collect();
         assert_eq!(labels, vec!["0", "0.2", "0.4", "0.6", "0.8"]);
+        // 0–130: steps of 20 (6.5 ticks) rather than 50 (2.6 ticks).
+        let r = Axis::linear("e (%)").resolve([0.0, 122.0]);
+        let labels: Vec<_> = r.ticks.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(labels, vec!["0", "20", "40", "60", "80", "100", "120"]);
     }
 
     #[test]

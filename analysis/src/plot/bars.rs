@@ -94,15 +94,23 @@ impl Figure for BarChart {
                 .legend(move |p| super::xy::dashed_legend(p, style));
         }
         if let Some(unit) = &self.total_labels {
-            let font =
+            // Inside the top of a tall single-colour bar (guide lines near 100 % would cross a
+            // label above it); above short bars and stacks (white on a thin top segment is
+            // unreadable).
+            let span = y.hi - y.lo;
+            let above =
                 TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom));
+            let inside = TextStyle::from((FONT, 13).into_font())
+                .color(&WHITE)
+                .pos(Pos::new(HPos::Center, VPos::Top));
             chart
                 .draw_series(totals.iter().enumerate().map(|(i, t)| {
-                    Text::new(
-                        format!("{}{unit}", tick_label(*t)),
-                        (i as f64, *t + 0.01 * (y.hi - y.lo)),
-                        font.clone(),
-                    )
+                    let text = format!("{}{unit}", tick_label(*t));
+                    if self.stacks.len() == 1 && *t > 0.12 * span {
+                        Text::new(text, (i as f64, *t - 0.01 * span), inside.clone())
+                    } else {
+                        Text::new(text, (i as f64, *t + 0.01 * span), above.clone())
+                    }
                 }))
                 .map_err(fail)?;
         }
