@@ -28,7 +28,16 @@ impl Figure for PieGrid {
 
     fn size(&self) -> (u32, u32) {
         let rows = self.pies.len().div_ceil(self.columns()).max(1) as u32;
-        (self.columns() as u32 * 300 + 40, rows * 300 + 110)
+        // Wide enough for the title (22 px font, ~12 px a character) and the one-line legend.
+        let title = 12 * self.title.chars().count() as u32 + 40;
+        let legend: u32 = self
+            .categories
+            .iter()
+            .map(|(n, _)| 30 + 9 * n.chars().count() as u32)
+            .sum::<u32>()
+            + 40;
+        let width = (self.columns() as u32 * 300 + 40).max(title).max(legend);
+        (width, rows * 300 + 110)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {

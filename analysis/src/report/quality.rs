@@ -135,6 +135,7 @@ pub fn sections(sweep: &Sweep, out: &Path) -> Result<Vec<Section>, String> {
             &qualities,
             "variant",
             "model variant",
+            false,
             &key,
             out,
         )?);
@@ -142,7 +143,7 @@ pub fn sections(sweep: &Sweep, out: &Path) -> Result<Vec<Section>, String> {
         let studies = sweep.study_axes();
         for (axis, zipped) in &studies {
             let key = |t: &Trial| t.axis_value(axis);
-            let mut section = study(sweep, &qualities, axis, axis, &key, out)?;
+            let mut section = study(sweep, &qualities, axis, axis, true, &key, out)?;
             if !zipped.is_empty() {
                 section.notes.insert(
                     0,
@@ -198,10 +199,17 @@ fn study(
     qualities: &[TrialQuality],
     name: &str,
     axis_label: &str,
+    ordered: bool,
     key: &dyn Fn(&Trial) -> Option<String>,
     out: &Path,
 ) -> Result<Section, String> {
     let stem = format!("quality_{}", slug(name));
+    // Values of an axis are ordered and joined by lines; variants are separate points.
+    let mark = if ordered {
+        Mark::LinePoints
+    } else {
+        Mark::Points
+    };
     let mut s = Section::new(
         &stem,
         &format!("Quality and inference time vs {axis_label}"),
@@ -296,7 +304,7 @@ fn study(
     psnr.series.push(Series::new(
         "bicubic",
         points(|v| v.bicubic_psnr),
-        Mark::LinePoints,
+        mark,
         palette::GREY,
     ));
     let spread = plotted
@@ -307,7 +315,7 @@ fn study(
         Series::new(
             "SWIN-XVR (mean, min–max)",
             points(|v| v.psnr),
-            Mark::LinePoints,
+            mark,
             palette::BLUE,
         )
         .with_error_bars(spread),
@@ -318,18 +326,18 @@ fn study(
     let mut ssim = XyChart::new(
         &format!("Validation SSIM vs {axis_label}"),
         x.clone(),
-        Axis::linear("SSIM (1)"),
+        Axis::linear("SSIM (dimensionless)"),
     );
     ssim.series.push(Series::new(
         "bicubic",
         points(|v| v.bicubic_ssim),
-        Mark::LinePoints,
+        mark,
         palette::GREY,
     ));
     ssim.series.push(Series::new(
         "SWIN-XVR",
         points(|v| v.ssim),
-        Mark::LinePoints,
+        mark,
         palette::BLUE,
     ));
     ssim.legend = LegendAt::UpperRight;
@@ -343,13 +351,13 @@ fn study(
     aad.series.push(Series::new(
         "bicubic",
         points(|v| v.bicubic_aad),
-        Mark::LinePoints,
+        mark,
         palette::GREY,
     ));
     aad.series.push(Series::new(
         "SWIN-XVR",
         points(|v| v.aad),
-        Mark::LinePoints,
+        mark,
         palette::BLUE,
     ));
     s.figures
@@ -363,12 +371,9 @@ fn study(
         .iter()
         .filter_map(|(i, v)| Some((*i as f64, 1e3 * v.infer_s?)))
         .collect();
-    infer.series.push(Series::new(
-        "SWIN-XVR",
-        ms,
-        Mark::LinePoints,
-        palette::VERMILLION,
-    ));
+    infer
+        .series
+        .push(Series::new("SWIN-XVR", ms, mark, palette::VERMILLION));
     infer.legend = LegendAt::UpperRight;
     s.figures
         .push(plot::save(&infer, out, &format!("{stem}_infer"))?);
