@@ -625,3 +625,29 @@ fn help_documents_the_selection_rule() {
             && help.contains("Karp–Flatt")
     );
 }
+
+#[test]
+fn non_positive_wall_time_is_left_out_and_named() {
+    let dir = copy_fixture("scaling");
+    let file = dir.path().join("scaling/trials/scal08rep1/summary.json");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("\"train_wall_s\": 61.0", "\"train_wall_s\": 0.0");
+    std::fs::write(&file, text).unwrap();
+    let (out, output) = analyse(&dir.path().join("scaling"), &[]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let r8 = table(out.path(), "scaling")
+        .into_iter()
+        .find(|r| r["gpus"] == "8")
+        .unwrap();
+    assert_eq!(
+        (r8["repeats"].as_str(), r8["wall_s_median"].as_str()),
+        ("1", "59")
+    );
+    let html = std::fs::read_to_string(out.path().join("index.html")).unwrap();
+    assert!(html.contains("scal08rep1: summary.json train_wall_s = 0 is not a positive time"));
+}

@@ -25,17 +25,23 @@ pub fn section(sweep: &Sweep, out: &Path) -> Result<Section, String> {
         ));
         return Ok(s);
     }
-    let times: BTreeMap<u32, Vec<f64>> = by_gpus
-        .iter()
-        .map(|(g, ts)| {
-            (
-                *g,
-                ts.iter()
-                    .filter_map(|t| t.summary.as_ref().map(|s| s.train_wall_s))
-                    .collect(),
-            )
-        })
-        .collect();
+    // A wall time that is not a positive number cannot be a measurement: say so, leave it out.
+    let mut times: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+    for (g, trials) in &by_gpus {
+        for t in trials {
+            let Some(wall) = t.summary.as_ref().map(|s| s.train_wall_s) else {
+                continue;
+            };
+            if wall.is_finite() && wall > 0.0 {
+                times.entry(*g).or_default().push(wall);
+            } else {
+                s.notes.push(format!(
+                    "{}: summary.json train_wall_s = {wall} is not a positive time; left out.",
+                    t.id
+                ));
+            }
+        }
+    }
     let Some(scaling) = Scaling::analyse(&times) else {
         s.notes.push("No training wall times to analyse.".into());
         return Ok(s);
