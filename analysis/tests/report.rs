@@ -651,3 +651,37 @@ fn non_positive_wall_time_is_left_out_and_named() {
     let html = std::fs::read_to_string(out.path().join("index.html")).unwrap();
     assert!(html.contains("scal08rep1: summary.json train_wall_s = 0 is not a positive time"));
 }
+
+#[test]
+fn trials_outside_the_plan_and_planned_trials_without_a_directory_are_listed() {
+    let dir = copy_fixture("window");
+    let sweep = dir.path().join("window");
+    // The running trial's directory is gone (never submitted on this file system) …
+    std::fs::remove_dir_all(sweep.join("trials/window0008")).unwrap();
+    // … and a trial directory exists that plan.csv does not name.
+    let extra = sweep.join("trials/extra00001");
+    std::fs::create_dir_all(&extra).unwrap();
+    std::fs::write(
+        extra.join("state.json"),
+        r#"{"status": "timed_out", "attempts": 2, "exit_status": -29}"#,
+    )
+    .unwrap();
+    let (out, output) = analyse(&sweep, &[]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let trials = table(out.path(), "trials");
+    assert_eq!(trials.len(), 5);
+    assert_eq!(
+        row(&trials, "trial_id", "window0008")["status"],
+        "missing (no trial directory)"
+    );
+    assert_eq!(
+        row(&trials, "trial_id", "extra00001")["status"],
+        "timed_out (exit -29)"
+    );
+    let quality = table(out.path(), "quality_model_window");
+    assert!(row(&quality, "value", "8")["not_completed"].contains("missing"));
+}

@@ -66,6 +66,15 @@ impl Sweep {
         for id in on_disk {
             trials.push(Trial::load(&id, &trials_dir.join(&id), None)?);
         }
+        // Axes a trial names in its meta but plan.csv lacks (a hand-made or older plan).
+        let mut axes = plan.axes;
+        let extra: BTreeSet<String> = trials
+            .iter()
+            .filter_map(|t| t.config.as_ref())
+            .flat_map(|c| c.meta.axes.keys().cloned())
+            .filter(|a| !axes.contains(a))
+            .collect();
+        axes.extend(extra);
         let spec = files::read_yaml(&dir.join(names::SWEEP_SPEC))?;
         let name = dir
             .canonicalize()
@@ -75,7 +84,7 @@ impl Sweep {
         Ok(Self {
             name,
             dir: dir.to_path_buf(),
-            axes: plan.axes,
+            axes,
             trials,
             spec,
         })
