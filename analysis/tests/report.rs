@@ -685,3 +685,53 @@ fn trials_outside_the_plan_and_planned_trials_without_a_directory_are_listed() {
     let quality = table(out.path(), "quality_model_window");
     assert!(row(&quality, "value", "8")["not_completed"].contains("missing"));
 }
+
+#[test]
+fn perfect_scaling_gives_full_efficiency_and_no_serial_fraction() {
+    let dir = copy_fixture("scaling");
+    let sweep = dir.path().join("scaling");
+    // Rewrite every completed trial's wall time to 400/g s: ideal strong scaling.
+    for (id, old, new) in [
+        ("scal04rep0", "108.0", "100.0"),
+        ("scal04rep1", "112.0", "100.0"),
+        ("scal08rep0", "59.0", "50.0"),
+        ("scal08rep1", "61.0", "50.0"),
+        ("scal16rep0", "34.0", "25.0"),
+        ("scal16rep1", "36.0", "25.0"),
+    ] {
+        let file = sweep.join("trials").join(id).join("summary.json");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let from = format!("\"train_wall_s\": {old}");
+        assert!(text.contains(&from), "{id}");
+        std::fs::write(
+            &file,
+            text.replace(&from, &format!("\"train_wall_s\": {new}")),
+        )
+        .unwrap();
+    }
+    let (out, output) = analyse(&sweep, &[]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for r in table(out.path(), "scaling") {
+        assert_close(num(&r, "efficiency_pct"), 100.0, "efficiency");
+        assert_close(num(&r, "speedup"), num(&r, "ideal_speedup"), "speed-up");
+        if r["gpus"] != "4" {
+            assert_close(num(&r, "karp_flatt"), 0.0, "Karp–Flatt");
+        }
+    }
+    let fits = table(out.path(), "scaling_fits");
+    let value = |m: &str, p: &str| {
+        num(
+            fits.iter()
+                .find(|r| r["model"] == m && r["parameter"] == p)
+                .unwrap(),
+            "value",
+        )
+    };
+    assert_close(value("power_law", "b"), -1.0, "b");
+    assert_close(value("power_law", "a"), 400.0, "a");
+    assert_close(value("amdahl", "serial_s"), 0.0, "T_s");
+}
