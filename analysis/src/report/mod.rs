@@ -13,6 +13,8 @@ pub mod selection;
 mod trials;
 mod utilisation;
 
+pub use selected_spec::FinalRun;
+
 use crate::plot::FigureFiles;
 use crate::sweep::Sweep;
 use crate::table::Table;
@@ -50,8 +52,6 @@ impl Section {
         }
     }
 }
-
-pub use selected_spec::FinalRun;
 
 /// What was written, for the command's closing message.
 #[derive(Debug, Clone)]
