@@ -233,3 +233,52 @@ fn the_affinity_wrapper_assigns_gpus_in_reverse_order_under_pals_and_hydra() {
     // No MPI at all: rank 0.
     assert_eq!(gpu_for(&[]), "3");
 }
+
+/// Runs a rendered job script with a stand-in `mpiexec` first on PATH that records its
+/// arguments, and returns them.
+fn launch_args(flavor: Option<&str>, version_banner: &str) -> String {
+    let results = tempfile::tempdir().unwrap();
+    let (script, _) = golden_job_script(results.path());
+    let bin = results.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = results.path().join("mpiexec.args");
+    let fake = format!(
+        "#!/bin/bash\nif [ \"$1\" = --version ]; then echo '{version_banner}'; exit 0; fi\necho \"$*\" > {}\n",
+        log.display()
+    );
+    std::fs::write(bin.join("mpiexec"), fake).unwrap();
+    Command::new("chmod").arg("+x").arg(bin.join("mpiexec")).status().unwrap();
+    let job = results.path().join("job.pbs");
+    std::fs::write(&job, script).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let mut cmd = Command::new("bash");
+    cmd.arg(&job).env("PATH", path).env_remove("XVR_MPIEXEC_FLAVOR");
+    if let Some(f) = flavor {
+        cmd.env("XVR_MPIEXEC_FLAVOR", f);
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::read_to_string(log).unwrap()
+}
+
+#[test]
+fn the_job_script_picks_launcher_flags_for_pals_or_hydra() {
+    let wrapper = std::fs::canonicalize(repo().join("pbs/set_affinity_gpu_polaris.sh")).unwrap();
+    let tail = format!("{} xvr-worker run ", wrapper.display());
+    // Cray PALS (its --version banner does not say HYDRA): Polaris flags.
+    let pals = launch_args(None, "mpiexec version 1.2.12 (PALS)");
+    assert!(pals.starts_with(&format!("-n 8 --ppn 4 --depth=8 --cpu-bind depth {tail}")), "{pals}");
+    // MPICH Hydra: no --depth / --cpu-bind, which it rejects.
+    let hydra = launch_args(None, "HYDRA build details:");
+    assert!(hydra.starts_with(&format!("-n 8 --ppn 4 {tail}")), "{hydra}");
+    // The environment override wins over detection.
+    let forced = launch_args(Some("pals"), "HYDRA build details:");
+    assert!(forced.contains("--cpu-bind depth"), "{forced}");
+}
+
+#[test]
+fn the_spec_format_doc_shows_the_example_sweep_verbatim() {
+    let doc = std::fs::read_to_string(repo().join("docs/spec-format.md")).unwrap();
+    let example = std::fs::read_to_string(repo().join("sweeps/example.yaml")).unwrap();
+    assert!(doc.contains(&example), "docs/spec-format.md must embed sweeps/example.yaml");
+}

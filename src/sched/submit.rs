@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 use std::io::Write;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
@@ -33,9 +33,13 @@ pub struct SubmitReport {
     pub interrupted: bool,
 }
 
+/// How often the loop reports the jobs in flight when nothing else happens.
+const HEARTBEAT: Duration = Duration::from_secs(60);
+
 struct Active {
     job: JobRequest,
     id: String,
+    since: Instant,
     _lock: TrialLock,
 }
 
@@ -53,6 +57,7 @@ pub fn submit(
     let mut done = 0usize;
     let mut stopping = false;
     let max_parallel = opts.max_parallel.max(1);
+    let mut last_heartbeat = Instant::now();
     loop {
         if signals::stop_requested() && !stopping {
             stopping = true;
@@ -79,7 +84,7 @@ pub fn submit(
                         state::write(&job.trial_dir, &state::submitted(&prev, sched.name(), &id, &job.queue, started, now))?;
                         report.started += 1;
                         progress(out, done, total, &format!("trial {}: started as job {id} (queue {}, walltime {} s)", job.trial_id, job.queue, job.walltime_s));
-                        active.push(Active { job, id, _lock: lock });
+                        active.push(Active { job, id, since: Instant::now(), _lock: lock });
                     }
                     Err(e) => {
                         let mut failed = prev.clone();
@@ -97,6 +102,14 @@ pub fn submit(
             break;
         }
         std::thread::sleep(sched.poll_interval().min(Duration::from_secs(60)));
+        if last_heartbeat.elapsed() >= HEARTBEAT {
+            last_heartbeat = Instant::now();
+            let names: Vec<String> = active
+                .iter()
+                .map(|a| format!("{} ({} s)", a.job.trial_id, a.since.elapsed().as_secs()))
+                .collect();
+            progress(out, done, total, &format!("in flight: {}; {} waiting", names.join(", "), pending.len()));
+        }
         let ids: Vec<String> = active.iter().map(|a| a.id.clone()).collect();
         let states = match sched.poll(&ids) {
             Ok(s) => s,
