@@ -120,3 +120,23 @@ pub fn render(job: &JobSpec, site: &SiteProfile) -> String {
     line(&launch);
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_names_fit_the_15_characters_qstat_shows() {
+        assert_eq!(job_name("utilisation", "0123456789"), "util-0123456789");
+        assert_eq!(job_name("ab", "0123456789"), "ab-0123456789");
+        assert_eq!(job_name("data_fraction", "0123456789").len(), 15);
+    }
+
+    #[test]
+    fn quoting_leaves_plain_words_and_protects_the_rest() {
+        assert_eq!(quote("/soft/lib:x"), "/soft/lib:x");
+        assert_eq!(quote("AWS Libfabric"), "'AWS Libfabric'");
+        assert_eq!(quote("it's"), r"'it'\''s'");
+        assert_eq!(quote(""), "''");
+    }
+}
