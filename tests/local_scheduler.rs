@@ -81,8 +81,8 @@ fn success_failure_and_walltime_kill_are_recorded_like_pbs() {
     assert_eq!((slow.status, slow.exit_status), (TrialStatus::TimedOut, Some(-29)));
     // Walltime 3 s: killed after 3 s, well before the worker's 600 s sleep ends.
     let slow_s = slow.elapsed_s.unwrap();
-    assert!((3.0..6.0).contains(&slow_s), "{slow_s}");
-    assert!(elapsed < Duration::from_secs(20), "{elapsed:?}");
+    assert!((3.0..10.0).contains(&slow_s), "{slow_s}");
+    assert!(elapsed < Duration::from_secs(30), "{elapsed:?}");
     for s in [&ok, &fail, &slow] {
         assert_eq!(s.scheduler.as_deref(), Some("local"));
         assert!(s.started_at.is_some() && s.finished_at.is_some());
@@ -178,6 +178,11 @@ fn cancel_stops_a_running_trial_and_records_it() {
     let results = tempfile::tempdir().unwrap();
     let (mut submitter, dir, job) = start_long(results.path());
     let sweep = results.path().join("long");
+    // A second submit while the first runs it leaves the trial alone.
+    let second = submit_cmd(sweep.to_str().unwrap(), results.path(), &[]).output().unwrap();
+    assert!(text(&second).contains("another xvr submit is running it"), "{}", text(&second));
+    assert!(text(&second).contains("started 0, skipped 1"), "{}", text(&second));
+    assert_eq!(worker_log(&dir).len(), 1);
     let out = xvr().args(["cancel", sweep.to_str().unwrap(), "--kill-grace", "1"]).output().unwrap();
     assert!(out.status.success() && text(&out).contains("1 trial(s) cancelled"), "{}", text(&out));
     let status = wait_exit(&mut submitter, Duration::from_secs(20));
