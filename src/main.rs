@@ -146,7 +146,12 @@ fn run(command: Command) -> Result<ExitCode, String> {
     match command {
         Command::Validate { spec } => {
             let plan = Plan::build(&spec, &PathBuf::from("results")).map_err(|e| e.to_string())?;
-            println!("{}: ok: sweep {}, {} trials", spec.display(), plan.spec.name, plan.trials.len());
+            println!(
+                "{}: ok: sweep {}, {} trials",
+                spec.display(),
+                plan.spec.name,
+                plan.trials.len()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Plan { spec, results } => {
@@ -156,11 +161,21 @@ fn run(command: Command) -> Result<ExitCode, String> {
             println!("written to {}", plan.sweep_dir.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Submit { target, results, scheduler: kind, max_parallel, kill_grace, retry } => {
+        Command::Submit {
+            target,
+            results,
+            scheduler: kind,
+            max_parallel,
+            kill_grace,
+            retry,
+        } => {
             let jobs = trials_of(&target, &results, true)?;
             signals::install();
             let mut sched = scheduler(kind, kill_grace);
-            let opts = SubmitOptions { max_parallel, retry };
+            let opts = SubmitOptions {
+                max_parallel,
+                retry,
+            };
             let report = submit(jobs, sched.as_mut(), &opts, &mut std::io::stdout())?;
             println!(
                 "started {}, skipped {}, succeeded {}, unsuccessful {}{}",
@@ -168,7 +183,11 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 report.skipped,
                 report.succeeded,
                 report.unsuccessful,
-                if report.interrupted { "; interrupted: running trials were put back to planned" } else { "" }
+                if report.interrupted {
+                    "; interrupted: running trials were put back to planned"
+                } else {
+                    ""
+                }
             );
             Ok(if report.interrupted {
                 ExitCode::from(130)
@@ -182,7 +201,13 @@ fn run(command: Command) -> Result<ExitCode, String> {
             print!("{}", status::render(&trials_of(&target, &results, false)?)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Cancel { target, results, trials, scheduler: kind, kill_grace } => {
+        Command::Cancel {
+            target,
+            results,
+            trials,
+            scheduler: kind,
+            kill_grace,
+        } => {
             let jobs = trials_of(&target, &results, false)?;
             let mut sched = scheduler(kind, kill_grace);
             let n = cancel::cancel(&jobs, &trials, sched.as_mut(), &mut std::io::stdout())?;

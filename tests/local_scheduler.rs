@@ -20,7 +20,15 @@ fn xvr() -> Command {
 
 fn submit_cmd(spec: &str, results: &Path, extra: &[&str]) -> Command {
     let mut cmd = xvr();
-    cmd.args(["submit", spec, "--results", results.to_str().unwrap(), "--kill-grace", "1"]).args(extra);
+    cmd.args([
+        "submit",
+        spec,
+        "--results",
+        results.to_str().unwrap(),
+        "--kill-grace",
+        "1",
+    ])
+    .args(extra);
     cmd
 }
 
@@ -31,7 +39,9 @@ fn text(out: &Output) -> String {
 /// Trial directories of a planned sweep, in plan order.
 fn trial_dirs(sweep_dir: &Path) -> Vec<PathBuf> {
     let mut r = csv::Reader::from_path(sweep_dir.join(names::PLAN_CSV)).unwrap();
-    r.records().map(|rec| sweep_dir.join(names::TRIALS_DIR).join(&rec.unwrap()[0])).collect()
+    r.records()
+        .map(|rec| sweep_dir.join(names::TRIALS_DIR).join(&rec.unwrap()[0]))
+        .collect()
 }
 
 fn state(dir: &Path) -> TrialState {
@@ -39,7 +49,11 @@ fn state(dir: &Path) -> TrialState {
 }
 
 fn worker_log(dir: &Path) -> Vec<String> {
-    std::fs::read_to_string(dir.join("fake-worker.log")).unwrap_or_default().lines().map(String::from).collect()
+    std::fs::read_to_string(dir.join("fake-worker.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(String::from)
+        .collect()
 }
 
 fn group_alive(job_id: &str) -> bool {
@@ -70,15 +84,35 @@ fn wait_exit(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
 fn success_failure_and_walltime_kill_are_recorded_like_pbs() {
     let results = tempfile::tempdir().unwrap();
     let t0 = Instant::now();
-    let out = submit_cmd("tests/specs/local/outcomes.yaml", results.path(), &["--max-parallel", "2"]).output().unwrap();
+    let out = submit_cmd(
+        "tests/specs/local/outcomes.yaml",
+        results.path(),
+        &["--max-parallel", "2"],
+    )
+    .output()
+    .unwrap();
     let elapsed = t0.elapsed();
-    assert_eq!(out.status.code(), Some(1), "some trials failed: {}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "some trials failed: {}",
+        text(&out)
+    );
     let dirs = trial_dirs(&results.path().join("outcomes"));
     let [ok, fail, slow] = [&dirs[0], &dirs[1], &dirs[2]].map(|d| state(d));
 
-    assert_eq!((ok.status, ok.exit_status, ok.attempts), (TrialStatus::Succeeded, Some(0), 1));
-    assert_eq!((fail.status, fail.exit_status), (TrialStatus::Failed, Some(3)));
-    assert_eq!((slow.status, slow.exit_status), (TrialStatus::TimedOut, Some(-29)));
+    assert_eq!(
+        (ok.status, ok.exit_status, ok.attempts),
+        (TrialStatus::Succeeded, Some(0), 1)
+    );
+    assert_eq!(
+        (fail.status, fail.exit_status),
+        (TrialStatus::Failed, Some(3))
+    );
+    assert_eq!(
+        (slow.status, slow.exit_status),
+        (TrialStatus::TimedOut, Some(-29))
+    );
     // Walltime 3 s: killed after 3 s, well before the worker's 600 s sleep ends.
     let slow_s = slow.elapsed_s.unwrap();
     assert!((3.0..10.0).contains(&slow_s), "{slow_s}");
@@ -86,14 +120,26 @@ fn success_failure_and_walltime_kill_are_recorded_like_pbs() {
     for s in [&ok, &fail, &slow] {
         assert_eq!(s.scheduler.as_deref(), Some("local"));
         assert!(s.started_at.is_some() && s.finished_at.is_some());
-        assert!(!group_alive(s.job_id.as_deref().unwrap()), "job processes left behind");
+        assert!(
+            !group_alive(s.job_id.as_deref().unwrap()),
+            "job processes left behind"
+        );
     }
     let job_out = std::fs::read_to_string(dirs[2].join(names::JOB_OUTPUT)).unwrap();
-    assert!(job_out.contains("=>> PBS: job killed: walltime"), "{job_out}");
+    assert!(
+        job_out.contains("=>> PBS: job killed: walltime"),
+        "{job_out}"
+    );
     // The job saw PBS_JOBID = its id and a one-line PBS_NODEFILE, and ran through the
     // affinity wrapper (rank 0 -> GPU 3).
     let log = worker_log(&dirs[0]);
-    assert_eq!(log, [format!("rank=0 cuda=3 job={} nodefile=1", ok.job_id.unwrap())]);
+    assert_eq!(
+        log,
+        [format!(
+            "rank=0 cuda=3 job={} nodefile=1",
+            ok.job_id.unwrap()
+        )]
+    );
 }
 
 #[test]
@@ -107,15 +153,31 @@ fn submitting_twice_does_not_rerun_finished_trials_and_retry_reruns_failures() {
 
     // Again, by spec and by sweep directory: nothing runs.
     let again = submit_cmd(spec, results.path(), &[]).output().unwrap();
-    assert!(text(&again).contains("started 0, skipped 3"), "{}", text(&again));
+    assert!(
+        text(&again).contains("started 0, skipped 3"),
+        "{}",
+        text(&again)
+    );
     let sweep_dir = results.path().join("outcomes");
-    let again = submit_cmd(sweep_dir.to_str().unwrap(), results.path(), &[]).output().unwrap();
-    assert!(text(&again).contains("started 0, skipped 3"), "{}", text(&again));
+    let again = submit_cmd(sweep_dir.to_str().unwrap(), results.path(), &[])
+        .output()
+        .unwrap();
+    assert!(
+        text(&again).contains("started 0, skipped 3"),
+        "{}",
+        text(&again)
+    );
     assert_eq!(runs(&dirs), [1, 1, 1]);
 
     // --retry reruns the failed and the timed-out trial, not the succeeded one.
-    let retry = submit_cmd(spec, results.path(), &["--retry"]).output().unwrap();
-    assert!(text(&retry).contains("started 2, skipped 1"), "{}", text(&retry));
+    let retry = submit_cmd(spec, results.path(), &["--retry"])
+        .output()
+        .unwrap();
+    assert!(
+        text(&retry).contains("started 2, skipped 1"),
+        "{}",
+        text(&retry)
+    );
     assert_eq!(runs(&dirs), [1, 2, 2]);
     assert_eq!(state(&dirs[1]).attempts, 2);
 }
@@ -123,13 +185,21 @@ fn submitting_twice_does_not_rerun_finished_trials_and_retry_reruns_failures() {
 #[test]
 fn two_ranks_run_under_mpiexec_with_reverse_gpu_affinity() {
     let results = tempfile::tempdir().unwrap();
-    let out = submit_cmd("tests/specs/local/ranks.yaml", results.path(), &[]).output().unwrap();
+    let out = submit_cmd("tests/specs/local/ranks.yaml", results.path(), &[])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", text(&out));
     let dir = &trial_dirs(&results.path().join("ranks"))[0];
     let job = state(dir).job_id.unwrap();
     let mut log = worker_log(dir);
     log.sort();
-    assert_eq!(log, [format!("rank=0 cuda=3 job={job} nodefile=1"), format!("rank=1 cuda=2 job={job} nodefile=1")]);
+    assert_eq!(
+        log,
+        [
+            format!("rank=0 cuda=3 job={job} nodefile=1"),
+            format!("rank=1 cuda=2 job={job} nodefile=1")
+        ]
+    );
 }
 
 #[test]
@@ -137,28 +207,61 @@ fn concurrent_submitters_never_run_a_trial_twice() {
     let results = tempfile::tempdir().unwrap();
     let spec = "tests/specs/local/shared.yaml";
     // Plan first so both submitters start from the same files at once.
-    assert!(xvr().args(["plan", spec, "--results", results.path().to_str().unwrap()]).output().unwrap().status.success());
-    let spawn = || submit_cmd(spec, results.path(), &["--max-parallel", "2"]).stdout(Stdio::piped()).spawn().unwrap();
+    assert!(xvr()
+        .args(["plan", spec, "--results", results.path().to_str().unwrap()])
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let spawn = || {
+        submit_cmd(spec, results.path(), &["--max-parallel", "2"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
     let (a, b) = (spawn(), spawn());
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
-    assert!(a.status.success() && b.status.success(), "{}\n{}", text(&a), text(&b));
+    assert!(
+        a.status.success() && b.status.success(),
+        "{}\n{}",
+        text(&a),
+        text(&b)
+    );
     let dirs = trial_dirs(&results.path().join("shared"));
     for d in &dirs {
-        assert_eq!(worker_log(d).len(), 1, "{} ran {} times", d.display(), worker_log(d).len());
+        assert_eq!(
+            worker_log(d).len(),
+            1,
+            "{} ran {} times",
+            d.display(),
+            worker_log(d).len()
+        );
         assert_eq!(state(d).status, TrialStatus::Succeeded);
         assert_eq!(state(d).attempts, 1);
     }
     let started = |o: &Output| {
         let t = text(o);
-        let line = t.lines().find(|l| l.starts_with("started ")).unwrap().to_string();
-        line["started ".len()..].split(',').next().unwrap().parse::<usize>().unwrap()
+        let line = t
+            .lines()
+            .find(|l| l.starts_with("started "))
+            .unwrap()
+            .to_string();
+        line["started ".len()..]
+            .split(',')
+            .next()
+            .unwrap()
+            .parse::<usize>()
+            .unwrap()
     };
     assert_eq!(started(&a) + started(&b), 4, "{}\n{}", text(&a), text(&b));
 }
 
 /// Starts `xvr submit` on the never-ending trial and waits until it runs.
 fn start_long(results: &Path) -> (Child, PathBuf, String) {
-    let child = submit_cmd("tests/specs/local/long.yaml", results, &[]).stdout(Stdio::null()).spawn().unwrap();
+    let child = submit_cmd("tests/specs/local/long.yaml", results, &[])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
     let sweep = results.join("long");
     let mut dir = PathBuf::new();
     wait_for("the trial to run", Duration::from_secs(30), || {
@@ -166,7 +269,9 @@ fn start_long(results: &Path) -> (Child, PathBuf, String) {
             return false;
         }
         dir = trial_dirs(&sweep)[0].clone();
-        dir.join(names::STATE_JSON).exists() && state(&dir).status == TrialStatus::Running && !worker_log(&dir).is_empty()
+        dir.join(names::STATE_JSON).exists()
+            && state(&dir).status == TrialStatus::Running
+            && !worker_log(&dir).is_empty()
     });
     let job = state(&dir).job_id.unwrap();
     assert!(group_alive(&job));
@@ -179,20 +284,44 @@ fn cancel_stops_a_running_trial_and_records_it() {
     let (mut submitter, dir, job) = start_long(results.path());
     let sweep = results.path().join("long");
     // A second submit while the first runs it leaves the trial alone.
-    let second = submit_cmd(sweep.to_str().unwrap(), results.path(), &[]).output().unwrap();
-    assert!(text(&second).contains("another xvr submit is running it"), "{}", text(&second));
-    assert!(text(&second).contains("started 0, skipped 1"), "{}", text(&second));
+    let second = submit_cmd(sweep.to_str().unwrap(), results.path(), &[])
+        .output()
+        .unwrap();
+    assert!(
+        text(&second).contains("another xvr submit is running it"),
+        "{}",
+        text(&second)
+    );
+    assert!(
+        text(&second).contains("started 0, skipped 1"),
+        "{}",
+        text(&second)
+    );
     assert_eq!(worker_log(&dir).len(), 1);
-    let out = xvr().args(["cancel", sweep.to_str().unwrap(), "--kill-grace", "1"]).output().unwrap();
-    assert!(out.status.success() && text(&out).contains("1 trial(s) cancelled"), "{}", text(&out));
+    let out = xvr()
+        .args(["cancel", sweep.to_str().unwrap(), "--kill-grace", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && text(&out).contains("1 trial(s) cancelled"),
+        "{}",
+        text(&out)
+    );
     let status = wait_exit(&mut submitter, Duration::from_secs(20));
     assert_eq!(status.code(), Some(1), "a cancelled trial is not a success");
     let s = state(&dir);
     assert_eq!(s.status, TrialStatus::Cancelled);
     assert!(s.exit_status.is_some() && s.finished_at.is_some(), "{s:?}");
     assert!(!group_alive(&job));
-    let status_out = xvr().args(["status", sweep.to_str().unwrap()]).output().unwrap();
-    assert!(text(&status_out).contains("1 trials: 1 cancelled"), "{}", text(&status_out));
+    let status_out = xvr()
+        .args(["status", sweep.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        text(&status_out).contains("1 trials: 1 cancelled"),
+        "{}",
+        text(&status_out)
+    );
 }
 
 #[test]

@@ -12,12 +12,20 @@ fn repo() -> &'static Path {
 }
 
 fn xvr(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xvr")).args(args).current_dir(repo()).output().expect("xvr runs")
+    Command::new(env!("CARGO_BIN_EXE_xvr"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("xvr runs")
 }
 
 fn plan(spec: &str, results: &Path) -> Output {
     let out = xvr(&["plan", spec, "--results", results.to_str().unwrap()]);
-    assert!(out.status.success(), "{spec}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{spec}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
@@ -25,12 +33,18 @@ fn read_csv(path: &Path) -> Vec<Vec<String>> {
     let mut r = csv::Reader::from_path(path).unwrap();
     let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
     let mut rows = vec![header];
-    rows.extend(r.records().map(|rec| rec.unwrap().iter().map(String::from).collect()));
+    rows.extend(
+        r.records()
+            .map(|rec| rec.unwrap().iter().map(String::from).collect()),
+    );
     rows
 }
 
 fn column(rows: &[Vec<String>], name: &str) -> Vec<String> {
-    let i = rows[0].iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let i = rows[0]
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name}"));
     rows[1..].iter().map(|r| r[i].clone()).collect()
 }
 
@@ -62,7 +76,11 @@ fn every_sweep_in_sweeps_validates_and_plans_with_the_expected_trial_count() {
         assert!(xvr(&["validate", &rel]).status.success(), "{rel}");
         plan(&rel, results.path());
         let rows = read_csv(&results.path().join(name).join(names::PLAN_CSV));
-        let want = expected.iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("unexpected {name}")).1;
+        let want = expected
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("unexpected {name}"))
+            .1;
         assert_eq!(rows.len() - 1, want, "{name}");
         for id in column(&rows, "trial_id") {
             let dir = results.path().join(name).join(names::TRIALS_DIR).join(&id);
@@ -79,18 +97,42 @@ fn scaling_sweep_covers_4_to_256_gpus_on_the_right_polaris_queues() {
     let results = tempfile::tempdir().unwrap();
     plan("sweeps/scaling.yaml", results.path());
     let rows = read_csv(&results.path().join("scaling").join(names::PLAN_CSV));
-    assert_eq!(column(&rows, "gpus"), ["4", "8", "16", "32", "64", "128", "256"]);
-    assert_eq!(column(&rows, "nodes"), ["1", "2", "4", "8", "16", "32", "64"]);
+    assert_eq!(
+        column(&rows, "gpus"),
+        ["4", "8", "16", "32", "64", "128", "256"]
+    );
+    assert_eq!(
+        column(&rows, "nodes"),
+        ["1", "2", "4", "8", "16", "32", "64"]
+    );
     // 1-4 nodes for >1 h: preemptable; 8 nodes for 1 h: debug-scaling; 16-64 nodes: prod.
     assert_eq!(
         column(&rows, "queue"),
-        ["preemptable", "preemptable", "preemptable", "debug-scaling", "prod", "prod", "prod"]
+        [
+            "preemptable",
+            "preemptable",
+            "preemptable",
+            "debug-scaling",
+            "prod",
+            "prod",
+            "prod"
+        ]
     );
     // 16 nodes x 0.75 h.
     assert_eq!(column(&rows, "node_hours")[4], "12.000");
     for id in column(&rows, "trial_id") {
-        let t = TrialConfig::from_yaml_file(&results.path().join("scaling/trials").join(id).join(names::TRIAL_YAML)).unwrap();
-        assert_eq!((t.train.batch_per_gpu, t.train.total_samples), (10, Some(1_206_240)));
+        let t = TrialConfig::from_yaml_file(
+            &results
+                .path()
+                .join("scaling/trials")
+                .join(id)
+                .join(names::TRIAL_YAML),
+        )
+        .unwrap();
+        assert_eq!(
+            (t.train.batch_per_gpu, t.train.total_samples),
+            (10, Some(1_206_240))
+        );
     }
 }
 
@@ -100,12 +142,29 @@ fn the_table_shows_ids_axes_resources_and_the_total() {
     let out = plan("sweeps/model_size.yaml", results.path());
     let text = String::from_utf8_lossy(&out.stdout);
     let header = text.lines().next().unwrap();
-    for col in ["trial", "variant", "model.channels", "model.depths", "model.heads", "gpus", "nodes", "queue", "walltime", "node-h"] {
+    for col in [
+        "trial",
+        "variant",
+        "model.channels",
+        "model.depths",
+        "model.heads",
+        "gpus",
+        "nodes",
+        "queue",
+        "walltime",
+        "node-h",
+    ] {
         assert!(header.contains(col), "{header}");
     }
-    assert!(text.contains("blocks48") && text.contains("[4, 4, 36, 4]"), "{text}");
+    assert!(
+        text.contains("blocks48") && text.contains("[4, 4, 36, 4]"),
+        "{text}"
+    );
     // 5 trials x 1 node x 6 h.
-    assert!(text.contains("total: 5 trials, largest 4 GPUs, 30.00 node-hours"), "{text}");
+    assert!(
+        text.contains("total: 5 trials, largest 4 GPUs, 30.00 node-hours"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -122,7 +181,11 @@ fn planning_twice_changes_nothing_and_a_changed_spec_is_refused() {
                     stack.push(p);
                 } else {
                     let meta = std::fs::metadata(&p).unwrap();
-                    files.push((p.clone(), std::fs::read(&p).unwrap(), meta.modified().unwrap()));
+                    files.push((
+                        p.clone(),
+                        std::fs::read(&p).unwrap(),
+                        meta.modified().unwrap(),
+                    ));
                 }
             }
         }
@@ -130,14 +193,25 @@ fn planning_twice_changes_nothing_and_a_changed_spec_is_refused() {
         files
     };
     let before = snapshot(results.path());
-    assert_eq!(before.len(), 2 + 4 * 3, "sweep.yaml, plan.csv and 4 trials x (trial.yaml, job.pbs, state.json)");
+    assert_eq!(
+        before.len(),
+        2 + 4 * 3,
+        "sweep.yaml, plan.csv and 4 trials x (trial.yaml, job.pbs, state.json)"
+    );
     plan("sweeps/window.yaml", results.path());
     assert_eq!(before, snapshot(results.path()));
 
     let changed = results.path().join("window-changed.yaml");
-    let text = std::fs::read_to_string(repo().join("sweeps/window.yaml")).unwrap().replace("[1, 2, 4, 8]", "[2, 4]");
+    let text = std::fs::read_to_string(repo().join("sweeps/window.yaml"))
+        .unwrap()
+        .replace("[1, 2, 4, 8]", "[2, 4]");
     std::fs::write(&changed, text).unwrap();
-    let out = xvr(&["plan", changed.to_str().unwrap(), "--results", results.path().to_str().unwrap()]);
+    let out = xvr(&[
+        "plan",
+        changed.to_str().unwrap(),
+        "--results",
+        results.path().to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("planned from a different spec"));
 }
@@ -147,7 +221,12 @@ fn trial_ids_do_not_depend_on_where_results_go() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     plan("sweeps/lr_frames.yaml", a.path());
     plan("sweeps/lr_frames.yaml", b.path());
-    let ids = |d: &Path| column(&read_csv(&d.join("lr_frames").join(names::PLAN_CSV)), "trial_id");
+    let ids = |d: &Path| {
+        column(
+            &read_csv(&d.join("lr_frames").join(names::PLAN_CSV)),
+            "trial_id",
+        )
+    };
     assert_eq!(ids(a.path()), ids(b.path()));
 }
 
@@ -157,7 +236,13 @@ fn golden_job_script(results: &Path) -> (String, String) {
     plan("tests/specs/golden.yaml", results);
     let rows = read_csv(&results.join("golden").join(names::PLAN_CSV));
     let id = column(&rows, "trial_id").remove(0);
-    let script = std::fs::read_to_string(results.join("golden/trials").join(&id).join(names::JOB_SCRIPT)).unwrap();
+    let script = std::fs::read_to_string(
+        results
+            .join("golden/trials")
+            .join(&id)
+            .join(names::JOB_SCRIPT),
+    )
+    .unwrap();
     let root = std::fs::canonicalize(repo()).unwrap();
     let generic = script
         .replace(results.to_str().unwrap(), "<RESULTS>")
@@ -174,7 +259,11 @@ fn the_job_script_matches_the_golden_file() {
     if std::env::var_os("XVR_UPDATE_GOLDEN").is_some() {
         std::fs::write(&golden, &generic).unwrap();
     }
-    assert_eq!(generic, std::fs::read_to_string(golden).unwrap(), "set XVR_UPDATE_GOLDEN=1 to accept a deliberate change");
+    assert_eq!(
+        generic,
+        std::fs::read_to_string(golden).unwrap(),
+        "set XVR_UPDATE_GOLDEN=1 to accept a deliberate change"
+    );
 }
 
 #[test]
@@ -183,9 +272,22 @@ fn the_job_script_obeys_the_polaris_rules() {
     let (script, _) = golden_job_script(results.path());
     let lines: Vec<&str> = script.lines().collect();
     assert_eq!(lines[0], "#!/bin/bash");
-    let first_command = lines.iter().position(|l| !l.is_empty() && !l.starts_with('#')).unwrap();
-    let directives: Vec<&str> = lines.iter().filter(|l| l.starts_with("#PBS")).copied().collect();
-    assert!(lines[..first_command].iter().filter(|l| l.starts_with("#PBS")).count() == directives.len());
+    let first_command = lines
+        .iter()
+        .position(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap();
+    let directives: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.starts_with("#PBS"))
+        .copied()
+        .collect();
+    assert!(
+        lines[..first_command]
+            .iter()
+            .filter(|l| l.starts_with("#PBS"))
+            .count()
+            == directives.len()
+    );
     for d in &directives {
         assert!(!d[1..].contains('#'), "comment on a directive: {d}");
     }
@@ -201,14 +303,29 @@ fn the_job_script_obeys_the_polaris_rules() {
     ] {
         assert!(directives.contains(&want), "missing {want}: {directives:?}");
     }
-    let out_dir = directives.iter().find(|d| d.starts_with("#PBS -o ")).unwrap()[8..].to_string();
+    let out_dir = directives
+        .iter()
+        .find(|d| d.starts_with("#PBS -o "))
+        .unwrap()[8..]
+        .to_string();
     let out_dir = Path::new(&out_dir);
     assert_eq!(out_dir.file_name().unwrap(), names::JOB_OUTPUT);
-    assert!(out_dir.parent().unwrap().is_dir(), "PBS does not create the -o directory");
+    assert!(
+        out_dir.parent().unwrap().is_dir(),
+        "PBS does not create the -o directory"
+    );
     assert!(script.contains("mpiexec -n 8 --ppn 4 --depth=8 --cpu-bind depth"));
     let dir = out_dir.parent().unwrap();
-    let check = Command::new("bash").arg("-n").arg(dir.join(names::JOB_SCRIPT)).output().unwrap();
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    let check = Command::new("bash")
+        .arg("-n")
+        .arg(dir.join(names::JOB_SCRIPT))
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
 }
 
 #[test]
@@ -216,10 +333,21 @@ fn the_affinity_wrapper_assigns_gpus_in_reverse_order_under_pals_and_hydra() {
     let wrapper = repo().join("pbs/set_affinity_gpu_polaris.sh");
     let gpu_for = |env: &[(&str, &str)]| {
         let mut cmd = Command::new(&wrapper);
-        for var in ["PMI_LOCAL_RANK", "PALS_LOCAL_RANKID", "MPI_LOCALRANKID", "PMI_RANK", "PALS_RANKID", "XVR_GPUS_PER_NODE"] {
+        for var in [
+            "PMI_LOCAL_RANK",
+            "PALS_LOCAL_RANKID",
+            "MPI_LOCALRANKID",
+            "PMI_RANK",
+            "PALS_RANKID",
+            "XVR_GPUS_PER_NODE",
+        ] {
             cmd.env_remove(var);
         }
-        let out = cmd.envs(env.iter().copied()).args(["printenv", "CUDA_VISIBLE_DEVICES"]).output().unwrap();
+        let out = cmd
+            .envs(env.iter().copied())
+            .args(["printenv", "CUDA_VISIBLE_DEVICES"])
+            .output()
+            .unwrap();
         assert!(out.status.success());
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     };
@@ -247,17 +375,27 @@ fn launch_args(flavor: Option<&str>, version_banner: &str) -> String {
         log.display()
     );
     std::fs::write(bin.join("mpiexec"), fake).unwrap();
-    Command::new("chmod").arg("+x").arg(bin.join("mpiexec")).status().unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(bin.join("mpiexec"))
+        .status()
+        .unwrap();
     let job = results.path().join("job.pbs");
     std::fs::write(&job, script).unwrap();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
     let mut cmd = Command::new("bash");
-    cmd.arg(&job).env("PATH", path).env_remove("XVR_MPIEXEC_FLAVOR");
+    cmd.arg(&job)
+        .env("PATH", path)
+        .env_remove("XVR_MPIEXEC_FLAVOR");
     if let Some(f) = flavor {
         cmd.env("XVR_MPIEXEC_FLAVOR", f);
     }
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::read_to_string(log).unwrap()
 }
 
@@ -267,10 +405,16 @@ fn the_job_script_picks_launcher_flags_for_pals_or_hydra() {
     let tail = format!("{} xvr-worker run ", wrapper.display());
     // Cray PALS (its --version banner does not say HYDRA): Polaris flags.
     let pals = launch_args(None, "mpiexec version 1.2.12 (PALS)");
-    assert!(pals.starts_with(&format!("-n 8 --ppn 4 --depth=8 --cpu-bind depth {tail}")), "{pals}");
+    assert!(
+        pals.starts_with(&format!("-n 8 --ppn 4 --depth=8 --cpu-bind depth {tail}")),
+        "{pals}"
+    );
     // MPICH Hydra: no --depth / --cpu-bind, which it rejects.
     let hydra = launch_args(None, "HYDRA build details:");
-    assert!(hydra.starts_with(&format!("-n 8 --ppn 4 {tail}")), "{hydra}");
+    assert!(
+        hydra.starts_with(&format!("-n 8 --ppn 4 {tail}")),
+        "{hydra}"
+    );
     // The environment override wins over detection.
     let forced = launch_args(Some("pals"), "HYDRA build details:");
     assert!(forced.contains("--cpu-bind depth"), "{forced}");
@@ -280,5 +424,8 @@ fn the_job_script_picks_launcher_flags_for_pals_or_hydra() {
 fn the_spec_format_doc_shows_the_example_sweep_verbatim() {
     let doc = std::fs::read_to_string(repo().join("docs/spec-format.md")).unwrap();
     let example = std::fs::read_to_string(repo().join("sweeps/example.yaml")).unwrap();
-    assert!(doc.contains(&example), "docs/spec-format.md must embed sweeps/example.yaml");
+    assert!(
+        doc.contains(&example),
+        "docs/spec-format.md must embed sweeps/example.yaml"
+    );
 }

@@ -12,33 +12,131 @@ fn validate(spec: &str) -> (bool, String) {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("xvr runs");
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
 
 /// (file under tests/specs/bad, position, fragments the message must contain).
 const BAD: &[(&str, &str, &[&str])] = &[
-    ("unknown_key.yaml", "4:5", &["unknown key `base.model.windw`", "did you mean `window`?"]),
-    ("unknown_axis.yaml", "4:5", &["unknown axis path `model.windw`", "did you mean `model.window`?"]),
-    ("wrong_type.yaml", "4:13", &["base.model.window", "`big`", "expected usize"]),
+    (
+        "unknown_key.yaml",
+        "4:5",
+        &["unknown key `base.model.windw`", "did you mean `window`?"],
+    ),
+    (
+        "unknown_axis.yaml",
+        "4:5",
+        &[
+            "unknown axis path `model.windw`",
+            "did you mean `model.window`?",
+        ],
+    ),
+    (
+        "wrong_type.yaml",
+        "4:13",
+        &["base.model.window", "`big`", "expected usize"],
+    ),
     ("malformed.yaml", "4:6", &["malformed YAML"]),
-    ("channels_not_divisible.yaml", "4:22", &["model.channels: 192 is not divisible by model.heads 5"]),
-    ("window_zero.yaml", "4:23", &["model.window: 0", "must be >= 1"]),
-    ("lr_frames_even.yaml", "4:16", &["model.lr_frames: 4", "must be odd and >= 1"]),
-    ("lr_frames_zero.yaml", "4:26", &["model.lr_frames: 0", "must be odd and >= 1"]),
-    ("fraction_above_one.yaml", "4:26", &["data.fraction: 1.5", "must be in (0, 1]"]),
-    ("fraction_zero.yaml", "4:21", &["data.fraction: 0", "must be in (0, 1]"]),
-    ("gpus_not_multiple_of_4.yaml", "4:25", &["resources.gpus: 6", "1, 2 or a multiple of 4 up to 256"]),
-    ("gpus_above_256.yaml", "4:27", &["resources.gpus: 512", "1, 2 or a multiple of 4 up to 256"]),
-    ("walltime_no_queue.yaml", "7:38", &["resources.walltime", "16 node(s) for 04:00:00 fits no queue", "small: 10-24 nodes, 00:05:00-03:00:00"]),
-    ("nodes_no_queue.yaml", "5:25", &["resources.gpus", "4 node(s) for 01:00:00 fits no queue of site two-nodes", "small (1-2 nodes"]),
-    ("queue_override_too_small.yaml", "5:12", &["resources.queue: queue debug does not accept 4 node(s)", "1-2 nodes"]),
-    ("walltime_format.yaml", "4:15", &["resources.walltime", "`1h`", "expected HH:MM:SS"]),
-    ("empty_sweep.yaml", "6:10", &["empty sweep", "`grid`, `zip` or `variants`"]),
-    ("duplicate_variant.yaml", "6:13", &["duplicate variant name `heads1`", "first at line 4"]),
-    ("zip_unequal.yaml", "5:5", &["sweep.zip.model.heads: 2 values", "sweep.zip.model.window has 3"]),
-    ("repeats_zero.yaml", "5:12", &["sweep.repeats", "`0`", "integer >= 1"]),
-    ("duplicate_trial.yaml", "4:20", &["two trials resolve to the same config"]),
+    (
+        "channels_not_divisible.yaml",
+        "4:22",
+        &["model.channels: 192 is not divisible by model.heads 5"],
+    ),
+    (
+        "window_zero.yaml",
+        "4:23",
+        &["model.window: 0", "must be >= 1"],
+    ),
+    (
+        "lr_frames_even.yaml",
+        "4:16",
+        &["model.lr_frames: 4", "must be odd and >= 1"],
+    ),
+    (
+        "lr_frames_zero.yaml",
+        "4:26",
+        &["model.lr_frames: 0", "must be odd and >= 1"],
+    ),
+    (
+        "fraction_above_one.yaml",
+        "4:26",
+        &["data.fraction: 1.5", "must be in (0, 1]"],
+    ),
+    (
+        "fraction_zero.yaml",
+        "4:21",
+        &["data.fraction: 0", "must be in (0, 1]"],
+    ),
+    (
+        "gpus_not_multiple_of_4.yaml",
+        "4:25",
+        &["resources.gpus: 6", "1, 2 or a multiple of 4 up to 256"],
+    ),
+    (
+        "gpus_above_256.yaml",
+        "4:27",
+        &["resources.gpus: 512", "1, 2 or a multiple of 4 up to 256"],
+    ),
+    (
+        "walltime_no_queue.yaml",
+        "7:38",
+        &[
+            "resources.walltime",
+            "16 node(s) for 04:00:00 fits no queue",
+            "small: 10-24 nodes, 00:05:00-03:00:00",
+        ],
+    ),
+    (
+        "nodes_no_queue.yaml",
+        "5:25",
+        &[
+            "resources.gpus",
+            "4 node(s) for 01:00:00 fits no queue of site two-nodes",
+            "small (1-2 nodes",
+        ],
+    ),
+    (
+        "queue_override_too_small.yaml",
+        "5:12",
+        &[
+            "resources.queue: queue debug does not accept 4 node(s)",
+            "1-2 nodes",
+        ],
+    ),
+    (
+        "walltime_format.yaml",
+        "4:15",
+        &["resources.walltime", "`1h`", "expected HH:MM:SS"],
+    ),
+    (
+        "empty_sweep.yaml",
+        "6:10",
+        &["empty sweep", "`grid`, `zip` or `variants`"],
+    ),
+    (
+        "duplicate_variant.yaml",
+        "6:13",
+        &["duplicate variant name `heads1`", "first at line 4"],
+    ),
+    (
+        "zip_unequal.yaml",
+        "5:5",
+        &[
+            "sweep.zip.model.heads: 2 values",
+            "sweep.zip.model.window has 3",
+        ],
+    ),
+    (
+        "repeats_zero.yaml",
+        "5:12",
+        &["sweep.repeats", "`0`", "integer >= 1"],
+    ),
+    (
+        "duplicate_trial.yaml",
+        "4:20",
+        &["two trials resolve to the same config"],
+    ),
 ];
 
 #[test]
@@ -51,7 +149,9 @@ fn every_bad_spec_is_refused_at_the_offending_value() {
         let line = text.lines().find(|l| l.starts_with(&prefix));
         match (ok, line) {
             (false, Some(line)) if fragments.iter().all(|f| line.contains(f)) => {}
-            _ => failures.push(format!("{file}: exit ok={ok}, expected `{prefix}` with {fragments:?}, got:\n{text}")),
+            _ => failures.push(format!(
+                "{file}: exit ok={ok}, expected `{prefix}` with {fragments:?}, got:\n{text}"
+            )),
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -62,7 +162,10 @@ fn every_bad_spec_file_is_covered_by_a_case() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs/bad");
     for entry in std::fs::read_dir(dir).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
-        assert!(BAD.iter().any(|(f, _, _)| *f == name), "{name} has no expectation");
+        assert!(
+            BAD.iter().any(|(f, _, _)| *f == name),
+            "{name} has no expectation"
+        );
     }
 }
 
@@ -76,6 +179,9 @@ fn a_misspelt_axis_is_reported_alone_not_also_as_an_empty_sweep() {
 fn a_missing_file_is_an_error_not_a_panic() {
     let (ok, text) = validate("tests/specs/does-not-exist.yaml");
     assert!(!ok);
-    assert!(text.contains("does-not-exist.yaml:1:1: cannot read the spec"), "{text}");
+    assert!(
+        text.contains("does-not-exist.yaml:1:1: cannot read the spec"),
+        "{text}"
+    );
     assert!(!text.contains("panicked"), "{text}");
 }

@@ -37,7 +37,11 @@ pub fn job_name(sweep: &str, trial_id: &str) -> String {
 
 /// Quotes a word for bash (single quotes; `'` spelt `'\''`).
 fn quote(word: &str) -> String {
-    if !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-:=+,@%".contains(&b)) {
+    if !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-:=+,@%".contains(&b))
+    {
         word.to_string()
     } else {
         format!("'{}'", word.replace('\'', r"'\''"))
@@ -58,16 +62,25 @@ pub fn render(job: &JobSpec, site: &SiteProfile) -> String {
     line("#!/bin/bash");
     line(&format!("#PBS -A {}", job.account));
     line(&format!("#PBS -q {}", job.queue));
-    line(&format!("#PBS -l select={}:system={}", job.nodes, site.system));
+    line(&format!(
+        "#PBS -l select={}:system={}",
+        job.nodes, site.system
+    ));
     line(&format!("#PBS -l place={}", site.place));
-    line(&format!("#PBS -l walltime={}", walltime::format(job.walltime_s)));
+    line(&format!(
+        "#PBS -l walltime={}",
+        walltime::format(job.walltime_s)
+    ));
     line(&format!("#PBS -l filesystems={}", site.filesystems));
     line("#PBS -k doe");
     line("#PBS -j oe");
     line(&format!("#PBS -o {out}"));
     line(&format!("#PBS -N {}", job_name(job.sweep, job.trial_id)));
     line("");
-    line(&format!("# xvr trial {} of sweep {}: {}", job.trial_id, job.sweep, job.summary));
+    line(&format!(
+        "# xvr trial {} of sweep {}: {}",
+        job.trial_id, job.sweep, job.summary
+    ));
     line("# Rendered by `xvr plan`; re-plan rather than edit (trial ids hash the config).");
     line("set -euo pipefail");
     line("");
@@ -90,7 +103,10 @@ pub fn render(job: &JobSpec, site: &SiteProfile) -> String {
         }
         if !site.nccl.ld_library_path.is_empty() {
             let dirs: Vec<String> = site.nccl.ld_library_path.iter().map(|d| quote(d)).collect();
-            line(&format!("export LD_LIBRARY_PATH={}${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}", dirs.join(":")));
+            line(&format!(
+                "export LD_LIBRARY_PATH={}${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}",
+                dirs.join(":")
+            ));
         }
     }
     line("");
@@ -106,8 +122,13 @@ pub fn render(job: &JobSpec, site: &SiteProfile) -> String {
         "  pals) launch=(mpiexec -n {} --ppn {ppn} --depth={} --cpu-bind depth) ;;",
         job.ranks, site.depth
     ));
-    line(&format!("  hydra) launch=(mpiexec -n {} --ppn {ppn}) ;;", job.ranks));
-    line(&format!("  *) echo \"xvr: {LAUNCHER_ENV}=$flavor: expected pals or hydra\" >&2; exit 2 ;;"));
+    line(&format!(
+        "  hydra) launch=(mpiexec -n {} --ppn {ppn}) ;;",
+        job.ranks
+    ));
+    line(&format!(
+        "  *) echo \"xvr: {LAUNCHER_ENV}=$flavor: expected pals or hydra\" >&2; exit 2 ;;"
+    ));
     line("esac");
     line("");
     line(&format!(
@@ -116,7 +137,12 @@ pub fn render(job: &JobSpec, site: &SiteProfile) -> String {
     ));
     let wrapper = site.resolve(&site.affinity_wrapper).display().to_string();
     let mut launch = String::new();
-    let _ = write!(launch, "\"${{launch[@]}}\" {} {} run \"$trial_dir\"", quote(&wrapper), quote(&site.worker_command()));
+    let _ = write!(
+        launch,
+        "\"${{launch[@]}}\" {} {} run \"$trial_dir\"",
+        quote(&wrapper),
+        quote(&site.worker_command())
+    );
     line(&launch);
     s
 }

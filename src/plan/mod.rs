@@ -66,7 +66,14 @@ impl Plan {
         let account = match spec.account.clone().or_else(|| site.account.clone()) {
             Some(a) => a,
             None => {
-                errors.push(&file, root_pos, format!("account: none given and site {} has no default; set `account:` (PBS -A)", site.name));
+                errors.push(
+                    &file,
+                    root_pos,
+                    format!(
+                        "account: none given and site {} has no default; set `account:` (PBS -A)",
+                        site.name
+                    ),
+                );
                 String::new()
             }
         };
@@ -77,7 +84,10 @@ impl Plan {
         })?;
         let results_root = std::path::absolute(results_root).unwrap_or(results_root.to_path_buf());
         let sweep_dir = results_root.join(&spec.name);
-        let axes: Vec<String> = expanded.first().map(|t| t.config.meta.axes.keys().cloned().collect()).unwrap_or_default();
+        let axes: Vec<String> = expanded
+            .first()
+            .map(|t| t.config.meta.axes.keys().cloned().collect())
+            .unwrap_or_default();
 
         let mut trials: Vec<PlannedTrial> = Vec::new();
         for t in &expanded {
@@ -95,14 +105,27 @@ impl Plan {
                 }
                 Err(message) => {
                     let pos = t.locate(&message, root_pos);
-                    errors.push(&file, pos, format!("{message} (trial {})", describe(&t.config)));
+                    errors.push(
+                        &file,
+                        pos,
+                        format!("{message} (trial {})", describe(&t.config)),
+                    );
                 }
             }
         }
         // A rule broken by a base value breaks it in every trial: report it once.
         errors.0.sort();
-        errors.0.dedup_by(|a, b| a.pos == b.pos && a.message.split(" (trial ").next() == b.message.split(" (trial ").next());
-        errors.into_result(Plan { spec, site, sweep_dir, axes, trials })
+        errors.0.dedup_by(|a, b| {
+            a.pos == b.pos
+                && a.message.split(" (trial ").next() == b.message.split(" (trial ").next()
+        });
+        errors.into_result(Plan {
+            spec,
+            site,
+            sweep_dir,
+            axes,
+            trials,
+        })
     }
 
     pub fn trial_dir(&self, id: &str) -> PathBuf {
@@ -134,12 +157,21 @@ pub fn describe(config: &TrialConfig) -> String {
 }
 
 /// Checks one trial's rules and places it on a queue.
-fn place(t: &ExpandedTrial, site: &SiteProfile, account: &str, sweep_dir: &Path) -> Result<PlannedTrial, String> {
+fn place(
+    t: &ExpandedTrial,
+    site: &SiteProfile,
+    account: &str,
+    sweep_dir: &Path,
+) -> Result<PlannedTrial, String> {
     let mut config = t.config.clone();
     config.check()?;
-    let walltime_s = walltime::parse(&config.resources.walltime).map_err(|e| format!("resources.walltime: {e}"))?;
+    let walltime_s = walltime::parse(&config.resources.walltime)
+        .map_err(|e| format!("resources.walltime: {e}"))?;
     let nodes = site.nodes(config.resources.gpus);
-    let queue = site.select_queue(nodes, walltime_s, config.resources.queue.as_deref())?.name.clone();
+    let queue = site
+        .select_queue(nodes, walltime_s, config.resources.queue.as_deref())?
+        .name
+        .clone();
     config.meta.id = trial_id::trial_id(&config);
     let trial_dir = sweep_dir.join(names::TRIALS_DIR).join(&config.meta.id);
     let summary = describe(&config);
@@ -155,5 +187,11 @@ fn place(t: &ExpandedTrial, site: &SiteProfile, account: &str, sweep_dir: &Path)
         summary: &summary,
     };
     let job_script = job_script::render(&job, site);
-    Ok(PlannedTrial { config, nodes, queue, walltime_s, job_script })
+    Ok(PlannedTrial {
+        config,
+        nodes,
+        queue,
+        walltime_s,
+        job_script,
+    })
 }

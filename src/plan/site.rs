@@ -95,12 +95,21 @@ impl Limits {
 
     fn walltime_seconds(&self) -> [u64; 2] {
         // Checked when the profile is loaded.
-        self.walltime.clone().map(|w| walltime::parse(&w).unwrap_or(0))
+        self.walltime
+            .clone()
+            .map(|w| walltime::parse(&w).unwrap_or(0))
     }
 
     fn describe(&self) -> String {
-        let route = self.route.as_ref().map(|r| format!("{r}: ")).unwrap_or_default();
-        format!("{route}{}-{} nodes, {}-{}", self.nodes[0], self.nodes[1], self.walltime[0], self.walltime[1])
+        let route = self
+            .route
+            .as_ref()
+            .map(|r| format!("{r}: "))
+            .unwrap_or_default();
+        format!(
+            "{route}{}-{} nodes, {}-{}",
+            self.nodes[0], self.nodes[1], self.walltime[0], self.walltime[1]
+        )
     }
 }
 
@@ -110,18 +119,28 @@ impl Queue {
     }
 
     fn describe(&self) -> String {
-        format!("{} ({})", self.name, self.limits.iter().map(Limits::describe).collect::<Vec<_>>().join("; "))
+        format!(
+            "{} ({})",
+            self.name,
+            self.limits
+                .iter()
+                .map(Limits::describe)
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
     }
 }
 
 impl SiteProfile {
     /// Reads a profile file and checks its queue limits.
     pub fn load(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-        let mut profile: SiteProfile = serde_yaml::from_str(&text).map_err(|e| match e.location() {
-            Some(l) => format!("{}:{}:{}: {e}", path.display(), l.line(), l.column()),
-            None => format!("{}: {e}", path.display()),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+        let mut profile: SiteProfile =
+            serde_yaml::from_str(&text).map_err(|e| match e.location() {
+                Some(l) => format!("{}:{}:{}: {e}", path.display(), l.line(), l.column()),
+                None => format!("{}: {e}", path.display()),
+            })?;
         profile.dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         if profile.dir.as_os_str().is_empty() {
             profile.dir = PathBuf::from(".");
@@ -130,12 +149,16 @@ impl SiteProfile {
         for q in &profile.queues {
             for l in &q.limits {
                 for w in &l.walltime {
-                    walltime::parse(w).map_err(|e| format!("{}: queue {}: {e}", path.display(), q.name))?;
+                    walltime::parse(w)
+                        .map_err(|e| format!("{}: queue {}: {e}", path.display(), q.name))?;
                 }
             }
         }
         if profile.gpus_per_node == 0 || profile.queues.is_empty() {
-            return Err(format!("{}: gpus_per_node must be >= 1 and at least one queue given", path.display()));
+            return Err(format!(
+                "{}: gpus_per_node must be >= 1 and at least one queue given",
+                path.display()
+            ));
         }
         Ok(profile)
     }
@@ -150,13 +173,28 @@ impl SiteProfile {
     /// names every queue's limits, and mentions `resources.gpus` first when the node count
     /// is the problem and `resources.walltime` first otherwise, so it is reported at the
     /// value to change.
-    pub fn select_queue(&self, nodes: u32, seconds: u64, requested: Option<&str>) -> Result<&Queue, String> {
+    pub fn select_queue(
+        &self,
+        nodes: u32,
+        seconds: u64,
+        requested: Option<&str>,
+    ) -> Result<&Queue, String> {
         let job = format!("{nodes} node(s) for {}", walltime::format(seconds));
-        let all = || self.queues.iter().map(Queue::describe).collect::<Vec<_>>().join("; ");
+        let all = || {
+            self.queues
+                .iter()
+                .map(Queue::describe)
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
         if let Some(name) = requested {
             let queue = self.queues.iter().find(|q| q.name == name).ok_or_else(|| {
                 let names: Vec<&str> = self.queues.iter().map(|q| q.name.as_str()).collect();
-                format!("resources.queue: `{name}` is not a queue of site {}; allowed: {}", self.name, names.join(", "))
+                format!(
+                    "resources.queue: `{name}` is not a queue of site {}; allowed: {}",
+                    self.name,
+                    names.join(", ")
+                )
             })?;
             return if queue.fits(nodes, seconds) {
                 Ok(queue)
@@ -171,14 +209,21 @@ impl SiteProfile {
         if let Some(q) = self.queues.iter().find(|q| q.fits(nodes, seconds)) {
             return Ok(q);
         }
-        let nodes_fit_somewhere =
-            self.queues.iter().flat_map(|q| &q.limits).any(|l| (l.nodes[0]..=l.nodes[1]).contains(&nodes));
+        let nodes_fit_somewhere = self
+            .queues
+            .iter()
+            .flat_map(|q| &q.limits)
+            .any(|l| (l.nodes[0]..=l.nodes[1]).contains(&nodes));
         let fields = if nodes_fit_somewhere {
             "resources.walltime with resources.gpus"
         } else {
             "resources.gpus with resources.walltime"
         };
-        Err(format!("{fields}: {job} fits no queue of site {}; queues: {}", self.name, all()))
+        Err(format!(
+            "{fields}: {job} fits no queue of site {}; queues: {}",
+            self.name,
+            all()
+        ))
     }
 
     /// A path setting of the profile, absolute (relative ones are from the profile's dir).
@@ -201,10 +246,17 @@ impl SiteProfile {
 /// `pbs/<name>.yaml` in `$XVR_SITE_DIR`, then in the spec's directory and its ancestors,
 /// then in the working directory and its ancestors, then in this source tree's `pbs/`.
 pub fn find(site: &str, spec_file: &Path) -> Result<PathBuf, String> {
-    let spec_dir = spec_file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let spec_dir = spec_file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     if site.contains('/') || site.ends_with(".yaml") {
         let path = spec_dir.join(site);
-        return if path.is_file() { Ok(path) } else { Err(format!("site profile {} not found", path.display())) };
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(format!("site profile {} not found", path.display()))
+        };
     }
     let file = format!("{site}.yaml");
     let mut candidates = Vec::new();
@@ -216,7 +268,11 @@ pub fn find(site: &str, spec_file: &Path) -> Result<PathBuf, String> {
     for start in [spec_dir.as_path(), cwd.as_path()] {
         candidates.extend(start.ancestors().map(|d| d.join("pbs").join(&file)));
     }
-    candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("pbs").join(&file));
+    candidates.push(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("pbs")
+            .join(&file),
+    );
     candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
         format!("site profile `{site}` not found: looked for pbs/{file} above the spec and the working directory")
     })
@@ -249,7 +305,10 @@ mod tests {
         // 16 nodes for 4 h: prod-small stops at 3 h, medium starts at 25 nodes.
         let err = p.select_queue(16, 4 * 3600, None).unwrap_err();
         assert!(err.starts_with("resources.walltime"), "{err}");
-        assert!(err.contains("small: 10-24 nodes, 00:05:00-03:00:00"), "{err}");
+        assert!(
+            err.contains("small: 10-24 nodes, 00:05:00-03:00:00"),
+            "{err}"
+        );
         let err = p.select_queue(600, 3600, None).unwrap_err();
         assert!(err.starts_with("resources.gpus"), "{err}");
         // Under the 5-minute minimum.
@@ -263,6 +322,9 @@ mod tests {
     #[test]
     fn nodes_round_up_to_whole_nodes() {
         let p = polaris();
-        assert_eq!((p.nodes(1), p.nodes(2), p.nodes(4), p.nodes(8), p.nodes(256)), (1, 1, 1, 2, 64));
+        assert_eq!(
+            (p.nodes(1), p.nodes(2), p.nodes(4), p.nodes(8), p.nodes(256)),
+            (1, 1, 1, 2, 64)
+        );
     }
 }

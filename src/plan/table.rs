@@ -23,7 +23,11 @@ pub fn render(plan: &Plan) -> String {
         if has_variants {
             row.push(c.meta.variant.clone().unwrap_or_default());
         }
-        row.extend(plan.axes.iter().map(|a| c.meta.axes.get(a).map(value_text).unwrap_or_default()));
+        row.extend(
+            plan.axes
+                .iter()
+                .map(|a| c.meta.axes.get(a).map(value_text).unwrap_or_default()),
+        );
         if has_repeats {
             row.push(c.meta.repeat.to_string());
         }
@@ -36,18 +40,27 @@ pub fn render(plan: &Plan) -> String {
         ]);
         rows.push(row);
     }
-    let widths: Vec<usize> =
-        (0..rows[0].len()).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
     let mut out = String::new();
     for row in &rows {
-        let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');
     }
     out.push_str(&format!(
         "total: {} trials, largest {} GPUs, {:.2} node-hours (nodes x walltime) on {}\n",
         plan.trials.len(),
-        plan.trials.iter().map(|t| t.config.resources.gpus).max().unwrap_or(0),
+        plan.trials
+            .iter()
+            .map(|t| t.config.resources.gpus)
+            .max()
+            .unwrap_or(0),
         plan.total_node_hours(),
         plan.site.name
     ));

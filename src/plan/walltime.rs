@@ -5,7 +5,9 @@ pub fn parse(text: &str) -> Result<u64, String> {
     let parts: Vec<&str> = text.split(':').collect();
     let numbers: Option<Vec<u64>> = parts.iter().map(|p| p.parse::<u64>().ok()).collect();
     let bad = || format!("walltime `{text}`: expected HH:MM:SS (or MM:SS, or seconds)");
-    let numbers = numbers.filter(|n| !n.is_empty() && n.len() <= 3).ok_or_else(bad)?;
+    let numbers = numbers
+        .filter(|n| !n.is_empty() && n.len() <= 3)
+        .ok_or_else(bad)?;
     if numbers.len() > 1 && numbers[1..].iter().any(|&n| n >= 60) {
         return Err(bad());
     }
@@ -14,7 +16,12 @@ pub fn parse(text: &str) -> Result<u64, String> {
 
 /// `HH:MM:SS` with at least two hour digits.
 pub fn format(seconds: u64) -> String {
-    format!("{:02}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60)
+    format!(
+        "{:02}:{:02}:{:02}",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
 }
 
 #[cfg(test)]

@@ -12,8 +12,11 @@ use super::Plan;
 /// (`state.json` only when absent: a trial that already ran keeps its state).
 pub fn write_plan(plan: &Plan) -> io::Result<()> {
     std::fs::create_dir_all(plan.sweep_dir.join(names::TRIALS_DIR))?;
-    write_atomic_new(&plan.sweep_dir.join(names::SWEEP_SPEC), plan.spec.text.as_bytes())
-        .map_err(|e| explain_changed_spec(e, plan))?;
+    write_atomic_new(
+        &plan.sweep_dir.join(names::SWEEP_SPEC),
+        plan.spec.text.as_bytes(),
+    )
+    .map_err(|e| explain_changed_spec(e, plan))?;
     write_atomic_new(&plan.sweep_dir.join(names::PLAN_CSV), &plan_csv(plan)?)?;
     for t in &plan.trials {
         let dir = plan.trial_dir(t.id());
@@ -23,7 +26,8 @@ pub fn write_plan(plan: &Plan) -> io::Result<()> {
         write_atomic_new(&dir.join(names::JOB_SCRIPT), t.job_script.as_bytes())?;
         let state = dir.join(names::STATE_JSON);
         if !state.exists() {
-            let json = serde_json::to_vec_pretty(&TrialState::planned()).map_err(io::Error::other)?;
+            let json =
+                serde_json::to_vec_pretty(&TrialState::planned()).map_err(io::Error::other)?;
             write_atomic(&state, &json)?;
         }
     }
@@ -52,8 +56,18 @@ pub fn plan_csv(plan: &Plan) -> io::Result<Vec<u8>> {
     w.write_record(&header).map_err(io::Error::other)?;
     for t in &plan.trials {
         let c = &t.config;
-        let mut row = vec![t.id().to_string(), c.meta.variant.clone().unwrap_or_default(), c.meta.repeat.to_string()];
-        row.extend(plan.axes.iter().map(|a| c.meta.axes.get(a).map(crate::spec::marked::value_text).unwrap_or_default()));
+        let mut row = vec![
+            t.id().to_string(),
+            c.meta.variant.clone().unwrap_or_default(),
+            c.meta.repeat.to_string(),
+        ];
+        row.extend(plan.axes.iter().map(|a| {
+            c.meta
+                .axes
+                .get(a)
+                .map(crate::spec::marked::value_text)
+                .unwrap_or_default()
+        }));
         row.extend([
             c.resources.gpus.to_string(),
             t.nodes.to_string(),

@@ -8,12 +8,23 @@ use crate::results::TrialStatus;
 
 /// Cancels the running or submitted trials among `jobs` (all of them, or those in
 /// `only`) that belong to `sched`. Returns how many were cancelled.
-pub fn cancel(jobs: &[JobRequest], only: &[String], sched: &mut dyn Scheduler, out: &mut dyn Write) -> Result<usize, String> {
+pub fn cancel(
+    jobs: &[JobRequest],
+    only: &[String],
+    sched: &mut dyn Scheduler,
+    out: &mut dyn Write,
+) -> Result<usize, String> {
     let mut count = 0;
-    for job in jobs.iter().filter(|j| only.is_empty() || only.contains(&j.trial_id)) {
+    for job in jobs
+        .iter()
+        .filter(|j| only.is_empty() || only.contains(&j.trial_id))
+    {
         let prev = state::read(&job.trial_dir)?;
         let live = matches!(prev.status, TrialStatus::Running | TrialStatus::Submitted);
-        let (Some(id), true) = (prev.job_id.clone(), live && prev.scheduler.as_deref() == Some(sched.name())) else {
+        let (Some(id), true) = (
+            prev.job_id.clone(),
+            live && prev.scheduler.as_deref() == Some(sched.name()),
+        ) else {
             continue;
         };
         state::write(&job.trial_dir, &state::cancelled(&prev, "xvr cancel"))?;

@@ -20,7 +20,11 @@ impl TrialLock {
     /// Takes the lock without waiting; `Ok(None)` when another process holds it.
     pub fn try_acquire(trial_dir: &Path) -> io::Result<Option<TrialLock>> {
         let path = trial_dir.join(LOCK_FILE);
-        let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path)
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
         // SAFETY: flock on a file descriptor we own; no memory is involved.
         let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
@@ -31,7 +35,10 @@ impl TrialLock {
         if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
             Ok(None)
         } else {
-            Err(io::Error::new(err.kind(), format!("{}: flock: {err}", path.display())))
+            Err(io::Error::new(
+                err.kind(),
+                format!("{}: flock: {err}", path.display()),
+            ))
         }
     }
 }

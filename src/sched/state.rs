@@ -36,9 +36,20 @@ fn stamp(t: DateTime<Utc>) -> String {
 
 /// A new attempt has been handed to a scheduler. `started` is true for schedulers that
 /// start jobs at once (local).
-pub fn submitted(prev: &TrialState, scheduler: &str, job_id: &str, queue: &str, started: bool, now: DateTime<Utc>) -> TrialState {
+pub fn submitted(
+    prev: &TrialState,
+    scheduler: &str,
+    job_id: &str,
+    queue: &str,
+    started: bool,
+    now: DateTime<Utc>,
+) -> TrialState {
     TrialState {
-        status: if started { TrialStatus::Running } else { TrialStatus::Submitted },
+        status: if started {
+            TrialStatus::Running
+        } else {
+            TrialStatus::Submitted
+        },
         scheduler: Some(scheduler.to_string()),
         job_id: Some(job_id.to_string()),
         queue: Some(queue.to_string()),
@@ -54,7 +65,11 @@ pub fn submitted(prev: &TrialState, scheduler: &str, job_id: &str, queue: &str, 
 
 /// The job has been seen running.
 pub fn running(prev: &TrialState, now: DateTime<Utc>) -> TrialState {
-    TrialState { status: TrialStatus::Running, started_at: prev.started_at.clone().or(Some(stamp(now))), ..prev.clone() }
+    TrialState {
+        status: TrialStatus::Running,
+        started_at: prev.started_at.clone().or(Some(stamp(now))),
+        ..prev.clone()
+    }
 }
 
 /// What a PBS exit status means for the trial: 0 success; -29 (PBS's JOB_EXEC_KILL_WALLTIME)
@@ -63,11 +78,26 @@ pub fn running(prev: &TrialState, now: DateTime<Utc>) -> TrialState {
 pub fn classify(exit_status: i64) -> (TrialStatus, Option<String>) {
     match exit_status {
         0 => (TrialStatus::Succeeded, None),
-        -29 => (TrialStatus::TimedOut, Some("killed for exceeding its walltime (exit -29)".into())),
-        271 => (TrialStatus::TimedOut, Some("job shell killed by SIGTERM (exit 271), as on a walltime kill".into())),
-        s if s > 256 => (TrialStatus::Failed, Some(format!("job shell killed by signal {} (exit {s})", s - 256))),
-        s if s < 0 => (TrialStatus::Failed, Some(format!("PBS internal failure (exit {s})"))),
-        s => (TrialStatus::Failed, Some(format!("job script exited with status {s}"))),
+        -29 => (
+            TrialStatus::TimedOut,
+            Some("killed for exceeding its walltime (exit -29)".into()),
+        ),
+        271 => (
+            TrialStatus::TimedOut,
+            Some("job shell killed by SIGTERM (exit 271), as on a walltime kill".into()),
+        ),
+        s if s > 256 => (
+            TrialStatus::Failed,
+            Some(format!("job shell killed by signal {} (exit {s})", s - 256)),
+        ),
+        s if s < 0 => (
+            TrialStatus::Failed,
+            Some(format!("PBS internal failure (exit {s})")),
+        ),
+        s => (
+            TrialStatus::Failed,
+            Some(format!("job script exited with status {s}")),
+        ),
     }
 }
 
@@ -90,12 +120,21 @@ pub fn finished(prev: &TrialState, exit_status: i64, now: DateTime<Utc>) -> Tria
 
 /// `xvr cancel` asked for the job to stop.
 pub fn cancelled(prev: &TrialState, who: &str) -> TrialState {
-    TrialState { status: TrialStatus::Cancelled, reason: Some(format!("cancelled by {who}")), ..prev.clone() }
+    TrialState {
+        status: TrialStatus::Cancelled,
+        reason: Some(format!("cancelled by {who}")),
+        ..prev.clone()
+    }
 }
 
 /// The submitter stopped (Ctrl-C) and killed the job: back to planned so the next
 /// `xvr submit` runs it again (resuming from its checkpoint); the attempt is kept.
-pub fn interrupted(prev: &TrialState, exit_status: Option<i64>, why: &str, now: DateTime<Utc>) -> TrialState {
+pub fn interrupted(
+    prev: &TrialState,
+    exit_status: Option<i64>,
+    why: &str,
+    now: DateTime<Utc>,
+) -> TrialState {
     TrialState {
         status: TrialStatus::Planned,
         exit_status,
@@ -121,7 +160,10 @@ mod tests {
         assert_eq!(classify(3).0, TrialStatus::Failed);
         assert_eq!(classify(-29).0, TrialStatus::TimedOut);
         assert_eq!(classify(271).0, TrialStatus::TimedOut);
-        assert_eq!(classify(265).1.unwrap(), "job shell killed by signal 9 (exit 265)");
+        assert_eq!(
+            classify(265).1.unwrap(),
+            "job shell killed by signal 9 (exit 265)"
+        );
     }
 
     #[test]
@@ -131,14 +173,24 @@ mod tests {
         assert_eq!((s.status, s.attempts), (TrialStatus::Running, 1));
         let c = cancelled(&s, "xvr cancel");
         let f = finished(&c, 271, t0 + chrono::Duration::milliseconds(2500));
-        assert_eq!((f.status, f.exit_status, f.elapsed_s), (TrialStatus::Cancelled, Some(271), Some(2.5)));
+        assert_eq!(
+            (f.status, f.exit_status, f.elapsed_s),
+            (TrialStatus::Cancelled, Some(271), Some(2.5))
+        );
     }
 
     #[test]
     fn state_round_trips_through_the_file() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(read(dir.path()).unwrap().status, TrialStatus::Planned);
-        let s = submitted(&TrialState::planned(), "local", "7.h", "debug", false, Utc::now());
+        let s = submitted(
+            &TrialState::planned(),
+            "local",
+            "7.h",
+            "debug",
+            false,
+            Utc::now(),
+        );
         write(dir.path(), &s).unwrap();
         assert_eq!(read(dir.path()).unwrap(), s);
     }

@@ -7,7 +7,17 @@ use super::{state, JobRequest};
 
 /// Renders the state of each trial.
 pub fn render(jobs: &[JobRequest]) -> Result<String, String> {
-    let mut rows = vec![["trial", "state", "attempts", "exit", "elapsed_s", "job", "reason"].map(String::from).to_vec()];
+    let mut rows = vec![[
+        "trial",
+        "state",
+        "attempts",
+        "exit",
+        "elapsed_s",
+        "job",
+        "reason",
+    ]
+    .map(String::from)
+    .to_vec()];
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for job in jobs {
         let s = state::read(&job.trial_dir)?;
@@ -23,10 +33,16 @@ pub fn render(jobs: &[JobRequest]) -> Result<String, String> {
             s.reason.unwrap_or_default(),
         ]);
     }
-    let widths: Vec<usize> = (0..rows[0].len()).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
     let mut out = String::new();
     for row in &rows {
-        let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');
     }

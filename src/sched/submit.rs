@@ -65,26 +65,54 @@ pub fn submit(
             progress(out, done, total, "stop requested: cancelling running jobs");
             for a in &active {
                 if let Err(e) = sched.cancel(&a.id) {
-                    progress(out, done, total, &format!("trial {}: cancel failed: {e}", a.job.trial_id));
+                    progress(
+                        out,
+                        done,
+                        total,
+                        &format!("trial {}: cancel failed: {e}", a.job.trial_id),
+                    );
                 }
             }
         }
         while !stopping && active.len() < max_parallel {
-            let Some(job) = pending.pop_front() else { break };
+            let Some(job) = pending.pop_front() else {
+                break;
+            };
             match claim(&job, sched, opts.retry)? {
                 Claim::Skip(why) => {
                     report.skipped += 1;
                     done += 1;
-                    progress(out, done, total, &format!("trial {}: skipped: {why}", job.trial_id));
+                    progress(
+                        out,
+                        done,
+                        total,
+                        &format!("trial {}: skipped: {why}", job.trial_id),
+                    );
                 }
                 Claim::Run(lock, prev) => match sched.submit(&job) {
                     Ok(id) => {
                         let started = sched.name() == "local";
                         let now = Utc::now();
-                        state::write(&job.trial_dir, &state::submitted(&prev, sched.name(), &id, &job.queue, started, now))?;
+                        state::write(
+                            &job.trial_dir,
+                            &state::submitted(&prev, sched.name(), &id, &job.queue, started, now),
+                        )?;
                         report.started += 1;
-                        progress(out, done, total, &format!("trial {}: started as job {id} (queue {}, walltime {} s)", job.trial_id, job.queue, job.walltime_s));
-                        active.push(Active { job, id, since: Instant::now(), _lock: lock });
+                        progress(
+                            out,
+                            done,
+                            total,
+                            &format!(
+                                "trial {}: started as job {id} (queue {}, walltime {} s)",
+                                job.trial_id, job.queue, job.walltime_s
+                            ),
+                        );
+                        active.push(Active {
+                            job,
+                            id,
+                            since: Instant::now(),
+                            _lock: lock,
+                        });
                     }
                     Err(e) => {
                         let mut failed = prev.clone();
@@ -93,7 +121,12 @@ pub fn submit(
                         state::write(&job.trial_dir, &failed)?;
                         report.unsuccessful += 1;
                         done += 1;
-                        progress(out, done, total, &format!("trial {}: submission failed: {e}", job.trial_id));
+                        progress(
+                            out,
+                            done,
+                            total,
+                            &format!("trial {}: submission failed: {e}", job.trial_id),
+                        );
                     }
                 },
             }
@@ -108,7 +141,12 @@ pub fn submit(
                 .iter()
                 .map(|a| format!("{} ({} s)", a.job.trial_id, a.since.elapsed().as_secs()))
                 .collect();
-            progress(out, done, total, &format!("in flight: {}; {} waiting", names.join(", "), pending.len()));
+            progress(
+                out,
+                done,
+                total,
+                &format!("in flight: {}; {} waiting", names.join(", "), pending.len()),
+            );
         }
         let ids: Vec<String> = active.iter().map(|a| a.id.clone()).collect();
         let states = match sched.poll(&ids) {
@@ -120,7 +158,9 @@ pub fn submit(
             }
         };
         for (id, job_state) in states {
-            let Some(i) = active.iter().position(|a| a.id == id) else { continue };
+            let Some(i) = active.iter().position(|a| a.id == id) else {
+                continue;
+            };
             let dir = active[i].job.trial_dir.clone();
             let prev = state::read(&dir)?;
             match job_state {
@@ -138,12 +178,22 @@ pub fn submit(
                         report.unsuccessful += 1;
                     }
                     done += 1;
-                    progress(out, done, total, &format!("trial {}: {}", active[i].job.trial_id, describe(&next)));
+                    progress(
+                        out,
+                        done,
+                        total,
+                        &format!("trial {}: {}", active[i].job.trial_id, describe(&next)),
+                    );
                     active.remove(i);
                 }
                 JobState::Running if prev.status == TrialStatus::Submitted => {
                     state::write(&dir, &state::running(&prev, Utc::now()))?;
-                    progress(out, done, total, &format!("trial {}: running", active[i].job.trial_id));
+                    progress(
+                        out,
+                        done,
+                        total,
+                        &format!("trial {}: running", active[i].job.trial_id),
+                    );
                 }
                 JobState::Running | JobState::Queued | JobState::Unknown(_) => {}
             }
@@ -167,14 +217,24 @@ fn claim(job: &JobRequest, sched: &mut dyn Scheduler, retry: bool) -> Result<Cla
         TrialStatus::Planned => Ok(Claim::Run(lock, prev)),
         TrialStatus::Succeeded => Ok(Claim::Skip("succeeded already".into())),
         TrialStatus::Failed | TrialStatus::TimedOut | TrialStatus::Cancelled if !retry => {
-            Ok(Claim::Skip(format!("{} already ({}); --retry runs it again", status_name(prev.status), prev.reason.clone().unwrap_or_default())))
+            Ok(Claim::Skip(format!(
+                "{} already ({}); --retry runs it again",
+                status_name(prev.status),
+                prev.reason.clone().unwrap_or_default()
+            )))
         }
-        TrialStatus::Failed | TrialStatus::TimedOut | TrialStatus::Cancelled => Ok(Claim::Run(lock, prev)),
+        TrialStatus::Failed | TrialStatus::TimedOut | TrialStatus::Cancelled => {
+            Ok(Claim::Run(lock, prev))
+        }
         TrialStatus::Submitted | TrialStatus::Running => {
             let job_id = prev.job_id.clone().unwrap_or_default();
             let ours = prev.scheduler.as_deref() == Some(sched.name());
             if !ours || sched.is_alive(&job_id) {
-                Ok(Claim::Skip(format!("{} as job {job_id} ({})", status_name(prev.status), prev.scheduler.clone().unwrap_or_default())))
+                Ok(Claim::Skip(format!(
+                    "{} as job {job_id} ({})",
+                    status_name(prev.status),
+                    prev.scheduler.clone().unwrap_or_default()
+                )))
             } else {
                 // Its submitter died without recording an end: run it again.
                 Ok(Claim::Run(lock, prev))
@@ -185,7 +245,10 @@ fn claim(job: &JobRequest, sched: &mut dyn Scheduler, retry: bool) -> Result<Cla
 
 /// The snake_case name used in state.json.
 pub fn status_name(status: TrialStatus) -> String {
-    serde_json::to_value(status).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+    serde_json::to_value(status)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
 }
 
 fn describe(s: &TrialState) -> String {
@@ -204,6 +267,10 @@ fn describe(s: &TrialState) -> String {
 }
 
 fn progress(out: &mut dyn Write, done: usize, total: usize, message: &str) {
-    let _ = writeln!(out, "[{}] [{done}/{total}] {message}", Utc::now().format("%H:%M:%S"));
+    let _ = writeln!(
+        out,
+        "[{}] [{done}/{total}] {message}",
+        Utc::now().format("%H:%M:%S")
+    );
     let _ = out.flush();
 }

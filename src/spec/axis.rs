@@ -23,7 +23,8 @@ pub fn template() -> Value {
 
 /// The value at `path` in `tree`, if the path exists.
 pub fn get<'a>(tree: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(tree, |node, key| node.as_mapping()?.get(key))
+    path.split('.')
+        .try_fold(tree, |node, key| node.as_mapping()?.get(key))
 }
 
 /// Replaces the value at an existing `path` of `tree`.
@@ -48,7 +49,11 @@ pub fn leaf_paths(template: &Value) -> Vec<String> {
     fn walk(prefix: &str, m: &Mapping, out: &mut Vec<String>) {
         for (k, v) in m {
             let key = k.as_str().unwrap_or_default();
-            let path = if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") };
+            let path = if prefix.is_empty() {
+                key.to_string()
+            } else {
+                format!("{prefix}.{key}")
+            };
             match v {
                 Value::Mapping(inner) => walk(&path, inner, out),
                 _ => out.push(path),
@@ -67,7 +72,9 @@ pub fn leaf_paths(template: &Value) -> Vec<String> {
 pub fn check_type(template: &Value, path: &str, value: &Value) -> Result<(), String> {
     let mut tree = template.clone();
     set(&mut tree, path, value.clone());
-    serde_yaml::from_value::<TrialConfig>(tree).map(|_| ()).map_err(|e| e.to_string())
+    serde_yaml::from_value::<TrialConfig>(tree)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Deserialises a filled-in template.
@@ -82,8 +89,17 @@ mod tests {
     #[test]
     fn template_knows_the_paper_axes() {
         let t = template();
-        for p in ["model.lr_frames", "model.window", "data.fraction", "model.heads", "model.channels",
-                  "model.depths", "resources.gpus", "train.batch_per_gpu", "data.synthetic.videos"] {
+        for p in [
+            "model.lr_frames",
+            "model.window",
+            "data.fraction",
+            "model.heads",
+            "model.channels",
+            "model.depths",
+            "resources.gpus",
+            "train.batch_per_gpu",
+            "data.synthetic.videos",
+        ] {
             assert!(is_leaf(&t, p), "{p}");
         }
         assert!(!is_leaf(&t, "model"));
@@ -105,7 +121,11 @@ mod tests {
     #[test]
     fn set_replaces_one_value() {
         let mut t = template();
-        set(&mut t, "model.depths", serde_yaml::from_str("[4, 4, 36, 4]").unwrap());
+        set(
+            &mut t,
+            "model.depths",
+            serde_yaml::from_str("[4, 4, 36, 4]").unwrap(),
+        );
         let trial = to_trial(t).unwrap();
         assert_eq!(trial.model.depths, vec![4, 4, 36, 4]);
         assert_eq!(trial.model.window, 8);

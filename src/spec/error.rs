@@ -15,7 +15,14 @@ pub struct SpecError {
 
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file.display(), self.pos.line, self.pos.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.pos.line,
+            self.pos.column,
+            self.message
+        )
     }
 }
 
@@ -26,7 +33,11 @@ pub struct SpecErrors(pub Vec<SpecError>);
 
 impl SpecErrors {
     pub fn push(&mut self, file: &std::path::Path, pos: Pos, message: impl Into<String>) {
-        self.0.push(SpecError { file: file.to_path_buf(), pos, message: message.into() });
+        self.0.push(SpecError {
+            file: file.to_path_buf(),
+            pos,
+            message: message.into(),
+        });
     }
 
     pub fn is_empty(&self) -> bool {

@@ -39,7 +39,10 @@ pub fn expand(spec: &SweepSpec) -> Result<Vec<ExpandedTrial>, String> {
 
     // Axis paths recorded in meta.axes: everything a variant, the grid or zip changes.
     let mut axis_paths: Vec<&str> = Vec::new();
-    let varied = spec.variants.iter().flat_map(|v| v.set.iter().map(|s| s.path.as_str()));
+    let varied = spec
+        .variants
+        .iter()
+        .flat_map(|v| v.set.iter().map(|s| s.path.as_str()));
     for path in varied.chain(spec.grid.iter().chain(&spec.zip).map(|a| a.path.as_str())) {
         if !axis_paths.contains(&path) {
             axis_paths.push(path);
@@ -49,7 +52,10 @@ pub fn expand(spec: &SweepSpec) -> Result<Vec<ExpandedTrial>, String> {
     let variants: Vec<(Option<&str>, &[Setting])> = if spec.variants.is_empty() {
         vec![(None, &[])]
     } else {
-        spec.variants.iter().map(|v| (Some(v.name.as_str()), v.set.as_slice())).collect()
+        spec.variants
+            .iter()
+            .map(|v| (Some(v.name.as_str()), v.set.as_slice()))
+            .collect()
     };
     let zip_len = spec.zip.first().map_or(1, |a| a.values.len());
 
@@ -66,10 +72,19 @@ pub fn expand(spec: &SweepSpec) -> Result<Vec<ExpandedTrial>, String> {
                     apply(&mut tree, &mut sources, &zipped);
                     let axes = axis_paths
                         .iter()
-                        .map(|p| (p.to_string(), axis::get(&tree, p).cloned().unwrap_or(Value::Null)))
+                        .map(|p| {
+                            (
+                                p.to_string(),
+                                axis::get(&tree, p).cloned().unwrap_or(Value::Null),
+                            )
+                        })
                         .collect();
-                    let mut config = axis::to_trial(tree)
-                        .map_err(|e| format!("{}: internal error expanding a trial: {e}", spec.file.display()))?;
+                    let mut config = axis::to_trial(tree).map_err(|e| {
+                        format!(
+                            "{}: internal error expanding a trial: {e}",
+                            spec.file.display()
+                        )
+                    })?;
                     config.meta = TrialMeta {
                         id: String::new(),
                         sweep: spec.name.clone(),
@@ -126,7 +141,13 @@ mod tests {
         assert_eq!(trials.len(), 2 * 3 * 2);
         let combos: Vec<(usize, usize, u32)> = trials
             .iter()
-            .map(|t| (t.config.model.window, t.config.train.batch_per_gpu, t.config.meta.repeat))
+            .map(|t| {
+                (
+                    t.config.model.window,
+                    t.config.train.batch_per_gpu,
+                    t.config.meta.repeat,
+                )
+            })
             .collect();
         assert_eq!(combos[0], (2, 1, 0));
         assert_eq!(combos[1], (2, 1, 1));
@@ -145,20 +166,40 @@ mod tests {
         let t = &trials[3];
         assert_eq!(t.config.meta.variant.as_deref(), Some("heads1"));
         assert_eq!((t.config.model.heads, t.config.model.channels), (1, 96));
-        assert_eq!((t.config.resources.gpus, t.config.resources.walltime.as_str()), (8, "01:00:00"));
+        assert_eq!(
+            (
+                t.config.resources.gpus,
+                t.config.resources.walltime.as_str()
+            ),
+            (8, "01:00:00")
+        );
         assert_eq!(trials[0].config.model.heads, 3);
         let axes: Vec<&String> = t.config.meta.axes.keys().collect();
-        assert_eq!(axes, ["model.heads", "resources.gpus", "resources.walltime"]);
+        assert_eq!(
+            axes,
+            ["model.heads", "resources.gpus", "resources.walltime"]
+        );
         assert_eq!(trials[0].config.meta.axes["model.heads"], Value::from(3));
     }
 
     #[test]
     fn locate_points_at_the_value_a_message_names() {
-        let trials = expand_text("name: t\nbase:\n  model:\n    heads: 5\nsweep:\n  grid:\n    model.channels: [10]\n");
+        let trials = expand_text(
+            "name: t\nbase:\n  model:\n    heads: 5\nsweep:\n  grid:\n    model.channels: [10]\n",
+        );
         let t = &trials[0];
-        let pos = t.locate("model.channels: 10 is not divisible by model.heads 5", Pos::default());
+        let pos = t.locate(
+            "model.channels: 10 is not divisible by model.heads 5",
+            Pos::default(),
+        );
         assert_eq!(pos.line, 7);
         let pos = t.locate("model.heads is odd", Pos::default());
-        assert_eq!(pos, Pos { line: 4, column: 12 });
+        assert_eq!(
+            pos,
+            Pos {
+                line: 4,
+                column: 12
+            }
+        );
     }
 }

@@ -18,7 +18,10 @@ pub struct Pos {
 
 impl Pos {
     fn from_marker(m: Marker) -> Self {
-        Pos { line: m.line(), column: m.col() + 1 }
+        Pos {
+            line: m.line(),
+            column: m.col() + 1,
+        }
     }
 }
 
@@ -33,7 +36,10 @@ pub struct Node {
 pub enum NodeKind {
     /// A scalar and whether it was written plain (unquoted), which decides whether `3`
     /// is a number or a string.
-    Scalar { text: String, plain: bool },
+    Scalar {
+        text: String,
+        plain: bool,
+    },
     Seq(Vec<Node>),
     /// Keys in file order.
     Map(Vec<(Node, Node)>),
@@ -85,7 +91,10 @@ impl Node {
             NodeKind::Scalar { text, plain: true } => resolve_plain_scalar(text),
             NodeKind::Seq(items) => Value::Sequence(items.iter().map(Node::to_value).collect()),
             NodeKind::Map(entries) => Value::Mapping(
-                entries.iter().map(|(k, v)| (k.to_value(), v.to_value())).collect(),
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.to_value(), v.to_value()))
+                    .collect(),
             ),
         }
     }
@@ -100,7 +109,10 @@ pub fn value_text(v: &serde_yaml::Value) -> String {
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.clone(),
         Value::Sequence(items) => {
-            format!("[{}]", items.iter().map(value_text).collect::<Vec<_>>().join(", "))
+            format!(
+                "[{}]",
+                items.iter().map(value_text).collect::<Vec<_>>().join(", ")
+            )
         }
         Value::Mapping(m) => format!(
             "{{{}}}",
@@ -119,7 +131,9 @@ fn resolve_plain_scalar(text: &str) -> serde_yaml::Value {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::from(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::from(f64::INFINITY)
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Value::from(f64::NEG_INFINITY),
         ".nan" | ".NaN" | ".NAN" => return Value::from(f64::NAN),
         _ => {}
@@ -157,7 +171,10 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     if let Some(err) = builder.error {
         return Err(err);
     }
-    Ok(builder.root.unwrap_or(Node { pos: Pos { line: 1, column: 1 }, kind: NodeKind::Map(vec![]) }))
+    Ok(builder.root.unwrap_or(Node {
+        pos: Pos { line: 1, column: 1 },
+        kind: NodeKind::Map(vec![]),
+    }))
 }
 
 /// Collects marked events into nodes. Anchors are remembered and aliases copy the anchored
@@ -196,14 +213,30 @@ impl MarkedEventReceiver for TreeBuilder {
         match ev {
             Event::Scalar(text, style, anchor, _tag) => {
                 let plain = style == TScalarStyle::Plain;
-                self.push_complete(Node { pos, kind: NodeKind::Scalar { text, plain } }, anchor);
+                self.push_complete(
+                    Node {
+                        pos,
+                        kind: NodeKind::Scalar { text, plain },
+                    },
+                    anchor,
+                );
             }
-            Event::SequenceStart(anchor, _) => {
-                self.stack.push((Node { pos, kind: NodeKind::Seq(vec![]) }, anchor, None))
-            }
-            Event::MappingStart(anchor, _) => {
-                self.stack.push((Node { pos, kind: NodeKind::Map(vec![]) }, anchor, None))
-            }
+            Event::SequenceStart(anchor, _) => self.stack.push((
+                Node {
+                    pos,
+                    kind: NodeKind::Seq(vec![]),
+                },
+                anchor,
+                None,
+            )),
+            Event::MappingStart(anchor, _) => self.stack.push((
+                Node {
+                    pos,
+                    kind: NodeKind::Map(vec![]),
+                },
+                anchor,
+                None,
+            )),
             Event::SequenceEnd | Event::MappingEnd => {
                 if let Some((node, anchor, _)) = self.stack.pop() {
                     self.push_complete(node, anchor);
@@ -215,7 +248,10 @@ impl MarkedEventReceiver for TreeBuilder {
                     self.push_complete(node, 0);
                 }
                 None => {
-                    self.error.get_or_insert(SyntaxError { pos, message: "unknown alias".into() });
+                    self.error.get_or_insert(SyntaxError {
+                        pos,
+                        message: "unknown alias".into(),
+                    });
                 }
             },
             Event::Nothing
@@ -238,7 +274,13 @@ mod tests {
         assert_eq!(k.as_str(), Some("a"));
         let inner = v.as_map().unwrap();
         assert_eq!(inner[0].1.pos, Pos { line: 2, column: 6 });
-        assert_eq!(inner[0].1.as_seq().unwrap()[1].pos, Pos { line: 2, column: 10 });
+        assert_eq!(
+            inner[0].1.as_seq().unwrap()[1].pos,
+            Pos {
+                line: 2,
+                column: 10
+            }
+        );
         assert_eq!(inner[1].1.pos, Pos { line: 3, column: 6 });
     }
 

@@ -70,7 +70,11 @@ impl SweepSpec {
         let text = match std::fs::read_to_string(file) {
             Ok(t) => t,
             Err(e) => {
-                errors.push(file, Pos { line: 1, column: 1 }, format!("cannot read the spec: {e}"));
+                errors.push(
+                    file,
+                    Pos { line: 1, column: 1 },
+                    format!("cannot read the spec: {e}"),
+                );
                 return Err(errors);
             }
         };
@@ -87,7 +91,11 @@ impl SweepSpec {
                 return Err(errors);
             }
         };
-        let mut reader = Reader { file, template: axis::template(), errors };
+        let mut reader = Reader {
+            file,
+            template: axis::template(),
+            errors,
+        };
         let spec = reader.spec(&root, text);
         reader.errors.into_result(spec)
     }
@@ -109,7 +117,10 @@ impl Reader<'_> {
     fn mapping<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [(Node, Node)]> {
         let entries = node.as_map();
         if entries.is_none() {
-            self.error(node.pos, format!("{what}: got {}, expected a mapping", node.describe()));
+            self.error(
+                node.pos,
+                format!("{what}: got {}, expected a mapping", node.describe()),
+            );
         }
         entries
     }
@@ -125,12 +136,19 @@ impl Reader<'_> {
         let mut known = Vec::new();
         for (k, v) in entries {
             let key = k.as_str().unwrap_or_default();
-            let shown = if section.is_empty() { key.to_string() } else { format!("{section}.{key}") };
+            let shown = if section.is_empty() {
+                key.to_string()
+            } else {
+                format!("{section}.{key}")
+            };
             if !allowed.contains(&key) {
                 let hint = suggest::hint(key, allowed.iter().copied());
                 self.error(
                     k.pos,
-                    format!("unknown key `{shown}`{hint}; allowed here: {}", allowed.join(", ")),
+                    format!(
+                        "unknown key `{shown}`{hint}; allowed here: {}",
+                        allowed.join(", ")
+                    ),
                 );
             } else if !seen.insert(key) {
                 self.error(k.pos, format!("duplicate key `{shown}`"));
@@ -155,7 +173,9 @@ impl Reader<'_> {
             variants: vec![],
             repeats: 1,
         };
-        let Some(entries) = self.mapping(root, "the spec") else { return spec };
+        let Some(entries) = self.mapping(root, "the spec") else {
+            return spec;
+        };
         let keys = self.known_keys(entries, "", &TOP_KEYS);
         let mut sweep_node = None;
         for (key, value) in &keys {
@@ -174,11 +194,17 @@ impl Reader<'_> {
             }
         }
         if !keys.iter().any(|(k, _)| *k == "name") {
-            self.error(root.pos, "missing key `name` (the sweep name: results go to results/<name>/)");
+            self.error(
+                root.pos,
+                "missing key `name` (the sweep name: results go to results/<name>/)",
+            );
         }
         match sweep_node {
             Some(node) => self.sweep(node, &mut spec),
-            None => self.error(root.pos, "missing key `sweep` (grid, zip, variants and/or repeats)"),
+            None => self.error(
+                root.pos,
+                "missing key `sweep` (grid, zip, variants and/or repeats)",
+            ),
         }
         spec
     }
@@ -187,7 +213,10 @@ impl Reader<'_> {
         match &node.kind {
             NodeKind::Scalar { text, .. } if !text.is_empty() => text.clone(),
             _ => {
-                self.error(node.pos, format!("{field}: got {}, expected {allowed}", node.describe()));
+                self.error(
+                    node.pos,
+                    format!("{field}: got {}, expected {allowed}", node.describe()),
+                );
                 String::new()
             }
         }
@@ -197,7 +226,9 @@ impl Reader<'_> {
     fn sweep_name(&mut self, node: &Node) -> String {
         let name = self.text(node, "name", "a sweep name");
         let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if !name.is_empty() && !ok {
             self.error(
                 node.pos,
@@ -217,15 +248,33 @@ impl Reader<'_> {
         out
     }
 
-    fn base_mapping(&mut self, entries: &[(Node, Node)], prefix: &str, template: &Value, out: &mut Vec<Setting>) {
+    fn base_mapping(
+        &mut self,
+        entries: &[(Node, Node)],
+        prefix: &str,
+        template: &Value,
+        out: &mut Vec<Setting>,
+    ) {
         let allowed: Vec<&str> = match template.as_mapping() {
             Some(m) => m.keys().filter_map(Value::as_str).collect(),
             None => vec![],
         };
-        let section = if prefix.is_empty() { "base".to_string() } else { format!("base.{prefix}") };
+        let section = if prefix.is_empty() {
+            "base".to_string()
+        } else {
+            format!("base.{prefix}")
+        };
         for (key, value) in self.known_keys(entries, &section, &allowed) {
-            let path = if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") };
-            let sub = template.as_mapping().and_then(|m| m.get(key)).cloned().unwrap_or(Value::Null);
+            let path = if prefix.is_empty() {
+                key.to_string()
+            } else {
+                format!("{prefix}.{key}")
+            };
+            let sub = template
+                .as_mapping()
+                .and_then(|m| m.get(key))
+                .cloned()
+                .unwrap_or(Value::Null);
             if sub.is_mapping() {
                 if let Some(inner) = self.mapping(value, &format!("base.{path}")) {
                     self.base_mapping(inner, &path, &sub, out);
@@ -240,9 +289,16 @@ impl Reader<'_> {
     fn setting(&mut self, path: &str, node: &Node, shown: &str) -> Option<Setting> {
         let value = node.to_value();
         match axis::check_type(&self.template, path, &value) {
-            Ok(()) => Some(Setting { path: path.to_string(), value, pos: node.pos }),
+            Ok(()) => Some(Setting {
+                path: path.to_string(),
+                value,
+                pos: node.pos,
+            }),
             Err(e) => {
-                self.error(node.pos, format!("{shown}: value `{}`: {e}", node.to_value_text()));
+                self.error(
+                    node.pos,
+                    format!("{shown}: value `{}`: {e}", node.to_value_text()),
+                );
                 None
             }
         }
@@ -265,7 +321,9 @@ impl Reader<'_> {
     }
 
     fn sweep(&mut self, node: &Node, spec: &mut SweepSpec) {
-        let Some(entries) = self.mapping(node, "sweep") else { return };
+        let Some(entries) = self.mapping(node, "sweep") else {
+            return;
+        };
         for (key, value) in self.known_keys(entries, "sweep", &SWEEP_KEYS) {
             match key {
                 "grid" => spec.grid = self.axes(value, "sweep.grid"),
@@ -296,26 +354,46 @@ impl Reader<'_> {
     /// A mapping of axis path → non-empty list of values.
     fn axes(&mut self, node: &Node, section: &str) -> Vec<Axis> {
         let mut out = Vec::new();
-        let Some(entries) = self.mapping(node, section) else { return out };
+        let Some(entries) = self.mapping(node, section) else {
+            return out;
+        };
         let mut seen = BTreeSet::new();
         for (key, list) in entries {
-            let Some(path) = self.axis_path(key, section) else { continue };
+            let Some(path) = self.axis_path(key, section) else {
+                continue;
+            };
             if !seen.insert(path.clone()) {
                 self.error(key.pos, format!("{section}: duplicate axis `{path}`"));
                 continue;
             }
             let shown = format!("{section}.{path}");
             let Some(items) = list.as_seq() else {
-                self.error(list.pos, format!("{shown}: got {}, expected a list of values", list.describe()));
+                self.error(
+                    list.pos,
+                    format!(
+                        "{shown}: got {}, expected a list of values",
+                        list.describe()
+                    ),
+                );
                 continue;
             };
             if items.is_empty() {
-                self.error(list.pos, format!("{shown}: empty list; give at least one value"));
+                self.error(
+                    list.pos,
+                    format!("{shown}: empty list; give at least one value"),
+                );
                 continue;
             }
-            let values: Vec<Setting> = items.iter().filter_map(|v| self.setting(&path, v, &shown)).collect();
+            let values: Vec<Setting> = items
+                .iter()
+                .filter_map(|v| self.setting(&path, v, &shown))
+                .collect();
             if values.len() == items.len() {
-                out.push(Axis { path, pos: key.pos, values });
+                out.push(Axis {
+                    path,
+                    pos: key.pos,
+                    values,
+                });
             }
         }
         out
@@ -345,17 +423,27 @@ impl Reader<'_> {
         let Some(items) = node.as_seq() else {
             self.error(
                 node.pos,
-                format!("sweep.variants: got {}, expected a list of {{name, set}} entries", node.describe()),
+                format!(
+                    "sweep.variants: got {}, expected a list of {{name, set}} entries",
+                    node.describe()
+                ),
             );
             return out;
         };
         for item in items {
-            let Some(entries) = self.mapping(item, "sweep.variants entry") else { continue };
+            let Some(entries) = self.mapping(item, "sweep.variants entry") else {
+                continue;
+            };
             let mut name = None;
             let mut set = Vec::new();
             for (key, value) in self.known_keys(entries, "sweep.variants", &VARIANT_KEYS) {
                 match key {
-                    "name" => name = Some((self.text(value, "sweep.variants.name", "a variant name"), value.pos)),
+                    "name" => {
+                        name = Some((
+                            self.text(value, "sweep.variants.name", "a variant name"),
+                            value.pos,
+                        ))
+                    }
                     "set" => set = self.variant_set(value),
                     _ => unreachable!("filtered by known_keys"),
                 }
@@ -381,7 +469,9 @@ impl Reader<'_> {
 
     fn variant_set(&mut self, node: &Node) -> Vec<Setting> {
         let mut out = Vec::new();
-        let Some(entries) = self.mapping(node, "sweep.variants.set") else { return out };
+        let Some(entries) = self.mapping(node, "sweep.variants.set") else {
+            return out;
+        };
         for (key, value) in entries {
             if let Some(path) = self.axis_path(key, "sweep.variants.set") {
                 let shown = format!("sweep.variants.set.{path}");
@@ -397,7 +487,10 @@ impl Reader<'_> {
             _ => {
                 self.error(
                     node.pos,
-                    format!("sweep.repeats: value {}: must be an integer >= 1", node.describe()),
+                    format!(
+                        "sweep.repeats: value {}: must be an integer >= 1",
+                        node.describe()
+                    ),
                 );
                 1
             }

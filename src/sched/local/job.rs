@@ -39,12 +39,21 @@ impl LocalJob {
     pub fn start(job: &JobRequest) -> Result<LocalJob, String> {
         let host = host_name();
         let nodefile = job.trial_dir.join(NODEFILE);
-        std::fs::write(&nodefile, format!("{host}\n").repeat(job.nodes.max(1) as usize))
-            .map_err(|e| format!("{}: {e}", nodefile.display()))?;
+        std::fs::write(
+            &nodefile,
+            format!("{host}\n").repeat(job.nodes.max(1) as usize),
+        )
+        .map_err(|e| format!("{}: {e}", nodefile.display()))?;
         let out_path = job.trial_dir.join(names::JOB_OUTPUT);
-        let output = OpenOptions::new().create(true).append(true).open(&out_path)
+        let output = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&out_path)
             .map_err(|e| format!("{}: {e}", out_path.display()))?;
-        let clone = |f: &File| f.try_clone().map_err(|e| format!("{}: {e}", out_path.display()));
+        let clone = |f: &File| {
+            f.try_clone()
+                .map_err(|e| format!("{}: {e}", out_path.display()))
+        };
         let workdir = std::env::current_dir().map_err(|e| e.to_string())?;
         let child = Command::new("bash")
             .arg("-c")
@@ -82,8 +91,16 @@ impl LocalJob {
     /// Reaps the job if it ended; enforces its walltime and the SIGKILL deadline if not.
     pub fn poll(&mut self, grace: Duration) -> Result<JobState, String> {
         if self.exit_status.is_none() {
-            if let Some(status) = self.child.try_wait().map_err(|e| format!("{}: {e}", self.id))? {
-                let exit = if self.walltime_exceeded { EXIT_WALLTIME } else { pbs_exit_status(status) };
+            if let Some(status) = self
+                .child
+                .try_wait()
+                .map_err(|e| format!("{}: {e}", self.id))?
+            {
+                let exit = if self.walltime_exceeded {
+                    EXIT_WALLTIME
+                } else {
+                    pbs_exit_status(status)
+                };
                 self.exit_status = Some(exit);
             }
         }
@@ -135,7 +152,9 @@ fn pbs_exit_status(status: ExitStatus) -> i64 {
 /// PATH with the directory of the running `xvr` first, so a job finds the `xvr-worker`
 /// built beside it.
 fn path_with_own_dir() -> std::ffi::OsString {
-    let own = std::env::current_exe().ok().and_then(|p| p.parent().map(Path::to_path_buf));
+    let own = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf));
     let rest = std::env::var_os("PATH").unwrap_or_default();
     match own {
         Some(dir) => {

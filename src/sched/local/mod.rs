@@ -22,13 +22,20 @@ pub struct LocalScheduler {
 
 impl LocalScheduler {
     pub fn new(grace: Duration) -> Self {
-        LocalScheduler { grace, jobs: HashMap::new() }
+        LocalScheduler {
+            grace,
+            jobs: HashMap::new(),
+        }
     }
 }
 
 /// The process group in a local job id (`<pgid>.<host>`).
 pub fn process_group(id: &str) -> Option<libc::pid_t> {
-    id.split('.').next()?.parse().ok().filter(|&p: &libc::pid_t| p > 1)
+    id.split('.')
+        .next()?
+        .parse()
+        .ok()
+        .filter(|&p: &libc::pid_t| p > 1)
 }
 
 /// Whether any process of the group is alive.
@@ -84,7 +91,9 @@ impl Scheduler for LocalScheduler {
                 }
                 None => match process_group(id) {
                     Some(pgid) if group_alive(pgid) => JobState::Running,
-                    _ => JobState::Unknown(format!("{id}: not a job of this xvr process and not running")),
+                    _ => JobState::Unknown(format!(
+                        "{id}: not a job of this xvr process and not running"
+                    )),
                 },
             };
             states.push((id.clone(), state));
