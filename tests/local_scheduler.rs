@@ -337,3 +337,48 @@ fn ctrl_c_kills_running_jobs_and_leaves_them_resumable() {
     assert!(s.reason.unwrap().contains("interrupted"));
     assert!(s.exit_status.is_some());
 }
+
+#[test]
+fn a_trial_whose_submitter_died_is_left_alone_while_its_job_lives_and_rerun_after() {
+    let results = tempfile::tempdir().unwrap();
+    let (mut submitter, dir, job) = start_long(results.path());
+    let sweep = results.path().join("long");
+    // SIGKILL gives the submitter no chance to record anything: state stays `running`.
+    submitter.kill().unwrap();
+    submitter.wait().unwrap();
+    assert_eq!(state(&dir).status, TrialStatus::Running);
+    assert!(
+        group_alive(&job),
+        "the job outlives its submitter, as a PBS job would"
+    );
+    let again = submit_cmd(sweep.to_str().unwrap(), results.path(), &[])
+        .output()
+        .unwrap();
+    assert!(
+        text(&again).contains(&format!("running as job {job}")),
+        "{}",
+        text(&again)
+    );
+    assert_eq!(worker_log(&dir).len(), 1);
+
+    // Once the orphaned job is gone, the next submit runs the trial again.
+    let pgid: i32 = job.split('.').next().unwrap().parse().unwrap();
+    unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    wait_for("the orphaned job to die", Duration::from_secs(10), || {
+        !group_alive(&job)
+    });
+    let mut rerun = submit_cmd(sweep.to_str().unwrap(), results.path(), &[])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the rerun to start", Duration::from_secs(30), || {
+        worker_log(&dir).len() == 2
+    });
+    let s = state(&dir);
+    assert_eq!((s.status, s.attempts), (TrialStatus::Running, 2));
+    unsafe { libc::kill(rerun.id() as i32, libc::SIGINT) };
+    assert_eq!(
+        wait_exit(&mut rerun, Duration::from_secs(20)).code(),
+        Some(130)
+    );
+}
