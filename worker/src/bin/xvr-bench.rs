@@ -14,6 +14,7 @@ use burn::backend::{Autodiff, Flex};
 use burn::module::AutodiffModule;
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::Backend;
+use burn::tensor::activation::{gelu, softmax};
 use burn::tensor::{Distribution, Tensor};
 use clap::Parser;
 use serde::Serialize;
@@ -39,6 +40,9 @@ struct Args {
     /// Skip the baseline config (for a quick run).
     #[arg(long)]
     small_only: bool,
+    /// Only time the parts of the baseline (no whole-model runs).
+    #[arg(long)]
+    parts_only: bool,
 }
 
 /// Wall-clock seconds of `reps` runs after one warm-up run.
@@ -101,6 +105,9 @@ struct Report {
 struct Machine {
     nproc: usize,
     cpu_model: String,
+    /// /proc/loadavg before and after the run: other processes share the cores.
+    loadavg_start: String,
+    loadavg_end: String,
 }
 
 fn machine() -> Machine {
@@ -109,7 +116,16 @@ fn machine() -> Machine {
         .lines()
         .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string()))
         .unwrap_or_else(|| "unknown".into());
-    Machine { nproc: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), cpu_model }
+    Machine {
+        nproc: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        cpu_model,
+        loadavg_start: loadavg(),
+        loadavg_end: String::new(),
+    }
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim().to_string()
 }
 
 fn inputs<B: Backend>(batch: usize, config: &SwinXvrConfig, lr: usize) -> (Tensor<B, 5>, Tensor<B, 5>, Tensor<B, 4>) {
@@ -168,6 +184,18 @@ fn time_part<const D: usize>(reps: usize, shape: [usize; D], f: impl Fn(Tensor<A
     })
 }
 
+/// The head split of `WindowAttention::forward`, concatenated back so the part has one output.
+fn split_heads(qkv: Tensor<Ad, 2>, windows: usize, n: usize, heads: usize) -> Tensor<Ad, 2> {
+    let [rows, c3] = qkv.dims();
+    let d = c3 / 3 / heads;
+    let qkv = qkv.reshape([windows, n, 3, heads, d]).permute([2, 0, 3, 1, 4]);
+    let part = |i: usize| qkv.clone().slice([i..i + 1]);
+    let q = part(0).reshape([windows * heads * n, d]);
+    let k_t = part(1).swap_dims(3, 4).reshape([windows * heads * d, n]).reshape([windows * heads * n, d]);
+    let v = part(2).reshape([windows * heads * n, d]);
+    Tensor::cat(vec![q, k_t, v], 1).reshape([rows, c3])
+}
+
 fn bench_baseline_parts(reps: usize) -> Vec<PartRun> {
     let config = SwinXvrConfig::new();
     let device = Default::default();
@@ -186,12 +214,31 @@ fn bench_baseline_parts(reps: usize) -> Vec<PartRun> {
     // Rate 0 so that the timing does not depend on which branches happen to be dropped.
     let block = SwinBlock::<Ad>::new(shape, true, 0.0, &device);
     let tokens = t * lr * lr;
+    let (heads, windows) = (config.heads, geometry.windows_per_sample());
+    let head_dim = c / heads;
+    let v = Tensor::<Ad, 3>::random([windows * heads, n, head_dim], Distribution::Normal(0.0, 1.0), &device).require_grad();
     let stage = &model.stages[0];
     let part = |name: &str, per_step: usize, forward_backward: Timing| PartRun { part: name.into(), forward_backward, per_step };
     vec![
         part("swin block (shifted), whole", blocks, time_part(reps, [1, t, lr, lr, c], |x| block.forward(x, &geometry, &inputs))),
         part("window attention incl. qkv/proj (shifted)", blocks, time_part(reps, [tokens, c], |x| block.attn.forward(x, &inputs, true))),
         part("window attention incl. qkv/proj (plain)", blocks, time_part(reps, [tokens, c], |x| block.attn.forward(x, &inputs, false))),
+        part("  attention: qkv linear", blocks, time_part(reps, [tokens, c], |x| block.attn.qkv.forward(x))),
+        part("  attention: split heads into q, kT, v batches", blocks, time_part(reps, [tokens, 3 * c], |x| split_heads(x, windows, n, heads))),
+        part("  attention: q.kT", blocks, time_part(reps, [windows * heads, n, head_dim], |q| q.clone().matmul(q.swap_dims(1, 2).reshape([windows * heads, head_dim, n])))),
+        part("  attention: + relative bias and mask", blocks, time_part(reps, [windows * heads, n, n], |x| {
+            let bias = block.attn.bias.forward(inputs.index.clone()).reshape([1, heads, n, n]);
+            let mask = inputs.mask.clone().unwrap();
+            let row = windows * heads * n * n;
+            (x.reshape([1, row]) + (bias + mask).reshape([1, row])).reshape([windows * heads, n, n])
+        })),
+        part("  attention: softmax", blocks, time_part(reps, [windows * heads, n, n], |x| softmax(x, 2))),
+        part("  attention: attn.v", blocks, time_part(reps, [windows * heads, n, n], |a| a.matmul(v.clone()))),
+        part("  attention: merge heads + proj", blocks, time_part(reps, [windows * heads, n, head_dim], |x| {
+            let merged = x.reshape([windows, heads, n, head_dim]).swap_dims(1, 2).reshape([tokens, c]);
+            block.attn.proj.forward(merged).reshape([windows * heads, n, head_dim])
+        })),
+        part("  mlp: gelu alone", blocks, time_part(reps, [tokens, config.mlp_hidden()], gelu)),
         part("mlp (fc1, gelu, fc2)", blocks, time_part(reps, [tokens, c], |x| block.mlp.forward(x))),
         part("layer norm", 2 * blocks, time_part(reps, [tokens, c], |x| block.norm1.forward(x))),
         part("window partition + reverse", blocks, time_part(reps, [1, t, lr, lr, c], |x| geometry.reverse(geometry.partition(x), 1))),
@@ -203,8 +250,11 @@ fn bench_baseline_parts(reps: usize) -> Vec<PartRun> {
 
 fn main() {
     let args = Args::parse();
+    let mut machine = machine();
     let mut configs = vec![("small", SwinXvrConfig::small())];
-    if !args.small_only {
+    if args.parts_only {
+        configs.clear();
+    } else if !args.small_only {
         configs.push(("baseline", SwinXvrConfig::new()));
     }
     let mut models = Vec::new();
@@ -222,9 +272,10 @@ fn main() {
     for p in &baseline_parts {
         eprintln!("part {}: {:.4} s fwd+bwd × {}", p.part, p.forward_backward.median_s, p.per_step);
     }
+    machine.loadavg_end = loadavg();
     let report = Report {
         date_utc: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        machine: machine(),
+        machine,
         backend: "Autodiff<Flex> (burn 0.21.0), f32",
         models,
         baseline_parts,
