@@ -1,0 +1,33 @@
+//! The results contract (DESIGN.md): the files under `results/<sweep>/` and the rows they
+//! hold. The driver, the worker and the analysis all read and write through these types, so
+//! renaming a column is a compile-time change in one place and a failing analysis test.
+
+mod atomic;
+mod rows;
+
+pub use atomic::{write_atomic, write_atomic_new};
+pub use rows::{ProfileRow, Summary, TrainRow, TrialState, TrialStatus, ValidationRow};
+
+/// File names inside `results/<sweep>/`.
+pub mod names {
+    pub const SWEEP_SPEC: &str = "sweep.yaml";
+    pub const PLAN_CSV: &str = "plan.csv";
+    pub const TRIALS_DIR: &str = "trials";
+    pub const REPORT_DIR: &str = "report";
+    /// Inside `trials/<id>/`.
+    pub const TRIAL_YAML: &str = "trial.yaml";
+    pub const JOB_SCRIPT: &str = "job.pbs";
+    pub const STATE_JSON: &str = "state.json";
+    pub const TRAIN_CSV: &str = "train.csv";
+    pub const PROFILE_CSV: &str = "profile.csv";
+    pub const VALIDATION_CSV: &str = "validation.csv";
+    pub const SUMMARY_JSON: &str = "summary.json";
+    pub const CHECKPOINT_DIR: &str = "checkpoint";
+    /// Job output (`#PBS -o`), stdout and stderr joined.
+    pub const JOB_OUTPUT: &str = "job.out";
+
+    /// `trace-rank<k>.json`.
+    pub fn trace_file(rank: usize) -> String {
+        format!("trace-rank{rank}.json")
+    }
+}

@@ -1,0 +1,352 @@
+//! The fully resolved configuration of one trial: what `trial.yaml` holds and what
+//! `xvr-worker` trains. Every field has the paper's baseline as its default (DESIGN.md,
+//! reference/swin-xvr.md §1 and §5), so a spec only names what it changes.
+//!
+//! This type is the contract between the driver (which writes `trial.yaml`) and the worker
+//! (which reads it). Range checks with file:line:column positions live in the spec
+//! validator; [`TrialConfig::check`] repeats the semantic rules for files that did not come
+//! through `xvr plan` (a hand-edited `trial.yaml`).
+
+use serde::{Deserialize, Serialize};
+
+/// One trial: model, data, training recipe, resources and profiling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrialConfig {
+    /// Who this trial is within its sweep. Not part of the trial id's hash input except
+    /// `repeat` (see the plan layer).
+    pub meta: TrialMeta,
+    pub model: ModelConfig,
+    pub data: DataConfig,
+    pub train: TrainConfig,
+    pub resources: ResourcesConfig,
+    pub profile: ProfileConfig,
+}
+
+/// Identity of a planned trial, written by `xvr plan` so that the worker can label its
+/// outputs (summary.json's `trial_id` and `axes`) without reading plan.csv.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrialMeta {
+    /// Stable short hash of the resolved trial (empty for a hand-made trial file).
+    pub id: String,
+    /// Sweep name (`results/<sweep>/`).
+    pub sweep: String,
+    /// Variant name when the trial comes from `sweep.variants`.
+    pub variant: Option<String>,
+    /// Repeat index, 0-based.
+    pub repeat: u32,
+    /// Axis path → value for the axes the sweep varies.
+    pub axes: std::collections::BTreeMap<String, serde_yaml::Value>,
+}
+
+/// SWIN-XVR hyperparameters (reference/swin-xvr.md §1, §3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelConfig {
+    /// NL, the number of LR frames (odd, ≥ 1). Default 3.
+    pub lr_frames: usize,
+    /// Spatial window edge W (attention windows are (NL+2)×W×W). Default 8.
+    pub window: usize,
+    /// Attention heads per block (same in every stage). Default 3.
+    pub heads: usize,
+    /// Embedding channels C (must be divisible by `heads`). Default 192.
+    pub channels: usize,
+    /// Swin blocks per stage; any number of stages. Default [2, 2, 18, 2].
+    pub depths: Vec<usize>,
+    /// MLP hidden width = `mlp_ratio` × C. Default 2.
+    pub mlp_ratio: f64,
+    /// Stochastic-depth maximum, spread by linspace(0, max, blocks). Default 0.2.
+    pub drop_path: f64,
+    /// Width of the reconstruction head (`num_feat_rec`). Default 64.
+    pub recon_channels: usize,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        Self {
+            lr_frames: 3,
+            window: 8,
+            heads: 3,
+            channels: 192,
+            depths: vec![2, 2, 18, 2],
+            mlp_ratio: 2.0,
+            drop_path: 0.2,
+            recon_channels: 64,
+        }
+    }
+}
+
+/// Where videos come from and how training samples are drawn (reference §4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DataConfig {
+    /// `synthetic` (the embedded default: generated x-ray videos) or `png` (folders of 8-bit
+    /// PNG frames in XFusion's layout under `hr_root` / `lr_root`).
+    pub source: DataSource,
+    /// Fraction of training videos kept, in (0, 1]; whole videos are kept. Default 1.
+    pub fraction: f64,
+    /// LR crop edge for training samples; the HR crop is 4× this. Default 24 (HR 96).
+    pub crop_lr: usize,
+    /// Candidate LR intervals between neighbouring LR frames. Default [1, 2, 3].
+    pub lr_intervals: Vec<usize>,
+    /// Largest HR gap (in frames) on each side of the target when training. Default 20.
+    pub hr_gap_max: usize,
+    /// Blank-scan factor exponent range: b0 = 10^U(lo, hi) per training sample. Default [1, 7].
+    pub b0_exp: [f64; 2],
+    /// HR separation D used for validation/inference HR frames on the grid. Default 20.
+    pub hr_separation: usize,
+    /// Number of held-out validation videos. Default 4 (the paper's four).
+    pub val_videos: usize,
+    /// Frames of each validation video that are evaluated (0 = all). Default 0.
+    pub val_frames: usize,
+    /// Seed for video selection, sample drawing and noise. Default 0.
+    pub seed: u64,
+    /// Synthetic generator settings (used when `source: synthetic`).
+    pub synthetic: SyntheticConfig,
+    /// HR frame root for `source: png` (`<hr_root>/<clip>/<frame:08d>.png`).
+    pub hr_root: Option<String>,
+    /// LR frame root for `source: png`; when absent, LR frames are binned from HR.
+    pub lr_root: Option<String>,
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        Self {
+            source: DataSource::Synthetic,
+            fraction: 1.0,
+            crop_lr: 24,
+            lr_intervals: vec![1, 2, 3],
+            hr_gap_max: 20,
+            b0_exp: [1.0, 7.0],
+            hr_separation: 20,
+            val_videos: 4,
+            val_frames: 0,
+            seed: 0,
+            synthetic: SyntheticConfig::default(),
+            hr_root: None,
+            lr_root: None,
+        }
+    }
+}
+
+/// Video source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataSource {
+    Synthetic,
+    Png,
+}
+
+/// Synthetic x-ray video generator settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SyntheticConfig {
+    /// Number of videos generated (training + validation). Default 24.
+    pub videos: usize,
+    /// Frames per video. Default 60.
+    pub frames: usize,
+    /// HR frame height in pixels (multiple of 4). Default 128.
+    pub height: usize,
+    /// HR frame width in pixels (multiple of 4). Default 128.
+    pub width: usize,
+    /// Optional 8-bit PNG used as the background texture (e.g. the tomobank frame).
+    pub texture: Option<String>,
+}
+
+impl Default for SyntheticConfig {
+    fn default() -> Self {
+        Self { videos: 24, frames: 60, height: 128, width: 128, texture: None }
+    }
+}
+
+/// Training recipe (reference §5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Fixed iteration count. Default 30 000. Ignored when `total_samples` is set.
+    pub iterations: u64,
+    /// Strong scaling: the total number of training images, split over all ranks;
+    /// iterations = ceil(total_samples / (batch_per_gpu × gpus)). Default unset.
+    pub total_samples: Option<u64>,
+    /// Linear warm-up iterations (-1 disables, as the reference CLI default). Default 500.
+    pub warmup: i64,
+    /// Samples per rank per iteration. Default 1 (the reference CLI default; paper scaling: 10).
+    pub batch_per_gpu: usize,
+    /// Adam initial learning rate. Default 2e-4.
+    pub lr: f64,
+    /// Cosine floor. Default 1e-7.
+    pub lr_min: f64,
+    /// Adam betas. Default [0.9, 0.99].
+    pub betas: [f64; 2],
+    /// EMA decay of the weights used for evaluation. Default 0.999.
+    pub ema: f64,
+    /// Checkpoint every N iterations (0 = only at the end and on SIGTERM). Default 5000.
+    pub checkpoint_every: u64,
+    /// Validate every N iterations (0 = only at the end). Default 5000.
+    pub val_every: u64,
+    /// Seed of weight initialisation and per-rank RNGs. Default 0.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            iterations: 30_000,
+            total_samples: None,
+            warmup: 500,
+            batch_per_gpu: 1,
+            lr: 2e-4,
+            lr_min: 1e-7,
+            betas: [0.9, 0.99],
+            ema: 0.999,
+            checkpoint_every: 5000,
+            val_every: 5000,
+            seed: 0,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Iterations actually run for `gpus` ranks (strong scaling when `total_samples` is set).
+    pub fn effective_iterations(&self, gpus: u32) -> u64 {
+        match self.total_samples {
+            Some(total) => {
+                let per_iter = self.batch_per_gpu as u64 * u64::from(gpus.max(1));
+                total.div_ceil(per_iter.max(1))
+            }
+            None => self.iterations,
+        }
+    }
+}
+
+/// What the trial asks of the machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ResourcesConfig {
+    /// Ranks (one per GPU): 1, 2 or a multiple of 4 up to 256. Default 4.
+    pub gpus: u32,
+    /// Requested walltime, `HH:MM:SS`. Default `01:00:00`.
+    pub walltime: String,
+    /// Queue name; `None` = the first queue of the site's preference order that fits.
+    pub queue: Option<String>,
+    /// Compute threads per rank on CPU runs (0 = cores on the node / ranks on the node).
+    pub threads_per_rank: usize,
+}
+
+impl Default for ResourcesConfig {
+    fn default() -> Self {
+        Self { gpus: 4, walltime: "01:00:00".into(), queue: None, threads_per_rank: 0 }
+    }
+}
+
+/// Built-in profiler settings (DESIGN.md definitions).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProfileConfig {
+    /// Profile at all. Default true.
+    pub enabled: bool,
+    /// Iterations skipped before the window opens. Default 5.
+    pub warmup: u64,
+    /// Iterations in the profiled window. Default 10 (the paper's window).
+    pub iterations: u64,
+    /// Kernel classification preset written to profile.csv: `hta` or `paper`. Default paper.
+    pub preset: KernelPreset,
+}
+
+impl Default for ProfileConfig {
+    fn default() -> Self {
+        Self { enabled: true, warmup: 5, iterations: 10, preset: KernelPreset::Paper }
+    }
+}
+
+/// Kernel classification presets (DESIGN.md "Kernel categories").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KernelPreset {
+    Hta,
+    Paper,
+}
+
+impl TrialConfig {
+    /// Reads a resolved `trial.yaml`.
+    pub fn from_yaml_file(path: &std::path::Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+        let cfg: Self = serde_yaml::from_str(&text).map_err(|e| match e.location() {
+            Some(loc) => format!("{}:{}:{}: {e}", path.display(), loc.line(), loc.column()),
+            None => format!("{}: {e}", path.display()),
+        })?;
+        cfg.check().map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(cfg)
+    }
+
+    /// Semantic rules a worker relies on (the spec validator reports the same rules with
+    /// positions). Returns the first violation as `field: value: what is allowed`.
+    pub fn check(&self) -> Result<(), String> {
+        let m = &self.model;
+        if m.lr_frames < 1 || m.lr_frames % 2 == 0 {
+            return Err(format!("model.lr_frames: {}: must be odd and >= 1", m.lr_frames));
+        }
+        if m.window < 1 {
+            return Err(format!("model.window: {}: must be >= 1", m.window));
+        }
+        if m.heads < 1 || m.channels % m.heads != 0 {
+            return Err(format!(
+                "model.channels: {} is not divisible by model.heads {}",
+                m.channels, m.heads
+            ));
+        }
+        if m.depths.is_empty() || m.depths.contains(&0) {
+            return Err(format!("model.depths: {:?}: need at least one stage, each >= 1 block", m.depths));
+        }
+        let f = self.data.fraction;
+        if !(f > 0.0 && f <= 1.0) {
+            return Err(format!("data.fraction: {f}: must be in (0, 1]"));
+        }
+        let g = self.resources.gpus;
+        if !(g == 1 || g == 2 || (g % 4 == 0 && (4..=256).contains(&g))) {
+            return Err(format!("resources.gpus: {g}: must be 1, 2 or a multiple of 4 up to 256"));
+        }
+        if self.train.batch_per_gpu < 1 {
+            return Err("train.batch_per_gpu: 0: must be >= 1".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_paper_baseline() {
+        let t = TrialConfig::default();
+        assert_eq!((t.model.lr_frames, t.model.window, t.model.heads, t.model.channels), (3, 8, 3, 192));
+        assert_eq!(t.model.depths.iter().sum::<usize>(), 24);
+        assert_eq!((t.train.iterations, t.train.warmup), (30_000, 500));
+        assert!(t.check().is_ok());
+    }
+
+    #[test]
+    fn strong_scaling_splits_the_paper_total_over_ranks() {
+        // Paper §4: 1,206,240 images at batch 10 on 4 GPUs ≈ 30 000 iterations.
+        let t = TrainConfig { total_samples: Some(1_206_240), batch_per_gpu: 10, ..Default::default() };
+        assert_eq!(t.effective_iterations(4), 30_156);
+        assert_eq!(t.effective_iterations(8), 15_078);
+    }
+
+    #[test]
+    fn yaml_round_trip_keeps_every_field() {
+        let t = TrialConfig::default();
+        let text = serde_yaml::to_string(&t).unwrap();
+        let back: TrialConfig = serde_yaml::from_str(&text).unwrap();
+        assert_eq!(t, back);
+    }
+
+    #[test]
+    fn unknown_field_is_refused() {
+        let err = serde_yaml::from_str::<TrialConfig>("model: {windw: 4}").unwrap_err();
+        assert!(err.to_string().contains("windw"), "{err}");
+    }
+}
