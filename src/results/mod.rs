@@ -3,9 +3,11 @@
 //! renaming a column is a compile-time change in one place and a failing analysis test.
 
 mod atomic;
+mod progress;
 mod rows;
 
 pub use atomic::{write_atomic, write_atomic_new};
+pub use progress::{describe as describe_progress, last_train_row};
 pub use rows::{ProfileRow, Summary, TrainRow, TrialState, TrialStatus, ValidationRow};
 
 /// File names inside `results/<sweep>/`.
