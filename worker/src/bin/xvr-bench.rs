@@ -13,7 +13,7 @@ use std::time::Instant;
 use burn::backend::{Autodiff, Flex};
 use burn::module::AutodiffModule;
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
-use burn::tensor::backend::Backend;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::activation::{gelu, softmax};
 use burn::tensor::{Distribution, Tensor};
 use clap::Parser;
@@ -43,6 +43,16 @@ struct Args {
     /// Only time the parts of the baseline (no whole-model runs).
     #[arg(long)]
     parts_only: bool,
+    /// Backend of the whole-model runs: `cpu` (Autodiff<Flex>) or `cuda` (needs the `cuda`
+    /// feature and a GPU; the part timings are CPU only).
+    #[arg(long, default_value = "cpu")]
+    backend: BenchBackend,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum BenchBackend {
+    Cpu,
+    Cuda,
 }
 
 /// Wall-clock seconds of `reps` runs after one warm-up run.
@@ -128,31 +138,31 @@ fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim().to_string()
 }
 
-fn inputs<B: Backend>(batch: usize, config: &SwinXvrConfig, lr: usize) -> (Tensor<B, 5>, Tensor<B, 5>, Tensor<B, 4>) {
-    let device = Default::default();
+fn inputs<B: Backend>(batch: usize, config: &SwinXvrConfig, lr: usize, device: &B::Device) -> (Tensor<B, 5>, Tensor<B, 5>, Tensor<B, 4>) {
     let u = Distribution::Uniform(0.0, 1.0);
     (
-        Tensor::random([batch, config.lr_frames, 1, lr, lr], u, &device),
-        Tensor::random([batch, 2, 1, 4 * lr, 4 * lr], u, &device),
-        Tensor::random([batch, 1, 4 * lr, 4 * lr], u, &device),
+        Tensor::random([batch, config.lr_frames, 1, lr, lr], u, device),
+        Tensor::random([batch, 2, 1, 4 * lr, 4 * lr], u, device),
+        Tensor::random([batch, 1, 4 * lr, 4 * lr], u, device),
     )
 }
 
-fn bench_model(name: &'static str, config: &SwinXvrConfig, batch: usize, reps: usize) -> ModelRun {
+fn bench_model<B: AutodiffBackend>(name: &'static str, config: &SwinXvrConfig, batch: usize, reps: usize, device: &B::Device) -> ModelRun {
     let lr = 24;
-    let device = Default::default();
-    let mut model = config.init::<Ad>(&device);
-    let (lq, hq, gt) = inputs::<Ad>(batch, config, lr);
+    let mut model = config.init::<B>(device);
+    let (lq, hq, gt) = inputs::<B>(batch, config, lr, device);
     let flops = config.flops_per_sample(lr, lr);
 
     let forward = time(reps, || {
         let _ = model.forward(lq.clone(), hq.clone()).into_data();
     });
-    let mut optim = AdamConfig::new().with_beta_1(0.9).with_beta_2(0.99).init::<Ad, _>();
+    let mut optim = AdamConfig::new().with_beta_1(0.9).with_beta_2(0.99).init::<B, _>();
     let train_step = time(reps, || {
         let loss = (model.forward(lq.clone(), hq.clone()) - gt.clone()).abs().mean();
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(2e-4, model.clone(), grads);
+        // Asynchronous backends (CUDA) return before the work is done.
+        let _ = B::sync(device);
     });
     let eval = model.valid();
     let (lq_i, hq_i) = (lq.inner(), hq.inner());
@@ -248,6 +258,24 @@ fn bench_baseline_parts(reps: usize) -> Vec<PartRun> {
     ]
 }
 
+#[cfg(feature = "cuda")]
+fn bench_cuda(name: &'static str, config: &SwinXvrConfig, batch: usize, reps: usize) -> ModelRun {
+    // burn's CUDA runtime panics when the driver or GPU is missing; say so and stop.
+    let run = std::panic::catch_unwind(|| {
+        bench_model::<Autodiff<burn::backend::Cuda>>(name, config, batch, reps, &Default::default())
+    });
+    run.unwrap_or_else(|_| {
+        eprintln!("xvr-bench: the CUDA backend failed (no NVIDIA driver or GPU on this machine?); see the message above");
+        std::process::exit(2);
+    })
+}
+
+#[cfg(not(feature = "cuda"))]
+fn bench_cuda(_: &'static str, _: &SwinXvrConfig, _: usize, _: usize) -> ModelRun {
+    eprintln!("xvr-bench: --backend cuda needs a build with `--features cuda`");
+    std::process::exit(2);
+}
+
 fn main() {
     let args = Args::parse();
     let mut machine = machine();
@@ -260,7 +288,10 @@ fn main() {
     let mut models = Vec::new();
     for (name, config) in &configs {
         for batch in [1, 2] {
-            let run = bench_model(name, config, batch, args.reps);
+            let run = match args.backend {
+                BenchBackend::Cpu => bench_model::<Ad>(name, config, batch, args.reps, &Default::default()),
+                BenchBackend::Cuda => bench_cuda(name, config, batch, args.reps),
+            };
             eprintln!(
                 "{name} batch {batch}: forward {:.3} s, step {:.3} s ({:.2} samples/s, {:.1} GFLOP/s), inference {:.3} s/sample",
                 run.forward.median_s, run.train_step.median_s, run.train_samples_per_s, run.train_gflop_per_s, run.inference_s_per_sample
@@ -268,7 +299,7 @@ fn main() {
             models.push(run);
         }
     }
-    let baseline_parts = if args.small_only { Vec::new() } else { bench_baseline_parts(args.reps) };
+    let baseline_parts = if args.small_only || matches!(args.backend, BenchBackend::Cuda) { Vec::new() } else { bench_baseline_parts(args.reps) };
     for p in &baseline_parts {
         eprintln!("part {}: {:.4} s fwd+bwd × {}", p.part, p.forward_backward.median_s, p.per_step);
     }
@@ -276,7 +307,10 @@ fn main() {
     let report = Report {
         date_utc: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         machine,
-        backend: "Autodiff<Flex> (burn 0.21.0), f32",
+        backend: match args.backend {
+            BenchBackend::Cpu => "Autodiff<Flex> (burn 0.21.0), f32",
+            BenchBackend::Cuda => "Autodiff<Cuda> (burn 0.21.0), f32",
+        },
         models,
         baseline_parts,
     };
