@@ -1,1 +1,22 @@
-//! See the crate docs.
+//! Training, checkpoints, evaluation and the `xvr-worker run` loop (reference/swin-xvr.md
+//! §5–§6, DESIGN.md results contract).
+//!
+//! - [`schedule`]: cosine annealing with linear warm-up.
+//! - [`flat_params`]: parameters / gradients ↔ one flat buffer (broadcast, all-reduce).
+//! - [`ema`]: the EMA weights used for evaluation.
+//! - [`batch`]: samples → model tensors.
+//! - [`trainer`]: one data-parallel training step ([`Trainer`]).
+//! - [`checkpoint`]: atomic checkpoints and resume.
+//! - [`evaluate`]: whole-video validation / inference with the bicubic baseline.
+pub mod batch;
+pub mod checkpoint;
+pub mod ema;
+pub mod evaluate;
+pub mod flat_params;
+pub mod schedule;
+pub mod trainer;
+
+pub use batch::Batch;
+pub use ema::ModelEma;
+pub use schedule::LrSchedule;
+pub use trainer::{StepError, StepReport, Trainer};

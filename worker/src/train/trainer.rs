@@ -1,0 +1,226 @@
+//! One synchronous data-parallel training step, reusable on its own (the distributed
+//! equivalence tests drive it directly): forward + L1 loss + backward on this rank's batch,
+//! gradients flattened and averaged over ranks, Adam step, EMA update.
+
+use burn::module::AutodiffModule;
+use burn::optim::adaptor::OptimizerAdaptor;
+use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::ElementConversion;
+use xvr::spec::trial::TrainConfig;
+
+use super::batch::Batch;
+use super::ema::ModelEma;
+use super::flat_params::{flatten_grads, flatten_values, grads_from_flat, load_values};
+use super::schedule::LrSchedule;
+use crate::dist::{all_reduce_mean, CommError, Collectives, DEFAULT_BUCKET_ELEMS};
+use crate::model::{SwinXvr, SwinXvrConfig};
+use crate::profile::{ActivityKind, CopyKind, Recorder};
+
+/// Adam's ε: PyTorch's default (the reference does not set it); burn's default is 1e-5.
+pub const ADAM_EPSILON: f32 = 1e-8;
+
+/// The model, optimizer and EMA of a run, and how far it has got.
+pub struct Trainer<B: AutodiffBackend> {
+    /// `None` only transiently inside [`step`](Self::step) (the optimizer consumes the model).
+    model: Option<SwinXvr<B>>,
+    optim: OptimizerAdaptor<Adam, SwinXvr<B>, B>,
+    /// EMA of the weights, used for evaluation.
+    pub ema: ModelEma<B::InnerBackend>,
+    pub schedule: LrSchedule,
+    /// Iterations completed so far; the next step is `iteration + 1`.
+    pub iteration: u64,
+    /// `train.seed`: weight initialisation and the per-iteration stochastic-depth draws.
+    seed: u64,
+    rank: usize,
+    device: B::Device,
+}
+
+/// What one step did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepReport {
+    /// 1-based iteration just completed.
+    pub iter: u64,
+    /// Learning rate used.
+    pub lr: f64,
+    /// L1 loss, mean over ranks.
+    pub loss: f64,
+    /// Whether any rank asked to stop (e.g. it received SIGTERM); every rank sees the same
+    /// answer in the same iteration, so they all stop together.
+    pub stop_requested: bool,
+}
+
+/// Why a step failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepError {
+    /// The mean loss was NaN or infinite; the model and optimizer were not updated.
+    NonFiniteLoss { iter: u64, loss: f64 },
+    /// A collective failed.
+    Comm(CommError),
+}
+
+impl std::fmt::Display for StepError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NonFiniteLoss { iter, loss } => {
+                write!(f, "iteration {iter}: the training loss is {loss} (not finite); stopping without updating the weights")
+            }
+            Self::Comm(e) => write!(f, "collective failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StepError {}
+
+impl<B: AutodiffBackend> Trainer<B> {
+    /// A fresh run: weights drawn with `train.seed` on rank 0 and broadcast, so every rank
+    /// starts from identical weights; Adam with the trial's betas; EMA = a copy.
+    pub fn new(
+        config: &SwinXvrConfig,
+        train: &TrainConfig,
+        total_iterations: u64,
+        device: &B::Device,
+        coll: &dyn Collectives,
+    ) -> Result<Self, String> {
+        config.check()?;
+        let schedule = LrSchedule::from_trial(train, total_iterations)?;
+        let [beta_1, beta_2] = train.betas;
+        if !([beta_1, beta_2].iter().all(|b| (0.0..1.0).contains(b))) {
+            return Err(format!("train.betas: {:?}: both must be in [0, 1)", train.betas));
+        }
+        B::seed(device, train.seed);
+        let model = config.init::<B>(device);
+        let mut flat = flatten_values(&model);
+        coll.broadcast(&mut flat, 0).map_err(|e| format!("broadcasting the initial weights: {e}"))?;
+        let model = load_values(model, &flat)?;
+        let optim = AdamConfig::new()
+            .with_beta_1(beta_1 as f32)
+            .with_beta_2(beta_2 as f32)
+            .with_epsilon(ADAM_EPSILON)
+            .init::<B, SwinXvr<B>>();
+        let ema = ModelEma::new(&model, train.ema)?;
+        Ok(Self {
+            model: Some(model),
+            optim,
+            ema,
+            schedule,
+            iteration: 0,
+            seed: train.seed,
+            rank: coll.world().rank,
+            device: device.clone(),
+        })
+    }
+
+    /// The trained (not averaged) model.
+    pub fn model(&self) -> &SwinXvr<B> {
+        self.model.as_ref().expect("model is present between steps")
+    }
+
+    /// The device everything lives on.
+    pub fn device(&self) -> &B::Device {
+        &self.device
+    }
+
+    /// Adam's state (for checkpoints).
+    pub fn optimizer_record(&self) -> <OptimizerAdaptor<Adam, SwinXvr<B>, B> as Optimizer<SwinXvr<B>, B>>::Record {
+        self.optim.to_record()
+    }
+
+    /// Replaces the weights, Adam state, EMA and iteration count by a checkpoint's.
+    pub fn restore(
+        &mut self,
+        model: SwinXvr<B>,
+        optim: <OptimizerAdaptor<Adam, SwinXvr<B>, B> as Optimizer<SwinXvr<B>, B>>::Record,
+        ema: SwinXvr<B::InnerBackend>,
+        iteration: u64,
+    ) {
+        self.model = Some(model);
+        self.optim = self.optim.clone().load_record(optim);
+        self.ema.model = ema;
+        self.iteration = iteration;
+    }
+
+    /// One training iteration on this rank's `batch`. `stop_requested` is this rank's wish to
+    /// stop after the step; the report says whether any rank had it.
+    ///
+    /// Phases recorded on `rec`: `forward_backward` (kernel), `grad_gather` (D→H copy: the
+    /// gradients into one flat buffer), the all-reduce (recorded by
+    /// [`all_reduce_mean`]), `grad_scatter` (H→D), `optimizer_step` (kernel, includes the EMA
+    /// update). The caller brackets the step with `begin_iteration` / `end_iteration`.
+    pub fn step(
+        &mut self,
+        batch: &Batch<B>,
+        coll: &dyn Collectives,
+        rec: &mut Recorder,
+        stop_requested: bool,
+    ) -> Result<StepReport, StepError> {
+        let iter = self.iteration + 1;
+        // Stochastic depth draws from the backend RNG: reseeding per (seed, rank, iteration)
+        // makes every step reproducible on its own, which is what lets a resumed run repeat
+        // the uninterrupted run's losses exactly.
+        B::seed(&self.device, step_seed(self.seed, self.rank, iter));
+        let model = self.model.take().expect("model is present between steps");
+        let device = self.device.clone();
+
+        let (grads, local_loss) = rec.record("forward_backward", ActivityKind::Kernel, 0, || {
+            let output = model.forward(batch.lq.clone(), batch.hq.clone());
+            let loss = (output - batch.gt.clone()).abs().mean();
+            let grads = loss.backward();
+            let value = loss.into_scalar();
+            let _ = B::sync(&device);
+            (grads, value.elem::<f32>())
+        });
+
+        let mut flat = rec.record("grad_gather", ActivityKind::Memcpy(CopyKind::DtoH), 0, || {
+            let mut grads = GradientsParams::from_grads(grads, &model);
+            let mut flat = flatten_grads(&model, &mut grads);
+            // Two extra slots ride along with the gradients: the loss (averaged = the mean
+            // over ranks) and the stop flag (averaged > 0 = some rank asked).
+            flat.push(local_loss);
+            flat.push(if stop_requested { 1.0 } else { 0.0 });
+            flat
+        });
+        if let Err(e) = all_reduce_mean(coll, &mut flat, DEFAULT_BUCKET_ELEMS, rec) {
+            self.model = Some(model);
+            return Err(StepError::Comm(e));
+        }
+        let stop_any = flat.pop().expect("stop slot") > 0.0;
+        let loss = f64::from(flat.pop().expect("loss slot"));
+        if !loss.is_finite() {
+            self.model = Some(model);
+            return Err(StepError::NonFiniteLoss { iter, loss });
+        }
+
+        let grads = rec.record("grad_scatter", ActivityKind::Memcpy(CopyKind::HtoD), 0, || grads_from_flat(&model, &flat));
+        let lr = self.schedule.lr_at(iter);
+        let (optim, ema) = (&mut self.optim, &mut self.ema);
+        let model = rec.record("optimizer_step", ActivityKind::Kernel, 0, || {
+            let model = optim.step(lr, model, grads);
+            ema.update(&model);
+            let _ = B::sync(&device);
+            model
+        });
+        self.model = Some(model);
+        self.iteration = iter;
+        Ok(StepReport { iter, lr, loss, stop_requested: stop_any })
+    }
+
+    /// The EMA weights on the inner backend (what evaluation uses).
+    pub fn ema_model(&self) -> &SwinXvr<B::InnerBackend> {
+        &self.ema.model
+    }
+
+    /// The trained weights on the inner backend.
+    pub fn valid_model(&self) -> SwinXvr<B::InnerBackend> {
+        self.model().valid()
+    }
+}
+
+/// Seed of the backend RNG for iteration `iter` on `rank` (SplitMix64 finaliser over the
+/// three numbers, so neighbouring iterations and ranks get unrelated streams).
+pub fn step_seed(seed: u64, rank: usize, iter: u64) -> u64 {
+    let mut z = seed ^ (rank as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ iter.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
