@@ -5,10 +5,18 @@
 //! start-up.
 
 mod grad_sync;
+mod launcher;
+mod mpi_comm;
+#[cfg(feature = "cuda")]
+pub mod nccl;
 mod solo;
+mod threads;
 
 pub use grad_sync::{all_reduce_mean, ALL_REDUCE_ACTIVITY, DEFAULT_BUCKET_ELEMS};
+pub use launcher::{check_world_size, LauncherEnv};
+pub use mpi_comm::MpiCollectives;
 pub use solo::Solo;
+pub use threads::{compute_threads, threads_for};
 
 use std::fmt;
 
@@ -23,7 +31,12 @@ pub struct WorldInfo {
 }
 
 impl WorldInfo {
-    pub const SOLO: Self = Self { rank: 0, size: 1, local_rank: 0, local_size: 1 };
+    pub const SOLO: Self = Self {
+        rank: 0,
+        size: 1,
+        local_rank: 0,
+        local_size: 1,
+    };
 }
 
 /// A collective failed; carries the library's message.
@@ -47,14 +60,53 @@ pub trait Collectives {
     fn broadcast(&self, buf: &mut [f32], root: usize) -> Result<(), CommError>;
     /// Waits until every rank has arrived.
     fn barrier(&self) -> Result<(), CommError>;
+    /// Concatenates every rank's `values` (same length on all ranks) in rank order on `root`
+    /// (`Some`); the other ranks get `None`. Used for per-rank reports (profile rows).
+    /// The library moving the bytes (`mpi`, `nccl`, `none`), for trace metadata.
+    fn backend(&self) -> &'static str {
+        "none"
+    }
+    fn gather_f64(&self, values: &[f64], root: usize) -> Result<Option<Vec<f64>>, CommError> {
+        let world = self.world();
+        if world.size == 1 && root == 0 {
+            Ok(Some(values.to_vec()))
+        } else {
+            Err(CommError(format!(
+                "gather is not implemented for this world of {} ranks",
+                world.size
+            )))
+        }
+    }
 }
 
 /// Joins the job this process was started in and checks that it has `expected_size` ranks.
 ///
-/// Placeholder until the MPI adapter lands: a world of one.
+/// Without any launcher variable and with one rank expected, MPI is not touched at all (a
+/// world of one: tests and single-process runs need no MPI). Otherwise MPI is initialised
+/// and its world size must equal `expected_size`; a launcher that started N > 1 processes
+/// while MPI sees a world of one (an `mpiexec` from another MPI) is refused. The returned
+/// object owns the MPI environment: drop it just before exiting.
 pub fn init(expected_size: usize) -> Result<Box<dyn Collectives>, CommError> {
-    if expected_size != 1 {
-        return Err(CommError(format!("the trial asks for {expected_size} ranks but MPI support is not built yet")));
+    Ok(match join(expected_size)? {
+        None => Box::new(Solo),
+        Some(mpi) => Box::new(mpi),
+    })
+}
+
+/// [`init`] without the boxing: `None` for a world of one started without a launcher.
+pub fn join(expected_size: usize) -> Result<Option<MpiCollectives>, CommError> {
+    if expected_size == 0 {
+        return Err(CommError(
+            "the trial asks for 0 ranks; at least 1 is needed".into(),
+        ));
     }
-    Ok(Box::new(Solo))
+    let launcher = LauncherEnv::from_process_env();
+    if !launcher.launched && expected_size == 1 {
+        return Ok(None);
+    }
+    let mpi = MpiCollectives::init()?;
+    let library = mpi::environment::library_version().unwrap_or_else(|_| "unknown MPI".into());
+    let library = library.lines().next().unwrap_or_default().trim().to_owned();
+    check_world_size(expected_size, mpi.world().size, &launcher, &library).map_err(CommError)?;
+    Ok(Some(mpi))
 }

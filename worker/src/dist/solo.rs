@@ -1,6 +1,6 @@
 //! The world of one: a process started without `mpiexec`.
 
-use super::{CommError, Collectives, WorldInfo};
+use super::{Collectives, CommError, WorldInfo};
 
 /// Collectives for a single process: every operation is the identity.
 #[derive(Debug, Default, Clone, Copy)]

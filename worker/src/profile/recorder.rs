@@ -7,8 +7,28 @@ pub enum CopyKind {
     HtoD,
     /// Device → host (CPU runs: scattering the reduced buffer back into tensors).
     DtoH,
-    /// Device → device.
+    /// Device → device (also array ↔ device copies).
     DtoD,
+    /// Host → host.
+    HtoH,
+    /// Peer to peer: between two devices.
+    PtoP,
+    /// A kind CUPTI reports as unknown.
+    Other,
+}
+
+impl CopyKind {
+    /// The label Kineto puts after `Memcpy ` in a copy's name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::HtoD => "HtoD",
+            Self::DtoH => "DtoH",
+            Self::DtoD => "DtoD",
+            Self::HtoH => "HtoH",
+            Self::PtoP => "PtoP",
+            Self::Other => "Unknown",
+        }
+    }
 }
 
 /// What an interval was, in the terms the device trace would use.
@@ -52,7 +72,10 @@ impl ProfileWindow {
 
 /// `CLOCK_MONOTONIC` in ns: one clock for every rank on a node, so traces line up.
 pub fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC always exists on Linux.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
@@ -75,7 +98,14 @@ pub struct Recorder {
 impl Recorder {
     /// A recorder that keeps `window`'s iterations; `None` records nothing.
     pub fn new(window: Option<ProfileWindow>) -> Self {
-        Self { window, iter_in_run: 0, iteration: 0, active: false, span_ns: None, activities: Vec::new() }
+        Self {
+            window,
+            iter_in_run: 0,
+            iteration: 0,
+            active: false,
+            span_ns: None,
+            activities: Vec::new(),
+        }
     }
 
     /// A recorder that records nothing.
@@ -107,6 +137,11 @@ impl Recorder {
         }
     }
 
+    /// The training iteration number of the current (or last) iteration.
+    pub fn current_iteration(&self) -> u64 {
+        self.iteration
+    }
+
     /// Whether the current iteration is being recorded.
     pub fn is_active(&self) -> bool {
         self.active
@@ -114,14 +149,27 @@ impl Recorder {
 
     /// Runs `f`, recording it as one interval when the current iteration is profiled.
     /// `f` must not return before its work is done (sync the backend inside it).
-    pub fn record<T>(&mut self, name: &str, kind: ActivityKind, stream: u32, f: impl FnOnce() -> T) -> T {
+    pub fn record<T>(
+        &mut self,
+        name: &str,
+        kind: ActivityKind,
+        stream: u32,
+        f: impl FnOnce() -> T,
+    ) -> T {
         if !self.active {
             return f();
         }
         let start_ns = monotonic_ns();
         let out = f();
         let end_ns = monotonic_ns();
-        self.push(Activity { name: name.to_owned(), kind, start_ns, end_ns, stream, iteration: self.iteration });
+        self.push(Activity {
+            name: name.to_owned(),
+            kind,
+            start_ns,
+            end_ns,
+            stream,
+            iteration: self.iteration,
+        });
         out
     }
 
@@ -144,7 +192,9 @@ impl Recorder {
 
     /// Whether the whole window has been recorded.
     pub fn window_complete(&self) -> bool {
-        self.window.is_some_and(|w| self.iter_in_run >= w.warmup + w.iterations) && !self.active
+        self.window
+            .is_some_and(|w| self.iter_in_run >= w.warmup + w.iterations)
+            && !self.active
     }
 }
 
@@ -154,7 +204,10 @@ mod tests {
 
     #[test]
     fn only_window_iterations_are_recorded() {
-        let mut rec = Recorder::new(Some(ProfileWindow { warmup: 2, iterations: 2 }));
+        let mut rec = Recorder::new(Some(ProfileWindow {
+            warmup: 2,
+            iterations: 2,
+        }));
         let mut seen = Vec::new();
         for it in 101..=106 {
             rec.begin_iteration(it);
