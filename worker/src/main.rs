@@ -1,12 +1,16 @@
-//! `xvr-worker`: the SWIN-XVR worker binary. Only `model-info` exists so far; the
-//! training / evaluation subcommands belong to the CLI owner (this is a minimal stub).
+//! `xvr-worker`: the SWIN-XVR worker binary.
+//!
+//! - `run <TRIAL_DIR>`: train, checkpoint/resume, evaluate and write the trial's results
+//!   (started by the job script, under `mpiexec` for more than one rank).
+//! - `model-info`: parameters and FLOPs per sample as JSON.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use burn::backend::Flex;
+use burn::backend::{Autodiff, Flex};
 use clap::{Args, Parser, Subcommand};
 use xvr_worker::model::{ModelInfo, SwinXvrConfig};
+use xvr_worker::train::{run, RunError, RunOptions};
 
 #[derive(Parser)]
 #[command(name = "xvr-worker", about = "SWIN-XVR training / profiling / inference worker")]
@@ -17,8 +21,30 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Train the trial in TRIAL_DIR (its trial.yaml), resuming from TRIAL_DIR/checkpoint if
+    /// present, then evaluate and write train.csv, validation.csv and summary.json.
+    Run(RunArgs),
     /// Print the model's parameter count and FLOPs per sample as JSON.
     ModelInfo(ModelInfoArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// The trial directory (holds trial.yaml; results are written next to it).
+    trial_dir: PathBuf,
+    /// Compute backend: `cpu` (Flex) or `cuda` (needs a build with `--features cuda`).
+    #[arg(long, value_enum, default_value = "cpu")]
+    backend: Backend,
+    /// Checkpoint after this iteration and stop as if SIGTERM had arrived (rehearses a
+    /// walltime kill; the next run resumes).
+    #[arg(long)]
+    stop_after: Option<u64>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Backend {
+    Cpu,
+    Cuda,
 }
 
 #[derive(Args)]
@@ -68,8 +94,33 @@ fn model_info(args: &ModelInfoArgs) -> Result<ModelInfo, String> {
     ModelInfo::new::<Flex>(&config, [crop, crop], &Default::default())
 }
 
+fn run_trial(args: &RunArgs) -> Result<(), RunError> {
+    let options = RunOptions { stop_after: args.stop_after };
+    match args.backend {
+        Backend::Cpu => run::<Autodiff<Flex>>(&args.trial_dir, &Default::default(), options).map(drop),
+        Backend::Cuda => run_cuda(args, options),
+    }
+}
+
+#[cfg(feature = "cuda")]
+fn run_cuda(args: &RunArgs, options: RunOptions) -> Result<(), RunError> {
+    run::<Autodiff<burn::backend::Cuda>>(&args.trial_dir, &Default::default(), options).map(drop)
+}
+
+#[cfg(not(feature = "cuda"))]
+fn run_cuda(_: &RunArgs, _: RunOptions) -> Result<(), RunError> {
+    let error = RunError::Setup("--backend cuda: this xvr-worker was built without the `cuda` feature".into());
+    eprintln!("xvr-worker run: {error}");
+    Err(error)
+}
+
 fn main() -> ExitCode {
     match Cli::parse().command {
+        // `run` prints its own error line (with the rank) before returning it.
+        Command::Run(args) => match run_trial(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => ExitCode::from(e.exit_code()),
+        },
         Command::ModelInfo(args) => match model_info(&args) {
             Ok(info) => {
                 println!("{}", serde_json::to_string_pretty(&info).expect("model info serialises"));

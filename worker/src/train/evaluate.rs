@@ -29,54 +29,70 @@ pub struct EvalSettings {
     pub frames: usize,
 }
 
-/// One row per evaluated frame, videos in order. `model` should be the EMA model on a
+/// Every (video index, frame) evaluated, videos in order.
+pub fn eval_jobs(videos: &[PairedVideo], settings: EvalSettings) -> Vec<(usize, usize)> {
+    videos
+        .iter()
+        .enumerate()
+        .flat_map(|(v, video)| eval_frames(video.len(), settings.frames).map(move |t| (v, t)))
+        .collect()
+}
+
+/// One row per evaluated frame of `videos`, in order. `model` should be the EMA model on a
 /// non-autodiff backend (no stochastic depth, no graph).
-///
-/// The per-frame time is the forward pass from input tensors on the device to the output
-/// synced back on the host (the reference brackets its forward with CUDA synchronize).
 pub fn evaluate<B: Backend>(
     model: &SwinXvr<B>,
     videos: &[PairedVideo],
     settings: EvalSettings,
     device: &B::Device,
 ) -> Result<Vec<ValidationRow>, String> {
-    let mut rows = Vec::new();
-    for video in videos {
-        for t in eval_frames(video.len(), settings.frames) {
-            let input = eval_input(video, t, settings.lr_frames, settings.separation);
-            let (h, w) = (input.h, input.w);
-            let (hh, hw) = (SCALE * h, SCALE * w);
-            let lq = Tensor::<B, 5>::from_data(TensorData::new(input.lq.clone(), [1, settings.lr_frames, 1, h, w]), device);
-            let hq = Tensor::<B, 5>::from_data(TensorData::new(input.hq.clone(), [1, HR_FRAMES, 1, hh, hw]), device);
-            model.check_inputs(lq.dims(), hq.dims()).map_err(|e| format!("video {} frame {t}: {e}", video.name))?;
+    eval_jobs(videos, settings).into_iter().map(|(v, t)| evaluate_frame(model, &videos[v], t, settings, device)).collect()
+}
 
-            let start = Instant::now();
-            let output = model.forward(lq, hq);
-            let output: Vec<f32> = output
-                .into_data()
-                .convert::<f32>()
-                .into_vec()
-                .map_err(|e| format!("video {} frame {t}: reading the output: {e:?}", video.name))?;
-            let infer_s = start.elapsed().as_secs_f64();
+/// Frame `t` of `video` through the model, with the metrics of the output and of the
+/// bicubic baseline.
+///
+/// The time is the forward pass from input tensors on the device to the output synced back
+/// on the host (the reference brackets its forward with CUDA synchronize).
+pub fn evaluate_frame<B: Backend>(
+    model: &SwinXvr<B>,
+    video: &PairedVideo,
+    t: usize,
+    settings: EvalSettings,
+    device: &B::Device,
+) -> Result<ValidationRow, String> {
+    let input = eval_input(video, t, settings.lr_frames, settings.separation);
+    let (h, w) = (input.h, input.w);
+    let (hh, hw) = (SCALE * h, SCALE * w);
+    let context = |e: &dyn std::fmt::Display| format!("video {} frame {t}: {e}", video.name);
+    let lq = Tensor::<B, 5>::from_data(TensorData::new(input.lq.clone(), [1, settings.lr_frames, 1, h, w]), device);
+    let hq = Tensor::<B, 5>::from_data(TensorData::new(input.hq.clone(), [1, HR_FRAMES, 1, hh, hw]), device);
+    model.check_inputs(lq.dims(), hq.dims()).map_err(|e| context(&e))?;
 
-            let gt = to_grey_levels(&input.gt);
-            let out = to_grey_levels(&output);
-            let bicubic = to_grey_levels(&bicubic_upscale(input.centre_lr(), h, w, SCALE));
-            let metric_err = |e: String| format!("video {} frame {t}: {e}", video.name);
-            rows.push(ValidationRow {
-                video: video.name.clone(),
-                frame: t,
-                psnr_db: capped_psnr(&out, &gt).map_err(metric_err)?,
-                ssim: ssim(&out, &gt, hh, hw).map_err(metric_err)?,
-                aad: aad(&out, &gt).map_err(metric_err)?,
-                bicubic_psnr_db: capped_psnr(&bicubic, &gt).map_err(metric_err)?,
-                bicubic_ssim: ssim(&bicubic, &gt, hh, hw).map_err(metric_err)?,
-                bicubic_aad: aad(&bicubic, &gt).map_err(metric_err)?,
-                infer_s,
-            });
-        }
-    }
-    Ok(rows)
+    let start = Instant::now();
+    let output: Vec<f32> =
+        model.forward(lq, hq).into_data().convert::<f32>().into_vec().map_err(|e| context(&format!("{e:?}")))?;
+    let infer_s = start.elapsed().as_secs_f64();
+
+    let gt = to_grey_levels(&input.gt);
+    let out = to_grey_levels(&output);
+    let bicubic = to_grey_levels(&bicubic_upscale(input.centre_lr(), h, w, SCALE));
+    let metrics = |image: &[u8]| -> Result<(f64, f64, f64), String> {
+        Ok((capped_psnr(image, &gt)?, ssim(image, &gt, hh, hw)?, aad(image, &gt)?))
+    };
+    let (psnr_db, ssim_value, aad_value) = metrics(&out).map_err(|e| context(&e))?;
+    let (bicubic_psnr_db, bicubic_ssim, bicubic_aad) = metrics(&bicubic).map_err(|e| context(&e))?;
+    Ok(ValidationRow {
+        video: video.name.clone(),
+        frame: t,
+        psnr_db,
+        ssim: ssim_value,
+        aad: aad_value,
+        bicubic_psnr_db,
+        bicubic_ssim,
+        bicubic_aad,
+        infer_s,
+    })
 }
 
 /// PSNR with identical images reported as [`PSNR_CAP_DB`].

@@ -7,16 +7,25 @@
 //! - [`batch`]: samples → model tensors.
 //! - [`trainer`]: one data-parallel training step ([`Trainer`]).
 //! - [`checkpoint`]: atomic checkpoints and resume.
-//! - [`evaluate`]: whole-video validation / inference with the bicubic baseline.
+//! - [`evaluate`]: whole-video validation / inference with the bicubic baseline;
+//!   [`sharded_eval`] splits it over ranks.
+//! - [`run`]: `xvr-worker run` — the loop, resume, SIGTERM ([`stop_signal`]), train.csv
+//!   ([`train_log`]), the progress line ([`progress`]), validation.csv and summary.json.
 pub mod batch;
 pub mod checkpoint;
 pub mod ema;
 pub mod evaluate;
 pub mod flat_params;
+pub mod progress;
+pub mod run;
 pub mod schedule;
+pub mod sharded_eval;
+pub mod stop_signal;
+pub mod train_log;
 pub mod trainer;
 
 pub use batch::Batch;
 pub use ema::ModelEma;
 pub use schedule::LrSchedule;
+pub use run::{run, RunError, RunOptions};
 pub use trainer::{StepError, StepReport, Trainer};

@@ -1,0 +1,274 @@
+//! `xvr-worker run <TRIAL_DIR>`: one trial end to end on this rank — set-up, training with
+//! checkpoints and resume, evaluation of the EMA model, and the result files of DESIGN.md's
+//! contract (train.csv, validation.csv, summary.json, checkpoint/).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::tensor::backend::AutodiffBackend;
+use xvr::results::{names, write_atomic, Summary, TrainRow, ValidationRow};
+use xvr::spec::trial::TrialConfig;
+
+use super::batch::Batch;
+use super::checkpoint::{self, CheckpointState, FORMAT_VERSION};
+use super::evaluate::{summarise, EvalSettings};
+use super::progress::Progress;
+use super::sharded_eval::evaluate_sharded;
+use super::stop_signal;
+use super::train_log::TrainLog;
+use super::trainer::{StepError, Trainer};
+use crate::data::{Dataset, SampleParams, SamplerState, TrainSampler};
+use crate::dist::{self, compute_threads, Collectives, WorldInfo};
+use crate::model::SwinXvrConfig;
+use crate::profile::{ProfileWindow, Recorder};
+
+/// Knobs of a run that are not part of the trial.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Behave as if SIGTERM arrived during this iteration: checkpoint after it and stop
+    /// (for rehearsing walltime kills and for the resume tests).
+    pub stop_after: Option<u64>,
+}
+
+/// Why a run did not finish.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunError {
+    /// The trial, its data or the job set-up is unusable (nothing was trained).
+    Setup(String),
+    /// A stop was requested (SIGTERM); the state after `iteration` is checkpointed.
+    Stopped { iteration: u64, total: u64, checkpoint: PathBuf },
+    /// The loss became NaN/Inf; the last good checkpoint is kept.
+    NonFiniteLoss(String),
+    /// Anything else (I/O, collectives).
+    Failed(String),
+}
+
+impl RunError {
+    /// Process exit status: 2 set-up, 3 non-finite loss, 143 (128 + SIGTERM) stopped, 1 other.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Setup(_) => 2,
+            Self::NonFiniteLoss(_) => 3,
+            Self::Stopped { .. } => 143,
+            Self::Failed(_) => 1,
+        }
+    }
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Setup(m) | Self::NonFiniteLoss(m) | Self::Failed(m) => f.write_str(m),
+            Self::Stopped { iteration, total, checkpoint } => write!(
+                f,
+                "stopped on request (SIGTERM) after iteration {iteration}/{total}; state saved in {}; run again to resume",
+                checkpoint.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// Runs the trial in `trial_dir` (its `trial.yaml`) on `device`, joining the job's ranks.
+/// Returns the summary on rank 0, `None` on the other ranks. Errors are also printed on
+/// stderr (the job output), with the rank when there are several.
+pub fn run<B: AutodiffBackend>(trial_dir: &Path, device: &B::Device, options: RunOptions) -> Result<Option<Summary>, RunError> {
+    let mut rank = None;
+    let result = (|| {
+        let trial = TrialConfig::from_yaml_file(&trial_dir.join(names::TRIAL_YAML)).map_err(RunError::Setup)?;
+        let coll = dist::init(trial.resources.gpus as usize).map_err(|e| RunError::Setup(format!("joining the job: {e}")))?;
+        let world = coll.world();
+        rank = (world.size > 1).then_some(world.rank);
+        set_compute_threads(world, trial.resources.threads_per_rank);
+        stop_signal::install().map_err(RunError::Setup)?;
+        run_trial::<B>(trial_dir, &trial, coll.as_ref(), device, options)
+    })();
+    if let Err(e) = &result {
+        match rank {
+            Some(r) => eprintln!("xvr-worker run (rank {r}): {e}"),
+            None => eprintln!("xvr-worker run: {e}"),
+        }
+    }
+    result
+}
+
+/// Compute threads of this rank (see [`compute_threads`]). Flex runs its kernels on rayon's
+/// global pool, which reads `RAYON_NUM_THREADS` when it is first used; the variable is set
+/// here, before any tensor work, unless the user already set it. (A pool that already exists,
+/// e.g. in a test process, keeps its size.)
+fn set_compute_threads(world: WorldInfo, threads_per_rank: usize) {
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        std::env::set_var("RAYON_NUM_THREADS", compute_threads(world, threads_per_rank).to_string());
+    }
+}
+
+fn run_trial<B: AutodiffBackend>(
+    trial_dir: &Path,
+    trial: &TrialConfig,
+    coll: &dyn Collectives,
+    device: &B::Device,
+    options: RunOptions,
+) -> Result<Option<Summary>, RunError> {
+    let setup = RunError::Setup;
+    let world = coll.world();
+    let lead = world.rank == 0;
+    let total = trial.train.effective_iterations(world.size as u32);
+    let batch_size = trial.train.batch_per_gpu;
+    let model_config = SwinXvrConfig::from_trial(&trial.model).map_err(setup)?;
+    let params = SampleParams::new(&trial.data, model_config.lr_frames).map_err(setup)?;
+    let data = Arc::new(Dataset::load(&trial.data).map_err(setup)?);
+    if data.val.is_empty() {
+        return Err(setup("data.val_videos: 0: evaluation needs at least one validation video".into()));
+    }
+    let mut trainer = Trainer::<B>::new(&model_config, &trial.train, total, device, coll).map_err(setup)?;
+
+    let (mut sampler, completed, mut train_wall_s) = match checkpoint::find(trial_dir) {
+        Some(dir) => {
+            let state = checkpoint::load(&dir, &mut trainer).map_err(setup)?;
+            if state.total_iterations != total || state.sampler.world != world.size as u64 {
+                return Err(setup(format!(
+                    "{}: checkpoint of a run of {} iterations on {} ranks, but this run has {total} on {}; move it away to start over",
+                    dir.display(),
+                    state.total_iterations,
+                    state.sampler.world,
+                    world.size
+                )));
+            }
+            let restored = SamplerState { rank: world.rank as u64, ..state.sampler };
+            let sampler = TrainSampler::restore(data.clone(), params, restored).map_err(setup)?;
+            if lead {
+                eprintln!("resuming from {} at iteration {}/{total}", dir.display(), state.iteration);
+            }
+            (sampler, state.iteration, state.train_wall_s)
+        }
+        None => {
+            let sampler = TrainSampler::new(data.clone(), params, trial.data.seed, world.rank as u64, world.size as u64)
+                .map_err(setup)?;
+            (sampler, 0, 0.0)
+        }
+    };
+    let mut log = lead.then(|| TrainLog::open(&trial_dir.join(names::TRAIN_CSV), completed)).transpose().map_err(setup)?;
+    let window = trial.profile.enabled.then_some(ProfileWindow { warmup: trial.profile.warmup, iterations: trial.profile.iterations });
+    let mut rec = Recorder::new(window);
+    let mut progress = Progress::new(total, completed);
+    let eval_settings =
+        EvalSettings { lr_frames: model_config.lr_frames, separation: trial.data.hr_separation, frames: trial.data.val_frames };
+    let checkpoint_state = |iteration: u64, sampler: &TrainSampler, train_wall_s: f64| CheckpointState {
+        format_version: FORMAT_VERSION,
+        trial_id: trial.meta.id.clone(),
+        iteration,
+        total_iterations: total,
+        sampler: sampler.state(),
+        train_wall_s,
+    };
+    let save = |trainer: &Trainer<B>, state: CheckpointState| -> Result<(), RunError> {
+        if lead {
+            checkpoint::save(trial_dir, trainer, &state).map_err(RunError::Failed)?;
+        }
+        coll.barrier().map_err(|e| RunError::Failed(format!("barrier after checkpoint: {e}")))
+    };
+    if lead && completed < total {
+        eprintln!(
+            "training {} (params {}) for {total} iterations, batch {batch_size} per rank on {} rank(s)",
+            if trial.meta.id.is_empty() { "trial" } else { &trial.meta.id },
+            trainer.model().num_params(),
+            world.size
+        );
+    }
+
+    let mut last_saved = completed;
+    for iter in completed + 1..=total {
+        let start = Instant::now();
+        rec.begin_iteration(iter);
+        let batch = Batch::<B>::from_samples(&sampler.next_batch(batch_size), device).map_err(RunError::Failed)?;
+        let stop_wish = stop_signal::requested() || options.stop_after == Some(iter);
+        let step = trainer.step(&batch, coll, &mut rec, stop_wish);
+        rec.end_iteration();
+        let step_s = start.elapsed().as_secs_f64();
+        let report = match step {
+            Ok(report) => report,
+            Err(e @ StepError::NonFiniteLoss { .. }) => {
+                return Err(RunError::NonFiniteLoss(format!(
+                    "{e}; the last good checkpoint (iteration {last_saved}) is kept in {}",
+                    trial_dir.join(names::CHECKPOINT_DIR).display()
+                )))
+            }
+            Err(e) => return Err(RunError::Failed(e.to_string())),
+        };
+        train_wall_s += step_s;
+        if let Some(log) = &mut log {
+            let samples_per_s = (batch_size * world.size) as f64 / step_s;
+            log.append(&TrainRow { iter, lr: report.lr, loss: report.loss, step_s, samples_per_s }).map_err(RunError::Failed)?;
+            progress.report(iter, report.loss, report.lr);
+        }
+        if report.stop_requested {
+            save(&trainer, checkpoint_state(iter, &sampler, train_wall_s))?;
+            return Err(RunError::Stopped { iteration: iter, total, checkpoint: trial_dir.join(names::CHECKPOINT_DIR) });
+        }
+        if trial.train.checkpoint_every > 0 && iter % trial.train.checkpoint_every == 0 {
+            save(&trainer, checkpoint_state(iter, &sampler, train_wall_s))?;
+            last_saved = iter;
+        }
+        if trial.train.val_every > 0 && iter % trial.train.val_every == 0 && iter < total {
+            let rows = evaluate_sharded(trainer.ema_model(), &data.val, eval_settings, device, coll).map_err(RunError::Failed)?;
+            if let Some(s) = rows.as_deref().and_then(summarise) {
+                eprintln!("validation at iteration {iter}: PSNR {:.3} dB (bicubic {:.3} dB), SSIM {:.4}", s.psnr_db, s.bicubic_psnr_db, s.ssim);
+            }
+        }
+    }
+    if last_saved < total {
+        save(&trainer, checkpoint_state(total, &sampler, train_wall_s))?;
+    }
+    write_profile_outputs(trial_dir, &rec, coll)?;
+
+    let rows = evaluate_sharded(trainer.ema_model(), &data.val, eval_settings, device, coll).map_err(RunError::Failed)?;
+    let Some(rows) = rows else { return Ok(None) };
+    let s = summarise(&rows).ok_or_else(|| RunError::Failed("no validation frame was evaluated".into()))?;
+    write_validation_csv(&trial_dir.join(names::VALIDATION_CSV), &rows)?;
+    let summary = Summary {
+        trial_id: trial.meta.id.clone(),
+        axes: trial.meta.axes.iter().map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(serde_json::Value::Null))).collect(),
+        gpus: trial.resources.gpus,
+        world_size: world.size,
+        batch_per_gpu: batch_size,
+        iterations: total,
+        train_wall_s,
+        psnr_db: s.psnr_db,
+        ssim: s.ssim,
+        aad: s.aad,
+        bicubic_psnr_db: s.bicubic_psnr_db,
+        infer_s_per_frame: s.infer_s_per_frame,
+        params: trainer.model().num_params() as u64,
+        flops_per_sample: model_config.flops_per_sample(trial.data.crop_lr, trial.data.crop_lr),
+        status: "succeeded".into(),
+    };
+    // Written last: its presence means every other file of the trial is final.
+    let json = serde_json::to_vec_pretty(&summary).map_err(|e| RunError::Failed(format!("summary.json: {e}")))?;
+    write_atomic(&trial_dir.join(names::SUMMARY_JSON), &json).map_err(|e| RunError::Failed(e.to_string()))?;
+    eprintln!(
+        "done: {total} iterations in {train_wall_s:.1} s; validation PSNR {:.3} dB (bicubic {:.3} dB), SSIM {:.4}, AAD {:.3}, {:.4} s/frame",
+        s.psnr_db, s.bicubic_psnr_db, s.ssim, s.aad, s.infer_s_per_frame
+    );
+    Ok(Some(summary))
+}
+
+/// Hook for the profiler's outputs (profile.csv rows gathered on rank 0, trace-rank<k>.json
+/// per rank) from `rec`'s window. Every rank calls it after training. The profiler's
+/// analysis (`profile::write_outputs`) is not in the tree yet; until it is, the recorded
+/// intervals are not written.
+fn write_profile_outputs(_trial_dir: &Path, _rec: &Recorder, _coll: &dyn Collectives) -> Result<(), RunError> {
+    Ok(())
+}
+
+fn write_validation_csv(path: &Path, rows: &[ValidationRow]) -> Result<(), RunError> {
+    let fail = |e: &dyn std::fmt::Display| RunError::Failed(format!("{}: {e}", path.display()));
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        writer.serialize(row).map_err(|e| fail(&e))?;
+    }
+    let bytes = writer.into_inner().map_err(|e| fail(&e))?;
+    write_atomic(path, &bytes).map_err(|e| fail(&e))
+}

@@ -1,0 +1,96 @@
+//! `train.csv` (rank 0): one row per iteration, appended and flushed as training goes, so
+//! `xvr status` can follow a running trial. On resume the rows beyond the checkpoint's
+//! iteration (from the interrupted attempt) are dropped first, so the file always describes
+//! one consistent run.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use xvr::results::{write_atomic, TrainRow};
+
+/// The open train.csv.
+pub struct TrainLog {
+    path: PathBuf,
+    file: File,
+}
+
+impl TrainLog {
+    /// Opens `path` for a run continuing after iteration `completed` (0 = fresh start): keeps
+    /// the header and the rows with `iter <= completed`, drops the rest (atomically), and
+    /// writes a header when there is none.
+    pub fn open(path: &Path, completed: u64) -> Result<Self, String> {
+        let context = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+        let mut kept = header();
+        if completed > 0 {
+            if let Ok(file) = File::open(path) {
+                for line in BufReader::new(file).lines() {
+                    let line = line.map_err(|e| context(&e))?;
+                    let iter = line.split(',').next().and_then(|f| f.trim().parse::<u64>().ok());
+                    if iter.is_some_and(|i| i <= completed) {
+                        kept.push_str(&line);
+                        kept.push('\n');
+                    }
+                }
+            }
+        }
+        write_atomic(path, kept.as_bytes()).map_err(|e| context(&e))?;
+        let file = OpenOptions::new().append(true).open(path).map_err(|e| context(&e))?;
+        Ok(Self { path: path.to_owned(), file })
+    }
+
+    /// Appends one row and flushes it.
+    pub fn append(&mut self, row: &TrainRow) -> Result<(), String> {
+        let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+        writer.serialize(row).map_err(|e| format!("{}: {e}", self.path.display()))?;
+        let bytes = writer.into_inner().map_err(|e| format!("{}: {e}", self.path.display()))?;
+        self.file.write_all(&bytes).map_err(|e| format!("{}: {e}", self.path.display()))
+    }
+}
+
+/// The header line of train.csv, from [`TrainRow`]'s fields.
+fn header() -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .serialize(TrainRow { iter: 0, lr: 0.0, loss: 0.0, step_s: 0.0, samples_per_s: 0.0 })
+        .expect("a TrainRow serialises");
+    let text = String::from_utf8(writer.into_inner().expect("in-memory writer")).expect("csv is UTF-8");
+    text.lines().next().expect("header line").to_owned() + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(iter: u64) -> TrainRow {
+        TrainRow { iter, lr: 1e-4, loss: 0.5, step_s: 0.25, samples_per_s: 4.0 }
+    }
+
+    #[test]
+    fn resume_drops_rows_after_the_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("train.csv");
+        let mut log = TrainLog::open(&path, 0).unwrap();
+        for i in 1..=5 {
+            log.append(&row(i)).unwrap();
+        }
+        drop(log);
+        let mut log = TrainLog::open(&path, 3).unwrap();
+        log.append(&row(4)).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "iter,lr,loss,step_s,samples_per_s");
+        let iters: Vec<&str> = lines[1..].iter().map(|l| l.split(',').next().unwrap()).collect();
+        assert_eq!(iters, ["1", "2", "3", "4"]);
+        assert_eq!(lines[1], "1,0.0001,0.5,0.25,4.0");
+    }
+
+    #[test]
+    fn a_fresh_start_replaces_an_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("train.csv");
+        std::fs::write(&path, "iter,lr,loss,step_s,samples_per_s\n1,1,1,1,1\n").unwrap();
+        TrainLog::open(&path, 0).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "iter,lr,loss,step_s,samples_per_s\n");
+    }
+}
