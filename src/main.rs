@@ -4,12 +4,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 use xvr::plan::{table, write, Plan};
-use xvr::sched::local::LocalScheduler;
-use xvr::sched::submit::{submit, SubmitOptions};
-use xvr::sched::{cancel, signals, status, sweep_dir, JobRequest, Scheduler};
+use xvr::results::TrialStatus;
+use xvr::sched::adapter::{self, SchedulerKind, SchedulerSettings};
+use xvr::sched::submit::{SubmitReport, RETRY_ALL};
+use xvr::sched::sweep_run::{run_sweep, SweepRequest};
+use xvr::sched::{cancel, signals, status, sweep_dir, JobRequest};
 
 /// Runs the SWIN-XVR hyperparameter and scaling study: a YAML sweep spec becomes trials,
 /// each with a Polaris PBS job script, run on Polaris or on this machine.
@@ -58,32 +60,63 @@ enum Command {
     /// Succeeded and running trials are never rerun, and two submits on one sweep share
     /// the work (per-trial locks). Ctrl-C kills the running jobs and puts them back to
     /// planned: submit again to resume.
+    ///
+    /// With `--scheduler pbs` (Polaris) each trial is `qsub`bed from its directory, its job
+    /// id recorded in state.json at once; one `qstat -x -f -F json` for all jobs per poll
+    /// (every --poll-interval seconds, default 60) follows them; a walltime kill (exit
+    /// -29 or 271) is resubmitted to resume from the checkpoint (--max-attempts); a qsub
+    /// refusal is shown with PBS's message and leaves the trial planned; each queue's
+    /// `max_jobs` (site profile) holds further trials back. Ctrl-C stops watching and
+    /// leaves the PBS jobs queued: `xvr submit` again picks them up. docs/pbs.md has
+    /// the details.
     Submit {
         /// A sweep spec (YAML) or a planned sweep directory (results/<sweep>).
         target: PathBuf,
         /// Results root (when TARGET is a spec).
         #[arg(long, default_value = "results")]
         results: PathBuf,
-        #[arg(long, value_enum, default_value_t = SchedulerKind::Local)]
-        scheduler: SchedulerKind,
-        /// Trials running at once.
-        #[arg(long, default_value_t = 1)]
-        max_parallel: usize,
-        /// Seconds between SIGTERM and SIGKILL when a job is stopped.
-        #[arg(long, default_value_t = 10)]
-        kill_grace: u64,
+        #[command(flatten)]
+        submission: SubmissionArgs,
         /// Also rerun failed, timed-out and cancelled trials (they resume from checkpoints).
         #[arg(long)]
         retry: bool,
     },
-    /// Prints every trial's state (planned, submitted, running, succeeded, failed,
-    /// timed_out, cancelled), attempts, exit status, run time and reason.
+    /// Runs a sweep's failed (and timed-out) trials again, resuming from their checkpoints,
+    /// and waits for them like `submit`.
+    Resubmit {
+        /// A sweep spec (YAML) or a planned sweep directory (results/<sweep>).
+        target: PathBuf,
+        /// Results root (when TARGET is a spec).
+        #[arg(long, default_value = "results")]
+        results: PathBuf,
+        /// Rerun failed and timed-out trials (lost jobs, PBS failures, the job's own errors).
+        #[arg(long)]
+        failed: bool,
+        /// Rerun cancelled trials.
+        #[arg(long)]
+        cancelled: bool,
+        /// Only these trial ids (repeatable).
+        #[arg(long = "trial")]
+        trials: Vec<String>,
+        #[command(flatten)]
+        submission: SubmissionArgs,
+    },
+    /// Prints a table of the trials: axes, job id, queue, state (planned, submitted,
+    /// running, succeeded, failed, timed_out, cancelled), attempts, elapsed/walltime,
+    /// last training loss, validation PSNR once done, exit status and reason; then the
+    /// count per state and the end of job.out for trials whose job failed (exit 1-255).
     Status {
         /// A sweep spec (YAML) or a planned sweep directory (results/<sweep>).
         target: PathBuf,
         /// Results root (when TARGET is a spec).
         #[arg(long, default_value = "results")]
         results: PathBuf,
+        /// Print the table again every --interval seconds until no trial is in flight.
+        #[arg(long)]
+        watch: bool,
+        /// Seconds between two tables with --watch.
+        #[arg(long, default_value_t = 60.0)]
+        interval: f64,
     },
     /// Stops running trials (local: SIGTERM to the job's process group, SIGKILL after
     /// --kill-grace) and marks them cancelled.
@@ -96,25 +129,127 @@ enum Command {
         /// Only these trial ids (repeatable); default: every running trial.
         #[arg(long = "trial")]
         trials: Vec<String>,
-        #[arg(long, value_enum, default_value_t = SchedulerKind::Local)]
-        scheduler: SchedulerKind,
-        /// Seconds between SIGTERM and SIGKILL.
-        #[arg(long, default_value_t = 10)]
-        kill_grace: u64,
+        #[command(flatten)]
+        scheduler: SchedulerArgs,
     },
 }
 
-/// Scheduler adapters.
-#[derive(Clone, Copy, ValueEnum)]
-enum SchedulerKind {
-    /// Run job scripts on this machine (the embedded default).
-    Local,
+/// Which scheduler, and its settings.
+#[derive(Args)]
+struct SchedulerArgs {
+    #[arg(long, value_enum, default_value_t = SchedulerKind::Local)]
+    scheduler: SchedulerKind,
+    /// Local: seconds between SIGTERM and SIGKILL when a job is stopped.
+    #[arg(long, default_value_t = 10)]
+    kill_grace: u64,
+    /// PBS: seconds between two qstat polls (default 60; keep it >= 60 on a real server).
+    #[arg(long)]
+    poll_interval: Option<f64>,
+    /// PBS: seconds a job may be missing from `qstat -x` before it is reported lost
+    /// (default 600).
+    #[arg(long)]
+    lost_after: Option<f64>,
 }
 
-fn scheduler(kind: SchedulerKind, kill_grace: u64) -> Box<dyn Scheduler> {
-    match kind {
-        SchedulerKind::Local => Box::new(LocalScheduler::new(Duration::from_secs(kill_grace))),
+impl SchedulerArgs {
+    fn settings(&self) -> Result<SchedulerSettings, String> {
+        let seconds = |flag: &str, v: Option<f64>| match v {
+            Some(s) if !(s.is_finite() && s >= 0.0) => {
+                Err(format!("--{flag} {s}: expected a number of seconds >= 0"))
+            }
+            other => Ok(other.map(Duration::from_secs_f64)),
+        };
+        Ok(SchedulerSettings {
+            kill_grace: Duration::from_secs(self.kill_grace),
+            poll_interval: seconds("poll-interval", self.poll_interval)?,
+            lost_after: seconds("lost-after", self.lost_after)?,
+        })
     }
+}
+
+/// Options of `submit` and `resubmit`.
+#[derive(Args)]
+struct SubmissionArgs {
+    #[command(flatten)]
+    scheduler: SchedulerArgs,
+    /// Jobs in flight at once (default: 1 local; PBS: unlimited, the queues' max_jobs apply).
+    #[arg(long)]
+    max_parallel: Option<usize>,
+    /// Submissions per trial in this run, automatic resubmissions after walltime kills
+    /// included (default: 3 with pbs, 1 with local).
+    #[arg(long)]
+    max_attempts: Option<u32>,
+    /// Refuse to submit more than this many node-hours (nodes x walltime, resubmissions
+    /// included).
+    #[arg(long, value_name = "NODE_HOURS")]
+    budget: Option<f64>,
+    /// A planned sweep directory whose jobs must succeed before these start (PBS
+    /// `-W depend=afterok:`); repeatable.
+    #[arg(long, value_name = "SWEEP_DIR")]
+    after: Vec<PathBuf>,
+}
+
+impl SubmissionArgs {
+    fn request(&self, rerun: Vec<TrialStatus>, only: Vec<String>) -> Result<SweepRequest, String> {
+        if let Some(b) = self.budget.filter(|b| !(b.is_finite() && *b >= 0.0)) {
+            return Err(format!("--budget {b}: expected node-hours >= 0"));
+        }
+        if self.max_attempts == Some(0) {
+            return Err("--max-attempts 0: expected at least 1".into());
+        }
+        Ok(SweepRequest {
+            settings: self.scheduler.settings()?,
+            max_parallel: self.max_parallel,
+            max_attempts: self.max_attempts,
+            rerun,
+            only,
+            budget_node_hours: self.budget,
+            after: self.after.clone(),
+            ..SweepRequest::new(self.scheduler.scheduler)
+        })
+    }
+}
+
+/// The sweep directory of TARGET: itself, or the spec planned (and written).
+fn sweep_of(target: &Path, results: &Path) -> Result<PathBuf, String> {
+    if target.is_dir() {
+        return Ok(target.to_path_buf());
+    }
+    let plan = Plan::build(target, results).map_err(|e| e.to_string())?;
+    write::write_plan(&plan).map_err(|e| e.to_string())?;
+    Ok(plan.sweep_dir)
+}
+
+/// Runs a sweep request and prints the summary line; the exit code says how it went.
+fn submit_and_report(sweep: &Path, request: &SweepRequest) -> Result<ExitCode, String> {
+    signals::install();
+    let report: SubmitReport = run_sweep(sweep, request, &mut std::io::stdout())?;
+    println!(
+        "started {}, skipped {}, succeeded {}, unsuccessful {}, resumed {}, tracked {}; {:.2} node-hours requested{}",
+        report.started,
+        report.skipped,
+        report.succeeded,
+        report.unsuccessful,
+        report.resumed,
+        report.adopted,
+        report.node_hours,
+        if report.interrupted {
+            if request.scheduler == SchedulerKind::Pbs {
+                "; interrupted: PBS jobs stay queued, `xvr submit` again follows them"
+            } else {
+                "; interrupted: running trials were put back to planned"
+            }
+        } else {
+            ""
+        }
+    );
+    Ok(if report.interrupted {
+        ExitCode::from(130)
+    } else if report.unsuccessful > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// The trials of TARGET: a planned sweep directory, or a spec (planned first when `write`).
@@ -164,52 +299,62 @@ fn run(command: Command) -> Result<ExitCode, String> {
         Command::Submit {
             target,
             results,
-            scheduler: kind,
-            max_parallel,
-            kill_grace,
+            submission,
             retry,
         } => {
-            let jobs = trials_of(&target, &results, true)?;
-            signals::install();
-            let mut sched = scheduler(kind, kill_grace);
-            let opts = SubmitOptions {
-                max_parallel,
-                retry,
-            };
-            let report = submit(jobs, sched.as_mut(), &opts, &mut std::io::stdout())?;
-            println!(
-                "started {}, skipped {}, succeeded {}, unsuccessful {}{}",
-                report.started,
-                report.skipped,
-                report.succeeded,
-                report.unsuccessful,
-                if report.interrupted {
-                    "; interrupted: running trials were put back to planned"
-                } else {
-                    ""
-                }
-            );
-            Ok(if report.interrupted {
-                ExitCode::from(130)
-            } else if report.unsuccessful > 0 {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
+            let rerun = if retry { RETRY_ALL.to_vec() } else { Vec::new() };
+            let request = submission.request(rerun, Vec::new())?;
+            submit_and_report(&sweep_of(&target, &results)?, &request)
         }
-        Command::Status { target, results } => {
-            print!("{}", status::render(&trials_of(&target, &results, false)?)?);
+        Command::Resubmit {
+            target,
+            results,
+            failed,
+            cancelled,
+            trials,
+            submission,
+        } => {
+            let mut rerun = Vec::new();
+            if failed {
+                rerun.extend([TrialStatus::Failed, TrialStatus::TimedOut]);
+            }
+            if cancelled {
+                rerun.push(TrialStatus::Cancelled);
+            }
+            if rerun.is_empty() {
+                return Err("xvr resubmit: say what to rerun: --failed and/or --cancelled".into());
+            }
+            let request = submission.request(rerun, trials)?;
+            submit_and_report(&sweep_of(&target, &results)?, &request)
+        }
+        Command::Status {
+            target,
+            results,
+            watch,
+            interval,
+        } => {
+            if !(interval.is_finite() && interval > 0.0) {
+                return Err(format!("--interval {interval}: expected seconds > 0"));
+            }
+            let jobs = trials_of(&target, &results, false)?;
+            loop {
+                print!("{}", status::render(&jobs)?);
+                if !watch || status::settled(&jobs)? {
+                    break;
+                }
+                std::thread::sleep(Duration::from_secs_f64(interval));
+                println!("\n[{}]", chrono::Utc::now().format("%H:%M:%S"));
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Cancel {
             target,
             results,
             trials,
-            scheduler: kind,
-            kill_grace,
+            scheduler,
         } => {
             let jobs = trials_of(&target, &results, false)?;
-            let mut sched = scheduler(kind, kill_grace);
+            let mut sched = adapter::build(scheduler.scheduler, &scheduler.settings()?);
             let n = cancel::cancel(&jobs, &trials, sched.as_mut(), &mut std::io::stdout())?;
             println!("{n} trial(s) cancelled");
             Ok(ExitCode::SUCCESS)

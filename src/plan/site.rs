@@ -73,6 +73,11 @@ pub struct Nccl {
 pub struct Queue {
     pub name: String,
     pub limits: Vec<Limits>,
+    /// Jobs of one sweep in this queue at once (queued and running), from the site's
+    /// per-user or per-project limits; `xvr submit` holds further trials back rather than
+    /// have qsub refuse them or PBS leave them unrouted. Absent: no limit.
+    #[serde(default)]
+    pub max_jobs: Option<u32>,
 }
 
 /// Node and walltime ranges, both inclusive.
@@ -224,6 +229,11 @@ impl SiteProfile {
             self.name,
             all()
         ))
+    }
+
+    /// `max_jobs` of the queue called `name`, if it has one.
+    pub fn max_jobs(&self, name: &str) -> Option<u32> {
+        self.queues.iter().find(|q| q.name == name)?.max_jobs
     }
 
     /// A path setting of the profile, absolute (relative ones are from the profile's dir).

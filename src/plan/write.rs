@@ -8,6 +8,9 @@ use crate::results::{names, write_atomic, write_atomic_new, TrialState};
 
 use super::Plan;
 
+/// plan.csv column: the trial's queue's `max_jobs` (empty: no limit).
+pub const QUEUE_MAX_JOBS: &str = "queue_max_jobs";
+
 /// Creates `sweep.yaml`, `plan.csv` and each `trials/<id>/{trial.yaml, job.pbs, state.json}`
 /// (`state.json` only when absent: a trial that already ran keeps its state).
 pub fn write_plan(plan: &Plan) -> io::Result<()> {
@@ -47,12 +50,24 @@ fn explain_changed_spec(e: io::Error, plan: &Plan) -> io::Error {
     )
 }
 
-/// `plan.csv`: trial_id, variant, repeat, every axis value, gpus, nodes, queue, walltime, node_hours.
+/// `plan.csv`: trial_id, variant, repeat, every axis value, gpus, nodes, queue, walltime,
+/// node_hours, queue_max_jobs (the queue's `max_jobs`, empty when unlimited, so that
+/// `xvr submit` on the sweep directory alone knows the limits).
 pub fn plan_csv(plan: &Plan) -> io::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["trial_id".to_string(), "variant".into(), "repeat".into()];
     header.extend(plan.axes.iter().cloned());
-    header.extend(["gpus", "nodes", "queue", "walltime", "node_hours"].map(String::from));
+    header.extend(
+        [
+            "gpus",
+            "nodes",
+            "queue",
+            "walltime",
+            "node_hours",
+            QUEUE_MAX_JOBS,
+        ]
+        .map(String::from),
+    );
     w.write_record(&header).map_err(io::Error::other)?;
     for t in &plan.trials {
         let c = &t.config;
@@ -74,6 +89,10 @@ pub fn plan_csv(plan: &Plan) -> io::Result<Vec<u8>> {
             t.queue.clone(),
             super::walltime::format(t.walltime_s),
             format!("{:.3}", t.node_hours()),
+            plan.site
+                .max_jobs(&t.queue)
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
         ]);
         w.write_record(&row).map_err(io::Error::other)?;
     }

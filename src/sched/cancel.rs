@@ -1,5 +1,7 @@
-//! `xvr cancel`: stops running trials. The state is marked cancelled first, so the
-//! submitter that reaps the job records it as cancelled rather than failed.
+//! `xvr cancel`: stops running trials (local: signals; PBS: qdel). The state is marked
+//! cancelled first, so the submitter that reaps the job records it as cancelled rather
+//! than failed (a running PBS job removed by qdel ends with exit status 0); if the
+//! scheduler refuses, the state is put back and PBS's message shown.
 
 use std::io::Write;
 
@@ -28,7 +30,10 @@ pub fn cancel(
             continue;
         };
         state::write(&job.trial_dir, &state::cancelled(&prev, "xvr cancel"))?;
-        sched.cancel(&id)?;
+        if let Err(e) = sched.cancel(&id) {
+            state::write(&job.trial_dir, &prev)?;
+            return Err(format!("trial {}: cannot cancel job {id}: {e}", job.trial_id));
+        }
         count += 1;
         let _ = writeln!(out, "trial {}: cancelled job {id}", job.trial_id);
     }

@@ -72,9 +72,48 @@ pub fn running(prev: &TrialState, now: DateTime<Utc>) -> TrialState {
     }
 }
 
-/// What a PBS exit status means for the trial: 0 success; -29 (PBS's JOB_EXEC_KILL_WALLTIME)
-/// and 271 (the job shell killed by SIGTERM, how walltime kills often show) a timeout to
-/// resume from the checkpoint; anything else a failure.
+/// PBS's names for its internal exit statuses (openpbs `src/include/job.h`).
+fn pbs_exit_name(exit_status: i64) -> Option<&'static str> {
+    const NAMES: [&str; 30] = [
+        "JOB_EXEC_FAIL1",
+        "JOB_EXEC_FAIL2",
+        "JOB_EXEC_RETRY",
+        "JOB_EXEC_INITABT",
+        "JOB_EXEC_INITRST",
+        "JOB_EXEC_INITRMG",
+        "JOB_EXEC_BADRESRT",
+        "",
+        "",
+        "JOB_EXEC_FAILUID",
+        "JOB_EXEC_RERUN",
+        "JOB_EXEC_CHKP",
+        "JOB_EXEC_FAIL_PASSWORD",
+        "JOB_EXEC_RERUN_ON_SIS_FAIL",
+        "JOB_EXEC_QUERST",
+        "JOB_EXEC_FAILHOOK_RERUN",
+        "JOB_EXEC_FAILHOOK_DELETE",
+        "JOB_EXEC_HOOK_RERUN",
+        "JOB_EXEC_HOOK_DELETE",
+        "JOB_EXEC_RERUN_MS_FAIL",
+        "JOB_EXEC_FAIL_SECURITY",
+        "JOB_EXEC_HOOKERROR",
+        "JOB_EXEC_FAIL_KRB5",
+        "JOB_EXEC_KILL_NCPUS_BURST",
+        "JOB_EXEC_KILL_NCPUS_SUM",
+        "JOB_EXEC_KILL_VMEM",
+        "JOB_EXEC_KILL_MEM",
+        "JOB_EXEC_KILL_CPUT",
+        "JOB_EXEC_KILL_WALLTIME",
+        "JOB_EXEC_JOINJOB",
+    ];
+    let index = usize::try_from(-exit_status).ok()?.checked_sub(1)?;
+    NAMES.get(index).copied().filter(|n| !n.is_empty())
+}
+
+/// What a PBS exit status means for the trial: 0 success (if the trial also wrote its
+/// summary, see [`without_summary`]); -29 (PBS's JOB_EXEC_KILL_WALLTIME) and 271 (the job
+/// shell killed by SIGTERM, how walltime kills often show) a timeout to resume from the
+/// checkpoint; other negatives a failure of PBS (rerunnable); 1-255 the job's own failure.
 pub fn classify(exit_status: i64) -> (TrialStatus, Option<String>) {
     match exit_status {
         0 => (TrialStatus::Succeeded, None),
@@ -92,11 +131,16 @@ pub fn classify(exit_status: i64) -> (TrialStatus, Option<String>) {
         ),
         s if s < 0 => (
             TrialStatus::Failed,
-            Some(format!("PBS internal failure (exit {s})")),
+            Some(format!(
+                "PBS failure {}(exit {s}), not the job's; `xvr resubmit --failed` reruns it",
+                pbs_exit_name(s).map(|n| format!("{n} ")).unwrap_or_default()
+            )),
         ),
         s => (
             TrialStatus::Failed,
-            Some(format!("job script exited with status {s}")),
+            Some(format!(
+                "job script exited with status {s} (the end of job.out is in `xvr status`)"
+            )),
         ),
     }
 }
@@ -114,6 +158,56 @@ pub fn finished(prev: &TrialState, exit_status: i64, now: DateTime<Utc>) -> Tria
         reason,
         finished_at: Some(stamp(now)),
         elapsed_s: elapsed(prev, now),
+        ..prev.clone()
+    }
+}
+
+/// Exit status 0 without the trial's summary.json is not a success: PBS reports 0 for a
+/// running job removed with qdel, and a worker may exit 0 before it finished.
+pub fn without_summary(finished: TrialState) -> TrialState {
+    TrialState {
+        status: TrialStatus::Failed,
+        reason: Some(format!(
+            "the job exited 0 but the trial wrote no {}: the worker did not finish",
+            crate::results::names::SUMMARY_JSON
+        )),
+        ..finished
+    }
+}
+
+/// The job ended without running (deleted while queued, or a failed `afterok` parent).
+/// A trial cancelled meanwhile stays cancelled.
+pub fn ended_without_exit(prev: &TrialState, why: &str, now: DateTime<Utc>) -> TrialState {
+    TrialState {
+        status: if prev.status == TrialStatus::Cancelled {
+            TrialStatus::Cancelled
+        } else {
+            TrialStatus::Failed
+        },
+        exit_status: None,
+        reason: Some(format!("the job ended without running: {why}")),
+        finished_at: Some(stamp(now)),
+        ..prev.clone()
+    }
+}
+
+/// The scheduler lost the job: failed, so `xvr resubmit --failed` runs it again.
+pub fn lost(prev: &TrialState, why: &str, now: DateTime<Utc>) -> TrialState {
+    TrialState {
+        status: TrialStatus::Failed,
+        exit_status: None,
+        reason: Some(format!("lost: {why}")),
+        finished_at: Some(stamp(now)),
+        ..prev.clone()
+    }
+}
+
+/// qsub refused the job: the trial stays planned (a later submit tries again) with PBS's
+/// message as the reason.
+pub fn submission_failed(prev: &TrialState, message: &str) -> TrialState {
+    TrialState {
+        status: TrialStatus::Planned,
+        reason: Some(format!("submission failed: {message}")),
         ..prev.clone()
     }
 }
@@ -164,6 +258,11 @@ mod tests {
             classify(265).1.unwrap(),
             "job shell killed by signal 9 (exit 265)"
         );
+        let pbs = classify(-11).1.unwrap();
+        assert!(pbs.starts_with("PBS failure JOB_EXEC_RERUN (exit -11)"), "{pbs}");
+        assert!(classify(-8).1.unwrap().starts_with("PBS failure (exit -8)"));
+        assert!(classify(-1).1.unwrap().contains("JOB_EXEC_FAIL1"));
+        assert!(classify(-30).1.unwrap().contains("JOB_EXEC_JOINJOB"));
     }
 
     #[test]

@@ -1,43 +1,150 @@
-//! `xvr status`: every trial's state as a table, and the count per state.
+//! `xvr status`: one row per trial — its axes, job, queue, state, attempts, time used of
+//! its walltime, the last training loss and, once done, the validation PSNR — then the
+//! count per state, and for trials whose job failed on its own (exit 1-255) the last lines
+//! of their job.out, where the cause usually is.
 
 use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
 
 use super::submit::status_name;
-use super::{state, JobRequest};
+use super::{state, sweep_dir, JobRequest};
+use crate::plan::walltime;
+use crate::results::{names, progress, TrialState, TrialStatus};
+
+/// Lines of job.out shown for a failed job.
+pub const OUTPUT_TAIL_LINES: usize = 5;
 
 /// Renders the state of each trial.
 pub fn render(jobs: &[JobRequest]) -> Result<String, String> {
-    let mut rows = vec![[
-        "trial",
-        "state",
-        "attempts",
-        "exit",
-        "elapsed_s",
-        "job",
-        "reason",
-    ]
-    .map(String::from)
-    .to_vec()];
+    let (axis_names, axis_values) = match jobs.first().and_then(|j| sweep_of(&j.trial_dir)) {
+        Some(sweep) => sweep_dir::axes(sweep)?,
+        None => Default::default(),
+    };
+    let mut header: Vec<String> = vec!["trial".into()];
+    header.extend(axis_names.iter().cloned());
+    header.extend(
+        [
+            "job",
+            "queue",
+            "state",
+            "attempts",
+            "elapsed/walltime",
+            "loss",
+            "psnr_db",
+            "exit",
+            "reason",
+        ]
+        .map(String::from),
+    );
+    let mut rows = vec![header];
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut tails = String::new();
+    let now = Utc::now();
     for job in jobs {
         let s = state::read(&job.trial_dir)?;
         let name = status_name(s.status);
         *counts.entry(name.clone()).or_default() += 1;
-        rows.push(vec![
-            job.trial_id.clone(),
+        let mut row = vec![job.trial_id.clone()];
+        match axis_values.get(&job.trial_id) {
+            Some(values) => row.extend(values.iter().cloned()),
+            None => row.extend(axis_names.iter().map(|_| String::new())),
+        }
+        row.extend([
+            s.job_id.clone().unwrap_or_default(),
+            s.queue.clone().unwrap_or_else(|| job.queue.clone()),
             name,
             s.attempts.to_string(),
+            format!(
+                "{}/{}",
+                elapsed(&s, now).map_or("-".into(), walltime::format),
+                walltime::format(job.walltime_s)
+            ),
+            progress::last_train_row(&job.trial_dir).map_or(String::new(), |r| format!("{:.4}", r.loss)),
+            if s.status == TrialStatus::Succeeded {
+                psnr(&job.trial_dir).map_or(String::new(), |p| format!("{p:.2}"))
+            } else {
+                String::new()
+            },
             s.exit_status.map(|e| e.to_string()).unwrap_or_default(),
-            s.elapsed_s.map(|t| format!("{t:.1}")).unwrap_or_default(),
-            s.job_id.unwrap_or_default(),
-            s.reason.unwrap_or_default(),
+            s.reason.clone().unwrap_or_default(),
         ]);
+        rows.push(row);
+        if s.status == TrialStatus::Failed && s.exit_status.is_some_and(|e| (1..=255).contains(&e)) {
+            tails.push_str(&output_tail(&job.trial_id, &job.trial_dir, &s));
+        }
     }
+    let mut out = align(&rows);
+    let summary: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    out.push_str(&format!("{} trials: {}\n", jobs.len(), summary.join(", ")));
+    out.push_str(&tails);
+    Ok(out)
+}
+
+/// Whether no trial is submitted or running any more (`--watch` stops then).
+pub fn settled(jobs: &[JobRequest]) -> Result<bool, String> {
+    for job in jobs {
+        let s = state::read(&job.trial_dir)?;
+        if matches!(s.status, TrialStatus::Submitted | TrialStatus::Running) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// `results/<sweep>` from `results/<sweep>/trials/<id>`.
+fn sweep_of(trial_dir: &Path) -> Option<&Path> {
+    trial_dir.parent()?.parent()
+}
+
+/// Run time of the last attempt: recorded once it ended, counted from its start while
+/// it runs.
+fn elapsed(s: &TrialState, now: DateTime<Utc>) -> Option<u64> {
+    if let Some(t) = s.elapsed_s {
+        return Some(t.max(0.0).round() as u64);
+    }
+    if s.status != TrialStatus::Running {
+        return None;
+    }
+    let started = DateTime::parse_from_rfc3339(s.started_at.as_deref()?).ok()?;
+    Some((now - started.with_timezone(&Utc)).num_seconds().max(0) as u64)
+}
+
+/// `psnr_db` of summary.json.
+fn psnr(trial_dir: &Path) -> Option<f64> {
+    let bytes = std::fs::read(trial_dir.join(names::SUMMARY_JSON)).ok()?;
+    serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()?
+        .get("psnr_db")?
+        .as_f64()
+}
+
+fn output_tail(trial: &str, trial_dir: &Path, s: &TrialState) -> String {
+    let path = trial_dir.join(names::JOB_OUTPUT);
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = &lines[lines.len().saturating_sub(OUTPUT_TAIL_LINES)..];
+    let mut out = format!(
+        "\ntrial {trial} failed with exit {}; last lines of {}:\n",
+        s.exit_status.unwrap_or_default(),
+        path.display()
+    );
+    if tail.is_empty() {
+        out.push_str("  (no output)\n");
+    }
+    for line in tail {
+        out.push_str(&format!("  | {line}\n"));
+    }
+    out
+}
+
+fn align(rows: &[Vec<String>]) -> String {
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
-    for row in &rows {
+    for row in rows {
         let cells: Vec<String> = row
             .iter()
             .zip(&widths)
@@ -46,7 +153,5 @@ pub fn render(jobs: &[JobRequest]) -> Result<String, String> {
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');
     }
-    let summary: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
-    out.push_str(&format!("{} trials: {}\n", jobs.len(), summary.join(", ")));
-    Ok(out)
+    out
 }

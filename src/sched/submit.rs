@@ -1,26 +1,64 @@
-//! The submit loop: hands trials to a scheduler, at most `max_parallel` at a time, polls
-//! them, records every transition in state.json and prints progress. Finished or running
-//! trials are never run twice: each trial is claimed under its lock and its state re-read
-//! first; a trial whose recorded job died with its submitter is run again.
+//! The submit loop: hands trials to a scheduler, polls every job in flight with one call,
+//! records every transition in state.json and prints progress. `xvr submit`, `xvr
+//! resubmit` and `xvr run` all go through [`submit`].
+//!
+//! - Never twice: each trial is claimed under its lock and its state re-read first, so a
+//!   second `xvr submit` (another login shell) skips what the first one holds; finished
+//!   trials are skipped; a trial whose recorded job died with its submitter is run again
+//!   (local), or its job is adopted and tracked to its end (PBS jobs outlive submitters).
+//! - Limits: at most `max_parallel` jobs in flight, and at most the site's `max_jobs` per
+//!   queue; trials over a limit are held back until a job of theirs ends, never flooded
+//!   into qsub. `budget_node_hours` stops submissions that would exceed it.
+//! - Ends: exit 0 counts only with the trial's summary.json; a walltime kill (−29, 271) is
+//!   resubmitted at once to resume from the checkpoint, up to `max_attempts` submissions
+//!   per trial in one run; a refused qsub leaves the trial planned with PBS's message.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::Write;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
 use super::lock::TrialLock;
 use super::{signals, state, JobRequest, JobState, Scheduler};
-use crate::results::{TrialState, TrialStatus};
+use crate::results::{names, TrialState, TrialStatus};
 
 /// Options of `xvr submit`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SubmitOptions {
-    /// Jobs in flight at once (the local machine has few cores; Polaris prod allows 10).
+    /// Jobs in flight at once.
     pub max_parallel: usize,
-    /// Also rerun failed, timed-out and cancelled trials (resuming from their checkpoints).
-    pub retry: bool,
+    /// Finished states to run again (resuming from checkpoints): `--retry` gives failed,
+    /// timed_out and cancelled; `xvr resubmit --failed` failed and timed_out.
+    pub rerun: Vec<TrialStatus>,
+    /// Submissions of one trial in one run, automatic resubmissions after walltime
+    /// kills included; 1 turns automatic resubmission off.
+    pub max_attempts: u32,
+    /// Jobs in flight per queue (the site profile's `max_jobs`); unlisted queues: no limit.
+    pub queue_limits: HashMap<String, usize>,
+    /// Node-hours (nodes × walltime) this run may request in all, resubmissions included.
+    pub budget_node_hours: Option<f64>,
 }
+
+impl Default for SubmitOptions {
+    fn default() -> Self {
+        SubmitOptions {
+            max_parallel: 1,
+            rerun: Vec::new(),
+            max_attempts: 3,
+            queue_limits: HashMap::new(),
+            budget_node_hours: None,
+        }
+    }
+}
+
+/// `--retry`: every unsuccessful end.
+pub const RETRY_ALL: [TrialStatus; 3] = [
+    TrialStatus::Failed,
+    TrialStatus::TimedOut,
+    TrialStatus::Cancelled,
+];
 
 /// How a submit run ended.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -29,18 +67,54 @@ pub struct SubmitReport {
     pub skipped: usize,
     pub succeeded: usize,
     pub unsuccessful: usize,
-    /// Stopped by SIGINT/SIGTERM: running jobs were killed and put back to planned.
+    /// Automatic resubmissions after walltime kills.
+    pub resumed: usize,
+    /// Jobs of earlier submitters tracked by this one.
+    pub adopted: usize,
+    /// Node-hours requested by this run's submissions.
+    pub node_hours: f64,
+    /// Stopped by SIGINT/SIGTERM: local jobs were killed and put back to planned; PBS
+    /// jobs were left in the queue for the next `xvr submit` to track.
     pub interrupted: bool,
 }
 
 /// How often the loop reports the jobs in flight when nothing else happens.
 const HEARTBEAT: Duration = Duration::from_secs(60);
 
+/// A trial waiting to be submitted; `claimed` once this submitter holds its lock.
+struct Pending {
+    job: JobRequest,
+    claimed: Option<(TrialLock, TrialState)>,
+}
+
 struct Active {
     job: JobRequest,
     id: String,
     since: Instant,
-    _lock: TrialLock,
+    lock: TrialLock,
+}
+
+/// How a job ended, as the loop records it.
+enum End {
+    Exit(i64),
+    WithoutExit(String),
+    Lost(String),
+}
+
+struct Run<'a> {
+    sched: &'a mut dyn Scheduler,
+    opts: &'a SubmitOptions,
+    out: &'a mut dyn Write,
+    total: usize,
+    done: usize,
+    pending: VecDeque<Pending>,
+    active: Vec<Active>,
+    report: SubmitReport,
+    /// Submissions per trial in this run.
+    submissions: HashMap<String, u32>,
+    /// Trials whose hold-back was already announced.
+    held: HashSet<String>,
+    stopping: bool,
 }
 
 /// Runs `jobs` to completion (or until a stop is requested).
@@ -50,186 +124,372 @@ pub fn submit(
     opts: &SubmitOptions,
     out: &mut dyn Write,
 ) -> Result<SubmitReport, String> {
-    let total = jobs.len();
-    let mut report = SubmitReport::default();
-    let mut pending: VecDeque<JobRequest> = jobs.into();
-    let mut active: Vec<Active> = Vec::new();
-    let mut done = 0usize;
-    let mut stopping = false;
-    let max_parallel = opts.max_parallel.max(1);
-    let mut last_heartbeat = Instant::now();
-    loop {
-        if signals::stop_requested() && !stopping {
-            stopping = true;
-            report.interrupted = true;
-            progress(out, done, total, "stop requested: cancelling running jobs");
-            for a in &active {
-                if let Err(e) = sched.cancel(&a.id) {
-                    progress(
-                        out,
-                        done,
-                        total,
-                        &format!("trial {}: cancel failed: {e}", a.job.trial_id),
-                    );
+    let mut run = Run {
+        total: jobs.len(),
+        pending: jobs
+            .into_iter()
+            .map(|job| Pending { job, claimed: None })
+            .collect(),
+        sched,
+        opts,
+        out,
+        done: 0,
+        active: Vec::new(),
+        report: SubmitReport::default(),
+        submissions: HashMap::new(),
+        held: HashSet::new(),
+        stopping: false,
+    };
+    run.run()?;
+    Ok(run.report)
+}
+
+impl Run<'_> {
+    fn run(&mut self) -> Result<(), String> {
+        let mut last_heartbeat = Instant::now();
+        loop {
+            if signals::stop_requested() && !self.stopping {
+                self.stop();
+                if self.sched.adopts_jobs() {
+                    return Ok(());
                 }
             }
-        }
-        while !stopping && active.len() < max_parallel {
-            let Some(job) = pending.pop_front() else {
-                break;
-            };
-            match claim(&job, sched, opts.retry)? {
-                Claim::Skip(why) => {
-                    report.skipped += 1;
-                    done += 1;
-                    progress(
-                        out,
-                        done,
-                        total,
-                        &format!("trial {}: skipped: {why}", job.trial_id),
-                    );
-                }
-                Claim::Run(lock, prev) => match sched.submit(&job) {
-                    Ok(id) => {
-                        let started = sched.name() == "local";
-                        let now = Utc::now();
-                        state::write(
-                            &job.trial_dir,
-                            &state::submitted(&prev, sched.name(), &id, &job.queue, started, now),
-                        )?;
-                        report.started += 1;
-                        progress(
-                            out,
-                            done,
-                            total,
-                            &format!(
-                                "trial {}: started as job {id} (queue {}, walltime {} s)",
-                                job.trial_id, job.queue, job.walltime_s
-                            ),
-                        );
-                        active.push(Active {
-                            job,
-                            id,
-                            since: Instant::now(),
-                            _lock: lock,
-                        });
-                    }
-                    Err(e) => {
-                        let mut failed = prev.clone();
-                        failed.status = TrialStatus::Failed;
-                        failed.reason = Some(format!("submission failed: {e}"));
-                        state::write(&job.trial_dir, &failed)?;
-                        report.unsuccessful += 1;
-                        done += 1;
-                        progress(
-                            out,
-                            done,
-                            total,
-                            &format!("trial {}: submission failed: {e}", job.trial_id),
-                        );
-                    }
-                },
+            if !self.stopping {
+                self.start_ready()?;
             }
-        }
-        if active.is_empty() && (pending.is_empty() || stopping) {
-            break;
-        }
-        std::thread::sleep(sched.poll_interval().min(Duration::from_secs(60)));
-        if last_heartbeat.elapsed() >= HEARTBEAT {
-            last_heartbeat = Instant::now();
-            let names: Vec<String> = active
-                .iter()
-                .map(|a| format!("{} ({} s)", a.job.trial_id, a.since.elapsed().as_secs()))
-                .collect();
-            progress(
-                out,
-                done,
-                total,
-                &format!("in flight: {}; {} waiting", names.join(", "), pending.len()),
-            );
-        }
-        let ids: Vec<String> = active.iter().map(|a| a.id.clone()).collect();
-        let states = match sched.poll(&ids) {
-            Ok(s) => s,
-            Err(e) => {
-                // A failed poll says nothing about the jobs; try again next round.
-                progress(out, done, total, &format!("poll failed (will retry): {e}"));
+            if self.active.is_empty() && (self.pending.is_empty() || self.stopping) {
+                return Ok(());
+            }
+            self.wait_for_next_poll();
+            if signals::stop_requested() && !self.stopping {
                 continue;
             }
-        };
-        for (id, job_state) in states {
-            let Some(i) = active.iter().position(|a| a.id == id) else {
-                continue;
-            };
-            let dir = active[i].job.trial_dir.clone();
-            let prev = state::read(&dir)?;
-            match job_state {
-                JobState::Finished { exit_status } => {
-                    let now = Utc::now();
-                    let next = if stopping && prev.status != TrialStatus::Cancelled {
-                        state::interrupted(&prev, Some(exit_status), "xvr submit was stopped", now)
-                    } else {
-                        state::finished(&prev, exit_status, now)
-                    };
-                    state::write(&dir, &next)?;
-                    if next.status == TrialStatus::Succeeded {
-                        report.succeeded += 1;
-                    } else if next.status != TrialStatus::Planned {
-                        report.unsuccessful += 1;
-                    }
-                    done += 1;
-                    progress(
-                        out,
-                        done,
-                        total,
-                        &format!("trial {}: {}", active[i].job.trial_id, describe(&next)),
-                    );
-                    active.remove(i);
-                }
-                JobState::Running if prev.status == TrialStatus::Submitted => {
-                    state::write(&dir, &state::running(&prev, Utc::now()))?;
-                    progress(
-                        out,
-                        done,
-                        total,
-                        &format!("trial {}: running", active[i].job.trial_id),
-                    );
-                }
-                JobState::Running | JobState::Queued | JobState::Unknown(_) => {}
+            if last_heartbeat.elapsed() >= HEARTBEAT {
+                last_heartbeat = Instant::now();
+                self.heartbeat();
+            }
+            self.poll()?;
+        }
+    }
+
+    /// Sleeps one poll interval, waking early for a stop request.
+    fn wait_for_next_poll(&self) {
+        let until = Instant::now() + self.sched.poll_interval();
+        while Instant::now() < until && !signals::stop_requested() {
+            std::thread::sleep((until - Instant::now()).min(Duration::from_millis(100)));
+        }
+    }
+
+    fn stop(&mut self) {
+        self.stopping = true;
+        self.report.interrupted = true;
+        if self.sched.adopts_jobs() {
+            let n = self.active.len();
+            self.say(&format!(
+                "stop requested: leaving {n} job(s) to the scheduler; `xvr submit` again tracks them, `xvr cancel` stops them"
+            ));
+            return;
+        }
+        self.say("stop requested: cancelling running jobs");
+        for i in 0..self.active.len() {
+            if let Err(e) = self.sched.cancel(&self.active[i].id) {
+                let trial = self.active[i].job.trial_id.clone();
+                self.say(&format!("trial {trial}: cancel failed: {e}"));
             }
         }
     }
-    Ok(report)
+
+    fn in_flight(&self, queue: &str) -> usize {
+        self.active.iter().filter(|a| a.job.queue == queue).count()
+    }
+
+    /// Claims, adopts and submits pending trials while the limits allow.
+    fn start_ready(&mut self) -> Result<(), String> {
+        let mut i = 0;
+        while i < self.pending.len() && self.active.len() < self.opts.max_parallel.max(1) {
+            if self.pending[i].claimed.is_none() {
+                match claim(&self.pending[i].job, self.sched)? {
+                    Claim::Skip(why) => {
+                        let p = self.pending.remove(i).expect("index in range");
+                        self.report.skipped += 1;
+                        self.finish_one(&format!("trial {}: skipped: {why}", p.job.trial_id));
+                        continue;
+                    }
+                    Claim::Adopt(lock, prev) => {
+                        let p = self.pending.remove(i).expect("index in range");
+                        let id = prev.job_id.clone().unwrap_or_default();
+                        self.report.adopted += 1;
+                        self.say(&format!(
+                            "trial {}: tracking job {id} submitted earlier ({})",
+                            p.job.trial_id,
+                            status_name(prev.status)
+                        ));
+                        self.active.push(Active {
+                            job: p.job,
+                            id,
+                            since: Instant::now(),
+                            lock,
+                        });
+                        continue;
+                    }
+                    Claim::Run(lock, prev) if self.wanted(&prev) => {
+                        self.pending[i].claimed = Some((lock, prev));
+                    }
+                    Claim::Run(_, prev) => {
+                        let p = self.pending.remove(i).expect("index in range");
+                        self.report.skipped += 1;
+                        self.finish_one(&format!(
+                            "trial {}: skipped: {} already ({}); --retry or `xvr resubmit` runs it again",
+                            p.job.trial_id,
+                            status_name(prev.status),
+                            prev.reason.unwrap_or_default()
+                        ));
+                        continue;
+                    }
+                }
+            }
+            let queue = self.pending[i].job.queue.clone();
+            let limit = self.opts.queue_limits.get(&queue).copied();
+            if limit.is_some_and(|l| self.in_flight(&queue) >= l.max(1)) {
+                let trial = self.pending[i].job.trial_id.clone();
+                if self.held.insert(trial.clone()) {
+                    self.say(&format!(
+                        "trial {trial}: held back: queue {queue} has {} job(s) of this sweep in flight, its limit",
+                        limit.unwrap_or(0)
+                    ));
+                }
+                i += 1;
+                continue;
+            }
+            let p = self.pending.remove(i).expect("index in range");
+            self.submit_one(p)?;
+        }
+        Ok(())
+    }
+
+    /// Whether a claimed trial in state `prev` should run: planned ones always, finished
+    /// ones only when asked for (or when this run resubmits them itself).
+    fn wanted(&self, prev: &TrialState) -> bool {
+        prev.status == TrialStatus::Planned
+            || self.opts.rerun.contains(&prev.status)
+            || matches!(prev.status, TrialStatus::Submitted | TrialStatus::Running)
+    }
+
+    fn submit_one(&mut self, p: Pending) -> Result<(), String> {
+        let Pending { job, claimed } = p;
+        let (lock, prev) = claimed.expect("claimed before submission");
+        let cost = job.node_hours();
+        if let Some(budget) = self.opts.budget_node_hours {
+            if self.report.node_hours + cost > budget + 1e-9 {
+                let mut kept = prev.clone();
+                kept.reason = Some(format!(
+                    "not submitted: {cost:.2} more node-hours would exceed the budget of {budget:.2} (--budget)"
+                ));
+                state::write(&job.trial_dir, &kept)?;
+                self.report.unsuccessful += 1;
+                self.finish_one(&format!(
+                    "trial {}: {}",
+                    job.trial_id,
+                    kept.reason.unwrap_or_default()
+                ));
+                return Ok(());
+            }
+        }
+        match self.sched.submit(&job) {
+            Ok(id) => {
+                // Recorded first: a submitter killed from here on leaves a trial whose
+                // job the next submit finds and tracks.
+                let started = self.sched.name() == "local";
+                let next =
+                    state::submitted(&prev, self.sched.name(), &id, &job.queue, started, Utc::now());
+                state::write(&job.trial_dir, &next)?;
+                *self.submissions.entry(job.trial_id.clone()).or_default() += 1;
+                self.report.started += 1;
+                self.report.node_hours += cost;
+                self.say(&format!(
+                    "trial {}: started as job {id} (queue {}, walltime {} s, {cost:.2} node-h, attempt {})",
+                    job.trial_id, job.queue, job.walltime_s, next.attempts
+                ));
+                self.active.push(Active {
+                    job,
+                    id,
+                    since: Instant::now(),
+                    lock,
+                });
+            }
+            Err(e) => {
+                state::write(&job.trial_dir, &state::submission_failed(&prev, &e))?;
+                self.report.unsuccessful += 1;
+                self.finish_one(&format!(
+                    "trial {}: submission failed: {e}; it stays planned, submit again once fixed",
+                    job.trial_id
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn poll(&mut self) -> Result<(), String> {
+        let ids: Vec<String> = self.active.iter().map(|a| a.id.clone()).collect();
+        let states = match self.sched.poll(&ids) {
+            Ok(s) => s,
+            Err(e) => {
+                // A failed poll says nothing about the jobs; try again next round.
+                self.say(&format!("poll failed (will retry): {e}"));
+                return Ok(());
+            }
+        };
+        for (id, job_state) in states {
+            let Some(i) = self.active.iter().position(|a| a.id == id) else {
+                continue;
+            };
+            let dir = self.active[i].job.trial_dir.clone();
+            match job_state {
+                JobState::Finished { exit_status } => self.end(i, End::Exit(exit_status))?,
+                JobState::EndedWithoutExit(why) => self.end(i, End::WithoutExit(why))?,
+                JobState::Lost(why) => self.end(i, End::Lost(why))?,
+                JobState::Running | JobState::Queued => {
+                    let prev = state::read(&dir)?;
+                    let mut next = if matches!(job_state, JobState::Running)
+                        && prev.status == TrialStatus::Submitted
+                    {
+                        let trial = self.active[i].job.trial_id.clone();
+                        self.say(&format!("trial {trial}: running"));
+                        state::running(&prev, Utc::now())
+                    } else {
+                        prev.clone()
+                    };
+                    if next.status != TrialStatus::Cancelled {
+                        if let Some(note) = self.sched.note(&id) {
+                            next.reason = Some(note);
+                        }
+                    }
+                    if next != prev {
+                        state::write(&dir, &next)?;
+                    }
+                }
+                JobState::Unknown(why) => {
+                    let trial = self.active[i].job.trial_id.clone();
+                    self.say(&format!("trial {trial}: no news of job {id}: {why}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the end of active job `i`, resubmitting it after a walltime kill.
+    fn end(&mut self, i: usize, how: End) -> Result<(), String> {
+        let dir = self.active[i].job.trial_dir.clone();
+        let prev = state::read(&dir)?;
+        let now = Utc::now();
+        let mut next = match how {
+            End::Exit(exit) if self.stopping && prev.status != TrialStatus::Cancelled => {
+                state::interrupted(&prev, Some(exit), "xvr submit was stopped", now)
+            }
+            End::Exit(exit) => {
+                let finished = state::finished(&prev, exit, now);
+                if finished.status == TrialStatus::Succeeded && !has_summary(&dir) {
+                    state::without_summary(finished)
+                } else {
+                    finished
+                }
+            }
+            End::WithoutExit(why) => state::ended_without_exit(&prev, &why, now),
+            End::Lost(why) if prev.status == TrialStatus::Cancelled => {
+                state::ended_without_exit(&prev, &why, now)
+            }
+            End::Lost(why) => state::lost(&prev, &why, now),
+        };
+        let a = self.active.remove(i);
+        let trial = a.job.trial_id.clone();
+        let runs = self.submissions.get(&trial).copied().unwrap_or(1);
+        if next.status == TrialStatus::TimedOut && !self.stopping && runs < self.opts.max_attempts
+        {
+            next.reason = Some(format!(
+                "{}; resubmitting to resume from its checkpoint ({} of {} submissions)",
+                next.reason.unwrap_or_default(),
+                runs + 1,
+                self.opts.max_attempts
+            ));
+            state::write(&dir, &next)?;
+            self.say(&format!("trial {trial}: {}", describe(&next)));
+            self.report.resumed += 1;
+            self.pending.push_front(Pending {
+                job: a.job,
+                claimed: Some((a.lock, next)),
+            });
+            return Ok(());
+        }
+        state::write(&dir, &next)?;
+        if next.status == TrialStatus::Succeeded {
+            self.report.succeeded += 1;
+        } else if next.status != TrialStatus::Planned {
+            self.report.unsuccessful += 1;
+        }
+        self.finish_one(&format!("trial {trial}: {}", describe(&next)));
+        Ok(())
+    }
+
+    fn heartbeat(&mut self) {
+        let names: Vec<String> = self
+            .active
+            .iter()
+            .map(|a| format!("{} ({} s)", a.job.trial_id, a.since.elapsed().as_secs()))
+            .collect();
+        let waiting = self.pending.len();
+        self.say(&format!(
+            "in flight: {}; {waiting} waiting",
+            names.join(", ")
+        ));
+    }
+
+    /// One more trial is settled for this run.
+    fn finish_one(&mut self, message: &str) {
+        self.done += 1;
+        self.say(message);
+    }
+
+    fn say(&mut self, message: &str) {
+        let _ = writeln!(
+            self.out,
+            "[{}] [{}/{}] {message}",
+            Utc::now().format("%H:%M:%S"),
+            self.done,
+            self.total
+        );
+        let _ = self.out.flush();
+    }
+}
+
+fn has_summary(trial_dir: &Path) -> bool {
+    trial_dir.join(names::SUMMARY_JSON).is_file()
 }
 
 enum Claim {
     Run(TrialLock, TrialState),
+    Adopt(TrialLock, TrialState),
     Skip(String),
 }
 
-/// Decides under the trial's lock whether this submitter runs it.
-fn claim(job: &JobRequest, sched: &mut dyn Scheduler, retry: bool) -> Result<Claim, String> {
+/// Decides under the trial's lock whether this submitter runs it, tracks its job, or
+/// leaves it.
+fn claim(job: &JobRequest, sched: &mut dyn Scheduler) -> Result<Claim, String> {
     let Some(lock) = TrialLock::try_acquire(&job.trial_dir).map_err(|e| e.to_string())? else {
         return Ok(Claim::Skip("another xvr submit is running it".into()));
     };
     let prev = state::read(&job.trial_dir)?;
     match prev.status {
-        TrialStatus::Planned => Ok(Claim::Run(lock, prev)),
         TrialStatus::Succeeded => Ok(Claim::Skip("succeeded already".into())),
-        TrialStatus::Failed | TrialStatus::TimedOut | TrialStatus::Cancelled if !retry => {
-            Ok(Claim::Skip(format!(
-                "{} already ({}); --retry runs it again",
-                status_name(prev.status),
-                prev.reason.clone().unwrap_or_default()
-            )))
-        }
-        TrialStatus::Failed | TrialStatus::TimedOut | TrialStatus::Cancelled => {
-            Ok(Claim::Run(lock, prev))
-        }
+        TrialStatus::Planned
+        | TrialStatus::Failed
+        | TrialStatus::TimedOut
+        | TrialStatus::Cancelled => Ok(Claim::Run(lock, prev)),
         TrialStatus::Submitted | TrialStatus::Running => {
             let job_id = prev.job_id.clone().unwrap_or_default();
             let ours = prev.scheduler.as_deref() == Some(sched.name());
-            if !ours || sched.is_alive(&job_id) {
+            if ours && sched.adopts_jobs() && !job_id.is_empty() {
+                Ok(Claim::Adopt(lock, prev))
+            } else if !ours || sched.is_alive(&job_id) {
                 Ok(Claim::Skip(format!(
                     "{} as job {job_id} ({})",
                     status_name(prev.status),
@@ -264,13 +524,4 @@ fn describe(s: &TrialState) -> String {
         text.push_str(&format!(": {r}"));
     }
     text
-}
-
-fn progress(out: &mut dyn Write, done: usize, total: usize, message: &str) {
-    let _ = writeln!(
-        out,
-        "[{}] [{done}/{total}] {message}",
-        Utc::now().format("%H:%M:%S")
-    );
-    let _ = out.flush();
 }

@@ -1,10 +1,12 @@
 //! The trials of a planned sweep, read back from `results/<sweep>/` (plan.csv and each
 //! job.pbs), so `submit`, `status` and `cancel` work on a sweep directory alone.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::JobRequest;
 use crate::plan::walltime;
+use crate::plan::write::QUEUE_MAX_JOBS;
 use crate::results::names;
 
 /// Reads every trial of the sweep in `sweep_dir`, in plan order.
@@ -59,7 +61,72 @@ pub fn load(sweep_dir: &Path) -> Result<Vec<JobRequest>, String> {
             trial_dir,
             script,
             job_name,
+            after: Vec::new(),
         });
     }
     Ok(jobs)
+}
+
+/// Per-queue job limits recorded in plan.csv (`queue_max_jobs`); a plan written before
+/// the column existed has none.
+pub fn queue_limits(sweep_dir: &Path) -> Result<HashMap<String, usize>, String> {
+    let (headers, rows) = read_plan(sweep_dir)?;
+    let (Some(queue), Some(max)) = (
+        headers.iter().position(|h| h == "queue"),
+        headers.iter().position(|h| h == QUEUE_MAX_JOBS),
+    ) else {
+        return Ok(HashMap::new());
+    };
+    let mut limits = HashMap::new();
+    for row in rows {
+        if let Ok(n) = row[max].parse::<usize>() {
+            limits.insert(row[queue].clone(), n);
+        }
+    }
+    Ok(limits)
+}
+
+/// The swept axes (plan.csv columns that are dotted paths, and `variant` when used) and
+/// each trial's values, for `xvr status`.
+pub fn axes(sweep_dir: &Path) -> Result<(Vec<String>, HashMap<String, Vec<String>>), String> {
+    let (headers, rows) = read_plan(sweep_dir)?;
+    let has_variants = headers
+        .iter()
+        .position(|h| h == "variant")
+        .is_some_and(|v| rows.iter().any(|r| !r[v].is_empty()));
+    let columns: Vec<usize> = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.contains('.') || (has_variants && *h == "variant"))
+        .map(|(i, _)| i)
+        .collect();
+    let id = headers.iter().position(|h| h == "trial_id").unwrap_or(0);
+    let names = columns.iter().map(|&i| headers[i].clone()).collect();
+    let values = rows
+        .iter()
+        .map(|r| (r[id].clone(), columns.iter().map(|&i| r[i].clone()).collect()))
+        .collect();
+    Ok((names, values))
+}
+
+type Rows = (Vec<String>, Vec<Vec<String>>);
+
+fn read_plan(sweep_dir: &Path) -> Result<Rows, String> {
+    let csv_path = sweep_dir.join(names::PLAN_CSV);
+    let mut reader =
+        csv::Reader::from_path(&csv_path).map_err(|e| format!("{}: {e}", csv_path.display()))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("{}: {e}", csv_path.display()))?
+        .iter()
+        .map(String::from)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| {
+            r.map(|r| r.iter().map(String::from).collect())
+                .map_err(|e| format!("{}: {e}", csv_path.display()))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((headers, rows))
 }

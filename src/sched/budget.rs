@@ -1,0 +1,75 @@
+//! Node-hours: what a submission may cost. Polaris charges allocations in node-hours; the
+//! usual convention (an assumption: ALCF does not state the formula) is nodes × elapsed
+//! time, so nodes × requested walltime is the most a job can cost. `xvr submit --budget`
+//! refuses to start more than the budget allows.
+
+use super::{state, JobRequest};
+use crate::results::TrialStatus;
+
+/// What a submission would start and what it may cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Estimate {
+    /// Trials that would be submitted (planned ones and those in `rerun`).
+    pub trials: usize,
+    /// Their nodes × walltime, summed.
+    pub node_hours: f64,
+}
+
+/// Trials among `jobs` that a submit would start, and their node-hours.
+pub fn estimate(jobs: &[JobRequest], rerun: &[TrialStatus]) -> Result<Estimate, String> {
+    let mut e = Estimate {
+        trials: 0,
+        node_hours: 0.0,
+    };
+    for job in jobs {
+        let s = state::read(&job.trial_dir)?;
+        if s.status == TrialStatus::Planned || rerun.contains(&s.status) {
+            e.trials += 1;
+            e.node_hours += job.node_hours();
+        }
+    }
+    Ok(e)
+}
+
+/// Refuses an estimate over the budget, saying by how much.
+pub fn check(e: &Estimate, budget: Option<f64>) -> Result<(), String> {
+    match budget {
+        Some(limit) if e.node_hours > limit + 1e-9 => Err(format!(
+            "refusing to submit: {} trial(s) request {:.2} node-hours (nodes x walltime), over the budget of {limit:.2} (--budget); submit fewer trials or raise the budget",
+            e.trials, e.node_hours
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_hours_are_nodes_times_walltime() {
+        let job = JobRequest {
+            trial_id: "t".into(),
+            trial_dir: "/nonexistent".into(),
+            script: "/nonexistent/job.pbs".into(),
+            job_name: "t".into(),
+            queue: "prod".into(),
+            nodes: 16,
+            walltime_s: 90 * 60,
+            after: vec![],
+        };
+        assert_eq!(job.node_hours(), 24.0);
+    }
+
+    #[test]
+    fn the_budget_refuses_only_what_exceeds_it() {
+        let e = Estimate {
+            trials: 3,
+            node_hours: 24.0,
+        };
+        assert!(check(&e, None).is_ok());
+        assert!(check(&e, Some(24.0)).is_ok());
+        let err = check(&e, Some(23.5)).unwrap_err();
+        assert!(err.contains("24.00 node-hours") && err.contains("23.50"), "{err}");
+    }
+}
