@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use super::submit::status_name;
 use super::{state, sweep_dir, JobRequest};
 use crate::plan::walltime;
-use crate::results::{names, progress, TrialState, TrialStatus};
+use crate::results::{last_train_row, names, TrialState, TrialStatus};
 
 /// Lines of job.out shown for a failed job.
 pub const OUTPUT_TAIL_LINES: usize = 5;
@@ -61,7 +61,7 @@ pub fn render(jobs: &[JobRequest]) -> Result<String, String> {
                 elapsed(&s, now).map_or("-".into(), walltime::format),
                 walltime::format(job.walltime_s)
             ),
-            progress::last_train_row(&job.trial_dir).map_or(String::new(), |r| format!("{:.4}", r.loss)),
+            last_train_row(&job.trial_dir).map_or(String::new(), |r| format!("{:.4}", r.loss)),
             if s.status == TrialStatus::Succeeded {
                 psnr(&job.trial_dir).map_or(String::new(), |p| format!("{p:.2}"))
             } else {
