@@ -106,7 +106,13 @@ pub fn join(expected_size: usize) -> Result<Option<MpiCollectives>, CommError> {
     }
     let mpi = MpiCollectives::init()?;
     let library = mpi::environment::library_version().unwrap_or_else(|_| "unknown MPI".into());
-    let library = library.lines().next().unwrap_or_default().trim().to_owned();
+    let library = library
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     check_world_size(expected_size, mpi.world().size, &launcher, &library).map_err(CommError)?;
     Ok(Some(mpi))
 }

@@ -100,7 +100,7 @@ impl Breakdown {
 
     /// The `profile.csv` row of `rank` (seconds).
     pub fn to_row(&self, rank: usize, preset: KernelPreset) -> ProfileRow {
-        let s = |ns: u64| ns as f64 * 1e-9;
+        let s = |ns: u64| ns as f64 / 1e9;
         ProfileRow {
             rank,
             preset: preset_name(preset).to_owned(),

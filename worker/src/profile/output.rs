@@ -41,7 +41,9 @@ pub fn write_outputs(
     };
     let trace = kineto_trace(rec.activities(), &ctx);
     let trace_path = trial_dir.join(names::trace_file(world.rank));
-    let bytes = serde_json::to_vec(&trace).map_err(|e| format!("{}: {e}", trace_path.display()))?;
+    // Pretty: HTA finds the rank with the regex `"rank":\s+(\d+)`, which needs the space.
+    let bytes =
+        serde_json::to_vec_pretty(&trace).map_err(|e| format!("{}: {e}", trace_path.display()))?;
     write_atomic(&trace_path, &bytes).map_err(|e| e.to_string())?;
 
     let mine: Vec<f64> = PRESETS

@@ -5,8 +5,10 @@
 //! µs), device activities under `pid` = device with `tid` = stream and `args.stream` set
 //! (HTA's test for a GPU event is `stream != -1`), categories `kernel`, `gpu_memcpy` and
 //! `gpu_memset`, and a top-level `distributedInfo` with the rank and world size (HTA refuses
-//! a trace without `distributedInfo.rank`). Each iteration gets a `ProfilerStep#<iter>`
-//! annotation on the host process, as Kineto marks steps.
+//! a trace without `distributedInfo.rank`). Each iteration gets an `iteration#<iter>`
+//! annotation on the host process. Not Kineto's `ProfilerStep#<iter>`: with those present,
+//! HTA keeps only device events whose `correlation` matches a host launch event of a
+//! complete step, and we record no launch events (the file holds the profiled window only).
 
 use std::collections::BTreeMap;
 
@@ -83,7 +85,7 @@ pub fn kineto_trace(activities: &[Activity], ctx: &TraceContext<'_>) -> Value {
     }
     for (iteration, (start, end)) in steps {
         events.push(json!({
-            "ph": "X", "cat": "user_annotation", "name": format!("ProfilerStep#{iteration}"),
+            "ph": "X", "cat": "user_annotation", "name": format!("iteration#{iteration}"),
             "pid": host_pid, "tid": host_pid,
             "ts": us(start), "dur": us(end - start),
             "args": { "iteration": iteration },
@@ -167,10 +169,7 @@ mod tests {
             (json!(1), json!(1))
         );
         assert_eq!(x[1]["args"]["category_hta"], "memory");
-        let step = events
-            .iter()
-            .find(|e| e["name"] == "ProfilerStep#7")
-            .unwrap();
+        let step = events.iter().find(|e| e["name"] == "iteration#7").unwrap();
         assert_eq!(
             (step["ts"].clone(), step["dur"].clone()),
             (json!(2.0), json!(4.0))

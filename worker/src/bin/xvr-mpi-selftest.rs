@@ -1,0 +1,425 @@
+//! `xvr-mpi-selftest`: checks and measures the collectives under a real `mpiexec`.
+//!
+//! - `check --expect N`: joins the job like `xvr-worker` does, then checks sum, bucketed mean,
+//!   broadcast, barrier and gather against closed forms; prints one JSON line per rank.
+//! - `bench`: MPI all-reduce bandwidth over buffer sizes, and the bucketed gradient
+//!   all-reduce of a given parameter count; rank 0 writes JSON.
+//! - `profile-demo`: a synthetic data-parallel loop (compute, staging copies, all-reduce)
+//!   under the profiler, then [`xvr_worker::profile::write_outputs`] into `--out`.
+//! - `train-equivalence`: `--steps` data-parallel steps of a tiny SWIN-XVR on a fixed global
+//!   batch split over the ranks; each rank writes its final weights (`weights-rank<k>.bin`,
+//!   f32 little-endian) and the step losses (`losses-rank<k>.json`) into `--out`, so that a
+//!   1-rank and a 2-rank run can be compared.
+//!
+//! Used by `worker/tests/mpi_*.rs` and `profile_*.rs`; exits 1 when a check fails, 2 when the
+//! job cannot be joined.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use xvr_worker::dist::{self, all_reduce_mean, Collectives, DEFAULT_BUCKET_ELEMS};
+use xvr_worker::profile::{self, monotonic_ns, ActivityKind, CopyKind, ProfileWindow, Recorder};
+
+#[derive(Parser)]
+#[command(
+    name = "xvr-mpi-selftest",
+    about = "Collectives checks and benchmarks under mpiexec"
+)]
+struct Cli {
+    /// Ranks the job must have (as a trial's resources.gpus).
+    #[arg(long, global = true, default_value_t = 1)]
+    expect: usize,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Collective results against closed forms.
+    Check,
+    /// All-reduce bandwidth and the bucketed gradient all-reduce time.
+    Bench {
+        /// Buffer sizes in MiB of f32.
+        #[arg(long, value_delimiter = ',', default_value = "1,4,16,64")]
+        mib: Vec<usize>,
+        /// Gradient length for the bucketed all-reduce (small config: 628,993).
+        #[arg(long, default_value_t = 628_993)]
+        params: usize,
+        #[arg(long, default_value_t = 20)]
+        reps: usize,
+        /// JSON written by rank 0.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Synthetic profiled training loop; writes profile.csv and traces into `--out`.
+    ProfileDemo {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 2)]
+        warmup: u64,
+        #[arg(long, default_value_t = 4)]
+        iterations: u64,
+        /// Gradient length.
+        #[arg(long, default_value_t = 628_993)]
+        params: usize,
+    },
+    /// Tiny-model training steps on a global batch split over the ranks.
+    TrainEquivalence {
+        #[arg(long)]
+        out: PathBuf,
+        /// Samples per step over all ranks (a multiple of the world size).
+        #[arg(long, default_value_t = 2)]
+        global_batch: usize,
+        #[arg(long, default_value_t = 2)]
+        steps: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let coll = match dist::init(cli.expect) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("xvr-mpi-selftest: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = match cli.command {
+        Command::Check => check(coll.as_ref()),
+        Command::Bench {
+            mib,
+            params,
+            reps,
+            out,
+        } => bench(coll.as_ref(), &mib, params, reps, out),
+        Command::ProfileDemo {
+            out,
+            warmup,
+            iterations,
+            params,
+        } => profile_demo(
+            coll.as_ref(),
+            &out,
+            ProfileWindow { warmup, iterations },
+            params,
+        ),
+        Command::TrainEquivalence {
+            out,
+            global_batch,
+            steps,
+        } => train_equivalence::run(coll.as_ref(), &out, global_batch, steps),
+    };
+    let rank = coll.world().rank;
+    drop(coll); // finalises MPI before exiting
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xvr-mpi-selftest rank {rank}: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn check(coll: &dyn Collectives) -> Result<(), String> {
+    let w = coll.world();
+    let (rank, size) = (w.rank as f32, w.size as f32);
+    let mut failures = Vec::new();
+    let mut expect = |what: &str, ok: bool| {
+        if !ok {
+            failures.push(what.to_owned());
+        }
+    };
+
+    // Sum: rank r contributes (r+1)(i+1) → (i+1)·n(n+1)/2 (small integers: exact in f32).
+    let mut buf: Vec<f32> = (0..1000).map(|i| (rank + 1.0) * (i as f32 + 1.0)).collect();
+    coll.all_reduce_sum(&mut buf).map_err(|e| e.to_string())?;
+    let tri = size * (size + 1.0) / 2.0;
+    expect(
+        "all_reduce_sum",
+        buf.iter()
+            .enumerate()
+            .all(|(i, &v)| v == (i as f32 + 1.0) * tri),
+    );
+
+    // Bucketed mean with buckets of 7 over 100 elements: rank·1000 + i → i + 500·(n−1).
+    let mut grads: Vec<f32> = (0..100).map(|i| rank * 1000.0 + i as f32).collect();
+    let mut rec = Recorder::disabled();
+    all_reduce_mean(coll, &mut grads, 7, &mut rec).map_err(|e| e.to_string())?;
+    expect(
+        "all_reduce_mean",
+        grads
+            .iter()
+            .enumerate()
+            .all(|(i, &v)| (v - (i as f32 + 500.0 * (size - 1.0))).abs() < 1e-3),
+    );
+
+    // Broadcast from the last rank.
+    let root = w.size - 1;
+    let mut b: Vec<f32> = (0..33).map(|i| rank * 100.0 + i as f32).collect();
+    coll.broadcast(&mut b, root).map_err(|e| e.to_string())?;
+    expect(
+        "broadcast",
+        b.iter()
+            .enumerate()
+            .all(|(i, &v)| v == root as f32 * 100.0 + i as f32),
+    );
+
+    // Barrier: rank 0 arrives 300 ms late; nobody may leave before it arrived (one node:
+    // CLOCK_MONOTONIC is shared).
+    let mut arrive = monotonic_ns();
+    if w.rank == 0 {
+        std::thread::sleep(Duration::from_millis(300));
+        arrive = monotonic_ns();
+    }
+    coll.barrier().map_err(|e| e.to_string())?;
+    let leave = monotonic_ns();
+    let times = coll
+        .gather_f64(&[arrive as f64, leave as f64], 0)
+        .map_err(|e| e.to_string())?;
+    if let Some(t) = &times {
+        let rank0_arrival = t[0];
+        expect("barrier", t.chunks(2).all(|p| p[1] >= rank0_arrival));
+        expect("gather_f64 length", t.len() == 2 * w.size);
+    }
+
+    // Gather in rank order.
+    let g = coll
+        .gather_f64(&[w.rank as f64, 2.0 * w.rank as f64 + 0.5], 0)
+        .map_err(|e| e.to_string())?;
+    match g {
+        Some(all) => expect(
+            "gather_f64",
+            all == (0..w.size)
+                .flat_map(|r| [r as f64, 2.0 * r as f64 + 0.5])
+                .collect::<Vec<_>>(),
+        ),
+        None => expect("gather_f64 root", w.rank != 0),
+    }
+
+    println!(
+        "{}",
+        json!({ "rank": w.rank, "size": w.size, "local_rank": w.local_rank, "local_size": w.local_size,
+                "backend": coll.backend(), "threads": dist::compute_threads(w, 0), "failures": failures })
+    );
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("failed: {}", failures.join(", ")))
+    }
+}
+
+/// Median of `reps` timed runs of `f` (after two untimed ones), each started together.
+fn timed(coll: &dyn Collectives, reps: usize, mut f: impl FnMut()) -> Result<f64, String> {
+    for _ in 0..2 {
+        f();
+    }
+    let mut times = Vec::with_capacity(reps);
+    for _ in 0..reps.max(1) {
+        coll.barrier().map_err(|e| e.to_string())?;
+        let t = Instant::now();
+        f();
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
+}
+
+fn bench(
+    coll: &dyn Collectives,
+    mib: &[usize],
+    params: usize,
+    reps: usize,
+    out: Option<PathBuf>,
+) -> Result<(), String> {
+    let n = coll.world().size as f64;
+    // Bus bandwidth as NCCL's tests define it for all-reduce: bytes · 2(n−1)/n / time.
+    let bus = |bytes: f64, s: f64| bytes * 2.0 * (n - 1.0) / n / s / 1e9;
+    let mut sizes = Vec::new();
+    for &m in mib {
+        let mut buf = vec![1.0f32; m * 1024 * 1024 / 4];
+        let s = timed(coll, reps, || {
+            coll.all_reduce_sum(&mut buf).expect("all-reduce")
+        })?;
+        let bytes = (buf.len() * 4) as f64;
+        sizes.push(json!({ "mib": m, "median_s": s, "algbw_gb_s": bytes / s / 1e9, "busbw_gb_s": bus(bytes, s) }));
+    }
+    let mut grads = vec![0.5f32; params];
+    let mut rec = Recorder::disabled();
+    let s = timed(coll, reps, || {
+        all_reduce_mean(coll, &mut grads, DEFAULT_BUCKET_ELEMS, &mut rec).expect("all-reduce mean")
+    })?;
+    let bytes = (params * 4) as f64;
+    let report = json!({
+        "world_size": coll.world().size, "backend": coll.backend(), "reps": reps,
+        "all_reduce": sizes,
+        "gradient": { "params": params, "bucket_elems": DEFAULT_BUCKET_ELEMS, "median_s": s,
+                      "algbw_gb_s": bytes / s / 1e9, "busbw_gb_s": bus(bytes, s) },
+    });
+    if coll.world().rank == 0 {
+        let text = serde_json::to_string_pretty(&report).expect("JSON");
+        println!("{text}");
+        if let Some(path) = out {
+            xvr::results::write_atomic(&path, text.as_bytes()).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+/// Busy work for about `ms` milliseconds of this thread.
+fn compute(ms: u64) -> f64 {
+    let until = Instant::now() + Duration::from_millis(ms);
+    let mut x = 1.0f64;
+    while Instant::now() < until {
+        for _ in 0..1000 {
+            x = (x * 1.000_000_1).sqrt() + 0.5;
+        }
+    }
+    x
+}
+
+fn profile_demo(
+    coll: &dyn Collectives,
+    out: &std::path::Path,
+    window: ProfileWindow,
+    params: usize,
+) -> Result<(), String> {
+    let mut rec = Recorder::new(Some(window));
+    let tensors = vec![0.25f32; params];
+    let mut flat = vec![0.0f32; params];
+    let mut model = vec![0.0f32; params];
+    for iter in 1..=window.warmup + window.iterations {
+        rec.begin_iteration(iter);
+        std::hint::black_box(
+            rec.record("forward_backward", ActivityKind::Kernel, 0, || compute(30)),
+        );
+        rec.record(
+            "grad_gather",
+            ActivityKind::Memcpy(CopyKind::DtoH),
+            0,
+            || flat.copy_from_slice(&tensors),
+        );
+        all_reduce_mean(coll, &mut flat, DEFAULT_BUCKET_ELEMS, &mut rec)
+            .map_err(|e| e.to_string())?;
+        rec.record(
+            "grad_scatter",
+            ActivityKind::Memcpy(CopyKind::HtoD),
+            0,
+            || model.copy_from_slice(&flat),
+        );
+        std::thread::sleep(Duration::from_millis(5)); // host-side gap: idle device time
+        std::hint::black_box(rec.record("optimizer_step", ActivityKind::Kernel, 0, || compute(5)));
+        rec.end_iteration();
+    }
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    profile::write_outputs(out, &rec, coll)
+}
+
+mod train_equivalence {
+    //! The strong-scaling claim of data parallelism: n ranks × b samples give the update that
+    //! one rank computes on the n·b samples.
+
+    use std::path::Path;
+
+    use burn::backend::{Autodiff, Flex};
+    use burn::tensor::{Device, Tensor, TensorData};
+    use xvr::spec::trial::TrainConfig;
+    use xvr_worker::dist::{compute_threads, Collectives};
+    use xvr_worker::model::config::{HR_FRAMES, SCALE};
+    use xvr_worker::model::SwinXvrConfig;
+    use xvr_worker::profile::Recorder;
+    use xvr_worker::train::flat_params::flatten_values;
+    use xvr_worker::train::{Batch, Trainer};
+
+    type B = Autodiff<Flex>;
+
+    /// LR crop edge (window 4 divides it).
+    const CROP: usize = 8;
+    const LR_FRAMES: usize = 3;
+
+    /// A smooth, sample-dependent image stack: `len` values for global sample `k`, part `part`.
+    fn pattern(k: usize, part: usize, len: usize) -> Vec<f32> {
+        (0..len)
+            .map(|i| 0.5 + 0.4 * (0.37 * i as f32 + 1.3 * k as f32 + 0.7 * part as f32).sin())
+            .collect()
+    }
+
+    /// Global samples `first..first + count` as one batch.
+    fn batch(first: usize, count: usize, device: &Device<B>) -> Batch<B> {
+        let (lq_len, hr_len) = (LR_FRAMES * CROP * CROP, SCALE * CROP * SCALE * CROP);
+        let ks = first..first + count;
+        let lq: Vec<f32> = ks.clone().flat_map(|k| pattern(k, 0, lq_len)).collect();
+        let hq: Vec<f32> = ks
+            .clone()
+            .flat_map(|k| pattern(k, 1, HR_FRAMES * hr_len))
+            .collect();
+        let gt: Vec<f32> = ks.flat_map(|k| pattern(k, 2, hr_len)).collect();
+        let (h, w) = (SCALE * CROP, SCALE * CROP);
+        Batch {
+            lq: Tensor::from_data(
+                TensorData::new(lq, [count, LR_FRAMES, 1, CROP, CROP]),
+                device,
+            ),
+            hq: Tensor::from_data(TensorData::new(hq, [count, HR_FRAMES, 1, h, w]), device),
+            gt: Tensor::from_data(TensorData::new(gt, [count, 1, h, w]), device),
+        }
+    }
+
+    pub fn run(
+        coll: &dyn Collectives,
+        out: &Path,
+        global_batch: usize,
+        steps: u64,
+    ) -> Result<(), String> {
+        let world = coll.world();
+        if global_batch == 0 || global_batch % world.size != 0 {
+            return Err(format!(
+                "--global-batch {global_batch}: must be a positive multiple of the {} ranks",
+                world.size
+            ));
+        }
+        std::env::set_var("RAYON_NUM_THREADS", compute_threads(world, 0).to_string());
+        let per_rank = global_batch / world.size;
+        // No stochastic depth: its draws are per rank, which no split can reproduce.
+        let config = SwinXvrConfig::small()
+            .with_lr_frames(LR_FRAMES)
+            .with_channels(8)
+            .with_heads(1)
+            .with_depths(vec![1])
+            .with_recon_channels(8)
+            .with_drop_path(0.0);
+        let train = TrainConfig {
+            iterations: steps,
+            warmup: -1,
+            lr: 1e-3,
+            seed: 7,
+            ..TrainConfig::default()
+        };
+        let device = Default::default();
+        let mut trainer = Trainer::<B>::new(&config, &train, steps, &device, coll)?;
+        let mut rec = Recorder::disabled();
+        let mut losses = Vec::new();
+        for step in 0..steps as usize {
+            let first = step * global_batch + world.rank * per_rank;
+            let report = trainer
+                .step(&batch(first, per_rank, &device), coll, &mut rec, false)
+                .map_err(|e| e.to_string())?;
+            losses.push(report.loss);
+        }
+        std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+        let weights: Vec<u8> = flatten_values(trainer.model())
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let write = |name: String, bytes: &[u8]| {
+            xvr::results::write_atomic(&out.join(name), bytes).map_err(|e| e.to_string())
+        };
+        write(format!("weights-rank{}.bin", world.rank), &weights)?;
+        write(
+            format!("losses-rank{}.json", world.rank),
+            serde_json::to_string(&losses).expect("JSON").as_bytes(),
+        )
+    }
+}
