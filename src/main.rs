@@ -302,7 +302,11 @@ fn run(command: Command) -> Result<ExitCode, String> {
             submission,
             retry,
         } => {
-            let rerun = if retry { RETRY_ALL.to_vec() } else { Vec::new() };
+            let rerun = if retry {
+                RETRY_ALL.to_vec()
+            } else {
+                Vec::new()
+            };
             let request = submission.request(rerun, Vec::new())?;
             submit_and_report(&sweep_of(&target, &results)?, &request)
         }

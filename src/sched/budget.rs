@@ -70,6 +70,9 @@ mod tests {
         assert!(check(&e, None).is_ok());
         assert!(check(&e, Some(24.0)).is_ok());
         let err = check(&e, Some(23.5)).unwrap_err();
-        assert!(err.contains("24.00 node-hours") && err.contains("23.50"), "{err}");
+        assert!(
+            err.contains("24.00 node-hours") && err.contains("23.50"),
+            "{err}"
+        );
     }
 }

@@ -32,7 +32,10 @@ pub fn cancel(
         state::write(&job.trial_dir, &state::cancelled(&prev, "xvr cancel"))?;
         if let Err(e) = sched.cancel(&id) {
             state::write(&job.trial_dir, &prev)?;
-            return Err(format!("trial {}: cannot cancel job {id}: {e}", job.trial_id));
+            return Err(format!(
+                "trial {}: cannot cancel job {id}: {e}",
+                job.trial_id
+            ));
         }
         count += 1;
         let _ = writeln!(out, "trial {}: cancelled job {id}", job.trial_id);

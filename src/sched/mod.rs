@@ -92,4 +92,9 @@ pub trait Scheduler {
     fn note(&self, _id: &str) -> Option<String> {
         None
     }
+    /// Run time the scheduler measured for a job (PBS `resources_used.walltime`), which
+    /// beats the submitter's own clock: it may never have seen the job running.
+    fn used_walltime_s(&self, _id: &str) -> Option<f64> {
+        None
+    }
 }

@@ -133,7 +133,9 @@ pub fn classify(exit_status: i64) -> (TrialStatus, Option<String>) {
             TrialStatus::Failed,
             Some(format!(
                 "PBS failure {}(exit {s}), not the job's; `xvr resubmit --failed` reruns it",
-                pbs_exit_name(s).map(|n| format!("{n} ")).unwrap_or_default()
+                pbs_exit_name(s)
+                    .map(|n| format!("{n} "))
+                    .unwrap_or_default()
             )),
         ),
         s => (
@@ -259,7 +261,10 @@ mod tests {
             "job shell killed by signal 9 (exit 265)"
         );
         let pbs = classify(-11).1.unwrap();
-        assert!(pbs.starts_with("PBS failure JOB_EXEC_RERUN (exit -11)"), "{pbs}");
+        assert!(
+            pbs.starts_with("PBS failure JOB_EXEC_RERUN (exit -11)"),
+            "{pbs}"
+        );
         assert!(classify(-8).1.unwrap().starts_with("PBS failure (exit -8)"));
         assert!(classify(-1).1.unwrap().contains("JOB_EXEC_FAIL1"));
         assert!(classify(-30).1.unwrap().contains("JOB_EXEC_JOINJOB"));

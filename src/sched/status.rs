@@ -71,7 +71,8 @@ pub fn render(jobs: &[JobRequest]) -> Result<String, String> {
             s.reason.clone().unwrap_or_default(),
         ]);
         rows.push(row);
-        if s.status == TrialStatus::Failed && s.exit_status.is_some_and(|e| (1..=255).contains(&e)) {
+        if s.status == TrialStatus::Failed && s.exit_status.is_some_and(|e| (1..=255).contains(&e))
+        {
             tails.push_str(&output_tail(&job.trial_id, &job.trial_dir, &s));
         }
     }

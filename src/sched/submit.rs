@@ -300,8 +300,14 @@ impl Run<'_> {
                 // Recorded first: a submitter killed from here on leaves a trial whose
                 // job the next submit finds and tracks.
                 let started = self.sched.name() == "local";
-                let next =
-                    state::submitted(&prev, self.sched.name(), &id, &job.queue, started, Utc::now());
+                let next = state::submitted(
+                    &prev,
+                    self.sched.name(),
+                    &id,
+                    &job.queue,
+                    started,
+                    Utc::now(),
+                );
                 state::write(&job.trial_dir, &next)?;
                 *self.submissions.entry(job.trial_id.clone()).or_default() += 1;
                 self.report.started += 1;
@@ -401,10 +407,12 @@ impl Run<'_> {
             End::Lost(why) => state::lost(&prev, &why, now),
         };
         let a = self.active.remove(i);
+        if let Some(used) = self.sched.used_walltime_s(&a.id) {
+            next.elapsed_s = Some(used);
+        }
         let trial = a.job.trial_id.clone();
         let runs = self.submissions.get(&trial).copied().unwrap_or(1);
-        if next.status == TrialStatus::TimedOut && !self.stopping && runs < self.opts.max_attempts
-        {
+        if next.status == TrialStatus::TimedOut && !self.stopping && runs < self.opts.max_attempts {
             next.reason = Some(format!(
                 "{}; resubmitting to resume from its checkpoint ({} of {} submissions)",
                 next.reason.unwrap_or_default(),

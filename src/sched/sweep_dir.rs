@@ -104,7 +104,12 @@ pub fn axes(sweep_dir: &Path) -> Result<(Vec<String>, HashMap<String, Vec<String
     let names = columns.iter().map(|&i| headers[i].clone()).collect();
     let values = rows
         .iter()
-        .map(|r| (r[id].clone(), columns.iter().map(|&i| r[i].clone()).collect()))
+        .map(|r| {
+            (
+                r[id].clone(),
+                columns.iter().map(|&i| r[i].clone()).collect(),
+            )
+        })
         .collect();
     Ok((names, values))
 }

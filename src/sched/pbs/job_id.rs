@@ -16,8 +16,7 @@ pub fn from_qsub_output(stdout: &str) -> Result<String, String> {
     let digits = sequence.trim_end_matches("[]");
     let valid_server = server.is_none_or(|s| {
         !s.is_empty()
-            && s
-                .chars()
+            && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
     });
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || !valid_server {
@@ -60,7 +59,10 @@ mod tests {
     fn long_ids_are_kept_whole() {
         assert_eq!(from_qsub_output(&format!("{POLARIS}\n")).unwrap(), POLARIS);
         assert_eq!(from_qsub_output("5.vm").unwrap(), "5.vm");
-        assert_eq!(from_qsub_output("1991684[].polaris-pbs-01").unwrap(), "1991684[].polaris-pbs-01");
+        assert_eq!(
+            from_qsub_output("1991684[].polaris-pbs-01").unwrap(),
+            "1991684[].polaris-pbs-01"
+        );
         assert_eq!(from_qsub_output("  17  \n").unwrap(), "17");
     }
 

@@ -188,7 +188,10 @@ impl Reader {
     /// After `\u`: four hex digits, or (when they are not) the text `u` as written.
     fn unicode_escape(&mut self) -> char {
         let hex: String = self.chars[self.at..].iter().take(4).collect();
-        match u32::from_str_radix(&hex, 16).ok().filter(|_| hex.len() == 4) {
+        match u32::from_str_radix(&hex, 16)
+            .ok()
+            .filter(|_| hex.len() == 4)
+        {
             Some(code) => {
                 self.at += 4;
                 char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER)
@@ -208,7 +211,11 @@ impl Reader {
                 Some((j, c)) => {
                     matches!(c, '"' | '{' | '[' | '}' | ']' | '-' | '0'..='9')
                         || ["true", "false", "null"].iter().any(|word| {
-                            self.chars[j..].iter().take(word.len()).copied().eq(word.chars())
+                            self.chars[j..]
+                                .iter()
+                                .take(word.len())
+                                .copied()
+                                .eq(word.chars())
                         })
                 }
             },
@@ -254,7 +261,10 @@ mod tests {
     #[test]
     fn valid_json_reads_as_serde_json_reads_it() {
         let text = r#"{"a": [1, -2.5, true, null, "x\"y\\z\u00e9"], "b": {"c": "d"}}"#;
-        assert_eq!(parse(text).unwrap(), serde_json::from_str::<Value>(text).unwrap());
+        assert_eq!(
+            parse(text).unwrap(),
+            serde_json::from_str::<Value>(text).unwrap()
+        );
     }
 
     #[test]
@@ -272,7 +282,10 @@ mod tests {
     #[test]
     fn a_quote_inside_a_comment_does_not_end_it() {
         let v = parse(r#"{"comment": "job "x" failed, see log", "next": 1}"#).unwrap();
-        assert_eq!(v, json!({"comment": "job \"x\" failed, see log", "next": 1}));
+        assert_eq!(
+            v,
+            json!({"comment": "job \"x\" failed, see log", "next": 1})
+        );
     }
 
     #[test]

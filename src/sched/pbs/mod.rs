@@ -17,6 +17,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use super::{JobRequest, JobState, Scheduler};
+use crate::plan::walltime;
 
 /// Polling settings of the PBS adapter.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +47,8 @@ pub struct PbsScheduler {
     missing_since: HashMap<String, Instant>,
     /// The latest qstat word on each job (state and comment), for state.json.
     notes: HashMap<String, String>,
+    /// `resources_used.walltime` of each job, in seconds, once reported.
+    used: HashMap<String, u64>,
 }
 
 impl PbsScheduler {
@@ -54,6 +57,7 @@ impl PbsScheduler {
             settings,
             missing_since: HashMap::new(),
             notes: HashMap::new(),
+            used: HashMap::new(),
         }
     }
 
@@ -101,14 +105,18 @@ fn run(program: &str, args: &[String], dir: Option<&std::path::Path>) -> Result<
     if let Some(dir) = dir {
         cmd.current_dir(dir);
     }
-    cmd.output().map_err(|e| format!("cannot run {program}: {e}"))
+    cmd.output()
+        .map_err(|e| format!("cannot run {program}: {e}"))
 }
 
 /// Ids that qstat's error output names as unknown (`qstat: Unknown Job Id <id>`).
 fn unknown_ids(stderr: &str) -> Vec<String> {
     stderr
         .lines()
-        .filter_map(|l| l.split_once("Unknown Job Id").map(|(_, id)| id.trim().to_string()))
+        .filter_map(|l| {
+            l.split_once("Unknown Job Id")
+                .map(|(_, id)| id.trim().to_string())
+        })
         .filter(|id| !id.is_empty())
         .collect()
 }
@@ -145,12 +153,18 @@ impl Scheduler for PbsScheduler {
         // qstat exits non-zero when any id is unknown and still reports the others.
         let report = if stdout.trim().is_empty() {
             if unknown.is_empty() {
-                return Err(format!("qstat printed no report: {}", pbs_message("qstat", &out)));
+                return Err(format!(
+                    "qstat printed no report: {}",
+                    pbs_message("qstat", &out)
+                ));
             }
             None
         } else {
             Some(qstat::parse(&stdout).map_err(|e| {
-                format!("qstat report unreadable ({e}); {}", pbs_message("qstat", &out))
+                format!(
+                    "qstat report unreadable ({e}); {}",
+                    pbs_message("qstat", &out)
+                )
             })?)
         };
         let mut states = Vec::with_capacity(ids.len());
@@ -162,6 +176,13 @@ impl Scheduler for PbsScheduler {
                 Some(job) => {
                     self.missing_since.remove(id);
                     self.notes.insert(id.clone(), qstat::note(job));
+                    if let Some(s) = job
+                        .walltime_used
+                        .as_deref()
+                        .and_then(|w| walltime::parse(w).ok())
+                    {
+                        self.used.insert(id.clone(), s);
+                    }
                     qstat::job_state(job)
                 }
                 None if unknown.iter().any(|u| job_id::same_job(id, u)) => {
@@ -192,7 +213,10 @@ impl Scheduler for PbsScheduler {
     fn is_alive(&mut self, id: &str) -> bool {
         matches!(
             self.poll(&[id.to_string()]).as_deref(),
-            Ok([(_, JobState::Queued | JobState::Running | JobState::Unknown(_))])
+            Ok([(
+                _,
+                JobState::Queued | JobState::Running | JobState::Unknown(_)
+            )])
         )
     }
 
@@ -202,6 +226,10 @@ impl Scheduler for PbsScheduler {
 
     fn note(&self, id: &str) -> Option<String> {
         self.notes.get(id).cloned()
+    }
+
+    fn used_walltime_s(&self, id: &str) -> Option<f64> {
+        self.used.get(id).map(|&s| s as f64)
     }
 }
 

@@ -148,16 +148,32 @@ mod tests {
         for (file, key, state) in [
             ("invalid-escape.json", "7101.", JobState::Running),
             ("unquoted-number.json", "7102.", JobState::Queued),
-            ("duplicate-keys.json", "7103.", JobState::Finished { exit_status: 271 }),
-            ("unescaped-quote.json", "7104.", JobState::Finished { exit_status: 3 }),
+            (
+                "duplicate-keys.json",
+                "7103.",
+                JobState::Finished { exit_status: 271 },
+            ),
+            (
+                "unescaped-quote.json",
+                "7104.",
+                JobState::Finished { exit_status: 3 },
+            ),
             ("bash-func.json", "7105.", JobState::Running),
         ] {
             let jobs = parse(&fixture(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
             assert_eq!(job_state(by_key(&jobs, key)), state, "{file}");
         }
         // serde_json itself refuses every one of them (otherwise the fixture tests nothing).
-        for file in ["invalid-escape.json", "unquoted-number.json", "unescaped-quote.json", "bash-func.json"] {
-            assert!(serde_json::from_str::<Value>(&fixture(file)).is_err(), "{file}");
+        for file in [
+            "invalid-escape.json",
+            "unquoted-number.json",
+            "unescaped-quote.json",
+            "bash-func.json",
+        ] {
+            assert!(
+                serde_json::from_str::<Value>(&fixture(file)).is_err(),
+                "{file}"
+            );
         }
     }
 
@@ -166,13 +182,18 @@ mod tests {
         let jobs = parse(&fixture("unescaped-quote.json")).unwrap();
         assert_eq!(
             jobs[0].comment.as_deref(),
-            Some(r#"Job run at Fri Nov 10 at 11:34 on (x3001c0s13b0n0:ncpus=64) and failed: "xvr" said "bad""#)
+            Some(
+                r#"Job run at Fri Nov 10 at 11:34 on (x3001c0s13b0n0:ncpus=64) and failed: "xvr" said "bad""#
+            )
         );
     }
 
     #[test]
     fn a_report_without_jobs_has_none_and_junk_is_an_error() {
-        assert_eq!(parse(r#"{"timestamp":1,"pbs_version":"2024.1.2","pbs_server":"p"}"#).unwrap(), vec![]);
+        assert_eq!(
+            parse(r#"{"timestamp":1,"pbs_version":"2024.1.2","pbs_server":"p"}"#).unwrap(),
+            vec![]
+        );
         assert!(parse("").is_err());
         assert!(parse(r#"{"Jobs": []}"#).is_err());
     }
