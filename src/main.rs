@@ -187,6 +187,10 @@ struct SubmissionArgs {
     /// `-W depend=afterok:`); repeatable.
     #[arg(long, value_name = "SWEEP_DIR")]
     after: Vec<PathBuf>,
+    /// Pack up to N one-node trials of a queue into one job (one node each: the job
+    /// splits $PBS_NODEFILE, runs one mpiexec per trial and waits for all).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pack: usize,
 }
 
 impl SubmissionArgs {
@@ -205,6 +209,7 @@ impl SubmissionArgs {
             only,
             budget_node_hours: self.budget,
             after: self.after.clone(),
+            pack: self.pack,
             ..SweepRequest::new(self.scheduler.scheduler)
         })
     }

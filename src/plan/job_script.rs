@@ -118,8 +118,10 @@ pub fn render(job: &JobSpec, site: &SiteProfile) -> String {
     line("  case \"$(mpiexec --version 2>&1 || true)\" in *HYDRA*) flavor=hydra ;; *) flavor=pals ;; esac");
     line("fi");
     line("case \"$flavor\" in");
+    // PALS reads $PBS_NODEFILE by default; naming it makes a packed trial (whose
+    // PBS_NODEFILE lists only its own node, see plan::pack) certain to stay there.
     line(&format!(
-        "  pals) launch=(mpiexec -n {} --ppn {ppn} --depth={} --cpu-bind depth) ;;",
+        "  pals) launch=(mpiexec -n {} --ppn {ppn} --depth={} --cpu-bind depth ${{PBS_NODEFILE:+--hostfile \"$PBS_NODEFILE\"}}) ;;",
         job.ranks, site.depth
     ));
     line(&format!(

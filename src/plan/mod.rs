@@ -2,6 +2,7 @@
 //! Everything a scheduler would reject is rejected here first, at the spec value to change.
 
 pub mod job_script;
+pub mod pack;
 pub mod site;
 pub mod table;
 pub mod trial_id;

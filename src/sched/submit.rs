@@ -12,6 +12,9 @@
 //! - Ends: exit 0 counts only with the trial's summary.json; a walltime kill (−29, 271) is
 //!   resubmitted at once to resume from the checkpoint, up to `max_attempts` submissions
 //!   per trial in one run; a refused qsub leaves the trial planned with PBS's message.
+//! - Packing (`pack` > 1): one-node trials of one queue are submitted together, up to
+//!   `pack` per job ([`crate::plan::pack`]); each member is still its own trial, judged
+//!   by its own exit status (`.pack.exit`) and summary.json.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::Write;
@@ -22,7 +25,8 @@ use chrono::Utc;
 
 use super::lock::TrialLock;
 use super::{signals, state, JobRequest, JobState, Scheduler};
-use crate::results::{names, TrialState, TrialStatus};
+use crate::plan::pack;
+use crate::results::{names, write_atomic, TrialState, TrialStatus};
 
 /// Options of `xvr submit`.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +43,8 @@ pub struct SubmitOptions {
     pub queue_limits: HashMap<String, usize>,
     /// Node-hours (nodes × walltime) this run may request in all, resubmissions included.
     pub budget_node_hours: Option<f64>,
+    /// One-node trials per allocation (packing); 0 or 1: one job per trial.
+    pub pack: usize,
 }
 
 impl Default for SubmitOptions {
@@ -49,6 +55,7 @@ impl Default for SubmitOptions {
             max_attempts: 3,
             queue_limits: HashMap::new(),
             budget_node_hours: None,
+            pack: 1,
         }
     }
 }
@@ -92,6 +99,8 @@ struct Active {
     id: String,
     since: Instant,
     lock: TrialLock,
+    /// Run inside a pack job: its own exit status is in `.pack.exit`.
+    packed: bool,
 }
 
 /// How a job ended, as the loop records it.
@@ -199,14 +208,29 @@ impl Run<'_> {
         }
     }
 
+    /// Jobs (not trials: a pack is one job) in flight in `queue`.
     fn in_flight(&self, queue: &str) -> usize {
-        self.active.iter().filter(|a| a.job.queue == queue).count()
+        let ids: HashSet<&str> = self
+            .active
+            .iter()
+            .filter(|a| a.job.queue == queue)
+            .map(|a| a.id.as_str())
+            .collect();
+        ids.len()
+    }
+
+    fn jobs_in_flight(&self) -> usize {
+        self.active
+            .iter()
+            .map(|a| a.id.as_str())
+            .collect::<HashSet<_>>()
+            .len()
     }
 
     /// Claims, adopts and submits pending trials while the limits allow.
     fn start_ready(&mut self) -> Result<(), String> {
         let mut i = 0;
-        while i < self.pending.len() && self.active.len() < self.opts.max_parallel.max(1) {
+        while i < self.pending.len() && self.jobs_in_flight() < self.opts.max_parallel.max(1) {
             if self.pending[i].claimed.is_none() {
                 match claim(&self.pending[i].job, self.sched)? {
                     Claim::Skip(why) => {
@@ -224,11 +248,17 @@ impl Run<'_> {
                             p.job.trial_id,
                             status_name(prev.status)
                         ));
+                        // A trial of a pack job has a pack exit file to read at its end.
+                        let packed = prev
+                            .reason
+                            .as_deref()
+                            .is_some_and(|r| r.starts_with(PACKED));
                         self.active.push(Active {
                             job: p.job,
                             id,
                             since: Instant::now(),
                             lock,
+                            packed,
                         });
                         continue;
                     }
@@ -262,7 +292,144 @@ impl Run<'_> {
                 continue;
             }
             let p = self.pending.remove(i).expect("index in range");
-            self.submit_one(p)?;
+            if self.opts.pack > 1 && p.job.nodes == 1 {
+                let mut members = vec![p];
+                self.gather_pack(i, &mut members)?;
+                if members.len() > 1 {
+                    self.submit_pack(members)?;
+                    continue;
+                }
+                self.submit_one(members.pop().expect("one member"))?;
+            } else {
+                self.submit_one(p)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves claimed one-node trials of the first member's queue from `pending[from..]`
+    /// into `members`, up to the pack size.
+    fn gather_pack(&mut self, from: usize, members: &mut Vec<Pending>) -> Result<(), String> {
+        let queue = members[0].job.queue.clone();
+        let mut j = from;
+        while members.len() < self.opts.pack && j < self.pending.len() {
+            let fits = self.pending[j].job.nodes == 1 && self.pending[j].job.queue == queue;
+            if !fits {
+                j += 1;
+                continue;
+            }
+            if self.pending[j].claimed.is_none() {
+                match claim(&self.pending[j].job, self.sched)? {
+                    Claim::Run(lock, prev) if self.wanted(&prev) => {
+                        self.pending[j].claimed = Some((lock, prev));
+                    }
+                    // Anything else is settled by start_ready's own pass.
+                    _ => {
+                        j += 1;
+                        continue;
+                    }
+                }
+            }
+            members.push(self.pending.remove(j).expect("index in range"));
+        }
+        Ok(())
+    }
+
+    /// Submits several one-node trials as one pack job.
+    fn submit_pack(&mut self, members: Vec<Pending>) -> Result<(), String> {
+        let first = &members[0].job;
+        let name = format!("pk-{}", first.trial_id);
+        let sweep_dir = first
+            .trial_dir
+            .parent()
+            .and_then(Path::parent)
+            .ok_or_else(|| format!("{}: not inside a sweep", first.trial_dir.display()))?;
+        let dir = pack::pack_dir(sweep_dir, &name);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let header = std::fs::read_to_string(&first.script)
+            .map_err(|e| format!("{}: {e}", first.script.display()))?;
+        let walltime_s = members.iter().map(|m| m.job.walltime_s).max().unwrap_or(0);
+        let list: Vec<pack::PackMember> = members
+            .iter()
+            .map(|m| pack::PackMember {
+                trial_id: &m.job.trial_id,
+                trial_dir: &m.job.trial_dir,
+            })
+            .collect();
+        let script = pack::render(&name, &dir, &list, walltime_s, &header)?;
+        let script_path = dir.join(pack::PACK_SCRIPT);
+        write_atomic(&script_path, script.as_bytes())
+            .map_err(|e| format!("{}: {e}", script_path.display()))?;
+        let request = JobRequest {
+            trial_id: name.clone(),
+            trial_dir: dir,
+            script: script_path,
+            job_name: name.clone(),
+            queue: first.queue.clone(),
+            nodes: members.len() as u32,
+            walltime_s,
+            after: first.after.clone(),
+        };
+        let ids: Vec<String> = members.iter().map(|m| m.job.trial_id.clone()).collect();
+        let cost = request.node_hours();
+        if let Some(budget) = self.opts.budget_node_hours {
+            if self.report.node_hours + cost > budget + 1e-9 {
+                // Too big together: submit them one by one (each checked on its own).
+                for m in members {
+                    self.submit_one(m)?;
+                }
+                return Ok(());
+            }
+        }
+        let result = self.sched.submit(&request);
+        for m in members {
+            let Pending { job, claimed } = m;
+            let (lock, prev) = claimed.expect("claimed before submission");
+            match &result {
+                Ok(id) => {
+                    let _ = std::fs::remove_file(job.trial_dir.join(pack::PACK_EXIT));
+                    let started = self.sched.name() == "local";
+                    let mut next = state::submitted(
+                        &prev,
+                        self.sched.name(),
+                        id,
+                        &job.queue,
+                        started,
+                        Utc::now(),
+                    );
+                    next.reason = Some(format!("{PACKED} {name} with {}", ids.join(", ")));
+                    state::write(&job.trial_dir, &next)?;
+                    *self.submissions.entry(job.trial_id.clone()).or_default() += 1;
+                    self.report.started += 1;
+                    self.active.push(Active {
+                        job,
+                        id: id.clone(),
+                        since: Instant::now(),
+                        lock,
+                        packed: true,
+                    });
+                }
+                Err(e) => {
+                    state::write(&job.trial_dir, &state::submission_failed(&prev, e))?;
+                    self.report.unsuccessful += 1;
+                    self.done += 1;
+                }
+            }
+        }
+        match result {
+            Ok(id) => {
+                self.report.node_hours += cost;
+                self.say(&format!(
+                    "trials {}: started together as job {id} (pack {name}, {} nodes, queue {}, walltime {walltime_s} s, {cost:.2} node-h)",
+                    ids.join(", "),
+                    ids.len(),
+                    request.queue
+                ));
+            }
+            Err(e) => self.say(&format!(
+                "trials {}: submission of pack {name} failed: {e}; they stay planned",
+                ids.join(", ")
+            )),
         }
         Ok(())
     }
@@ -321,6 +488,7 @@ impl Run<'_> {
                     id,
                     since: Instant::now(),
                     lock,
+                    packed: false,
                 });
             }
             Err(e) => {
@@ -336,7 +504,12 @@ impl Run<'_> {
     }
 
     fn poll(&mut self) -> Result<(), String> {
-        let ids: Vec<String> = self.active.iter().map(|a| a.id.clone()).collect();
+        let mut ids: Vec<String> = Vec::new();
+        for a in &self.active {
+            if !ids.contains(&a.id) {
+                ids.push(a.id.clone());
+            }
+        }
         let states = match self.sched.poll(&ids) {
             Ok(s) => s,
             Err(e) => {
@@ -346,38 +519,49 @@ impl Run<'_> {
             }
         };
         for (id, job_state) in states {
-            let Some(i) = self.active.iter().position(|a| a.id == id) else {
-                continue;
-            };
-            let dir = self.active[i].job.trial_dir.clone();
-            match job_state {
-                JobState::Finished { exit_status } => self.end(i, End::Exit(exit_status))?,
-                JobState::EndedWithoutExit(why) => self.end(i, End::WithoutExit(why))?,
-                JobState::Lost(why) => self.end(i, End::Lost(why))?,
-                JobState::Running | JobState::Queued => {
-                    let prev = state::read(&dir)?;
-                    let mut next = if matches!(job_state, JobState::Running)
-                        && prev.status == TrialStatus::Submitted
-                    {
-                        let trial = self.active[i].job.trial_id.clone();
-                        self.say(&format!("trial {trial}: running"));
-                        state::running(&prev, Utc::now())
-                    } else {
-                        prev.clone()
-                    };
-                    if next.status != TrialStatus::Cancelled {
-                        if let Some(note) = self.sched.note(&id) {
-                            next.reason = Some(note);
-                        }
-                    }
-                    if next != prev {
-                        state::write(&dir, &next)?;
-                    }
-                }
-                JobState::Unknown(why) => {
+            // Every trial of the job (several for a pack), from the last so that ending
+            // one does not shift the others.
+            let trials: Vec<usize> = (0..self.active.len())
+                .rev()
+                .filter(|&i| self.active[i].id == id)
+                .collect();
+            for i in trials {
+                self.apply(i, &id, &job_state)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records what the scheduler says of active trial `i`'s job.
+    fn apply(&mut self, i: usize, id: &str, job_state: &JobState) -> Result<(), String> {
+        let dir = self.active[i].job.trial_dir.clone();
+        match job_state.clone() {
+            JobState::Finished { exit_status } => self.end(i, End::Exit(exit_status))?,
+            JobState::EndedWithoutExit(why) => self.end(i, End::WithoutExit(why))?,
+            JobState::Lost(why) => self.end(i, End::Lost(why))?,
+            JobState::Running | JobState::Queued => {
+                let prev = state::read(&dir)?;
+                let mut next = if matches!(job_state, JobState::Running)
+                    && prev.status == TrialStatus::Submitted
+                {
                     let trial = self.active[i].job.trial_id.clone();
-                    self.say(&format!("trial {trial}: no news of job {id}: {why}"));
+                    self.say(&format!("trial {trial}: running"));
+                    state::running(&prev, Utc::now())
+                } else {
+                    prev.clone()
+                };
+                if next.status != TrialStatus::Cancelled && !self.active[i].packed {
+                    if let Some(note) = self.sched.note(id) {
+                        next.reason = Some(note);
+                    }
                 }
+                if next != prev {
+                    state::write(&dir, &next)?;
+                }
+            }
+            JobState::Unknown(why) => {
+                let trial = self.active[i].job.trial_id.clone();
+                self.say(&format!("trial {trial}: no news of job {id}: {why}"));
             }
         }
         Ok(())
@@ -392,7 +576,13 @@ impl Run<'_> {
             End::Exit(exit) if self.stopping && prev.status != TrialStatus::Cancelled => {
                 state::interrupted(&prev, Some(exit), "xvr submit was stopped", now)
             }
-            End::Exit(exit) => {
+            End::Exit(job_exit) => {
+                // A packed trial's own exit status, when the pack script got to record it.
+                let exit = if self.active[i].packed {
+                    pack_exit(&dir).unwrap_or(job_exit)
+                } else {
+                    job_exit
+                };
                 let finished = state::finished(&prev, exit, now);
                 if finished.status == TrialStatus::Succeeded && !has_summary(&dir) {
                     state::without_summary(finished)
@@ -467,6 +657,18 @@ impl Run<'_> {
         );
         let _ = self.out.flush();
     }
+}
+
+/// Start of the reason recorded for a trial submitted in a pack.
+const PACKED: &str = "packed in";
+
+/// The exit status the pack script wrote for a trial.
+fn pack_exit(trial_dir: &Path) -> Option<i64> {
+    std::fs::read_to_string(trial_dir.join(pack::PACK_EXIT))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 fn has_summary(trial_dir: &Path) -> bool {

@@ -29,6 +29,8 @@ pub struct SweepRequest {
     pub budget_node_hours: Option<f64>,
     /// Sweep directories whose jobs must succeed first (PBS `afterok`).
     pub after: Vec<PathBuf>,
+    /// One-node trials per job (packing); 1: one job per trial.
+    pub pack: usize,
 }
 
 impl SweepRequest {
@@ -42,6 +44,7 @@ impl SweepRequest {
             only: Vec::new(),
             budget_node_hours: None,
             after: Vec::new(),
+            pack: 1,
         }
     }
 }
@@ -96,6 +99,7 @@ pub fn run_sweep(
         max_attempts: request.max_attempts.unwrap_or(if pbs { 3 } else { 1 }),
         queue_limits: sweep_dir::queue_limits(sweep)?,
         budget_node_hours: request.budget_node_hours,
+        pack: request.pack,
     };
     let mut sched = adapter::build(request.scheduler, &request.settings);
     submit(jobs, sched.as_mut(), &opts, out)
