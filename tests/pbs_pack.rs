@@ -35,29 +35,53 @@ fn packed_trials_share_a_job_and_keep_their_own_outcomes() {
         .current_dir(repo())
         .env("PATH", path)
         .env("XVR_PBS_STANDIN", server.path())
-        .args(["submit", "tests/pbs-standin/specs/pack.yaml", "--scheduler", "pbs"])
+        .args([
+            "submit",
+            "tests/pbs-standin/specs/pack.yaml",
+            "--scheduler",
+            "pbs",
+        ])
         .args(["--results", results.path().to_str().unwrap()])
         .args(["--poll-interval", "0.2", "--pack", "2"])
         .output()
         .unwrap();
-    let log = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let log =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "one trial fails: {log}");
     let sweep = results.path().join("pack");
     let dirs = trial_dirs(&sweep);
     let [ok, failed, single] = [&dirs[0], &dirs[1], &dirs[2]].map(|d| state(d));
-    assert_eq!((ok.status, ok.exit_status), (TrialStatus::Succeeded, Some(0)));
-    assert_eq!((failed.status, failed.exit_status), (TrialStatus::Failed, Some(3)));
-    assert_eq!((single.status, single.exit_status), (TrialStatus::Succeeded, Some(0)));
+    assert_eq!(
+        (ok.status, ok.exit_status),
+        (TrialStatus::Succeeded, Some(0))
+    );
+    assert_eq!(
+        (failed.status, failed.exit_status),
+        (TrialStatus::Failed, Some(3))
+    );
+    assert_eq!(
+        (single.status, single.exit_status),
+        (TrialStatus::Succeeded, Some(0))
+    );
     assert_eq!(ok.job_id, failed.job_id, "the first two share one job");
     assert_ne!(ok.job_id, single.job_id);
     // Two qsubs: the pack (2 nodes) and the third trial alone (1 node).
     let qsubs = std::fs::read_to_string(server.path().join("qsub.log")).unwrap();
     assert_eq!(qsubs.lines().count(), 2, "{qsubs}");
-    let seq = ok.job_id.as_deref().unwrap().split('.').next().unwrap().to_string();
-    let select = std::fs::read_to_string(server.path().join("jobs").join(&seq).join("select")).unwrap();
+    let seq = ok
+        .job_id
+        .as_deref()
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap()
+        .to_string();
+    let select =
+        std::fs::read_to_string(server.path().join("jobs").join(&seq).join("select")).unwrap();
     assert_eq!(select, "2:system=polaris");
     // PBS records the pack's status as the failing member's.
-    let pack_exit = std::fs::read_to_string(server.path().join("jobs").join(&seq).join("exit_status")).unwrap();
+    let pack_exit =
+        std::fs::read_to_string(server.path().join("jobs").join(&seq).join("exit_status")).unwrap();
     assert_eq!(pack_exit, "3");
     // Each packed trial saw a PBS_NODEFILE of one node.
     for d in &dirs[..2] {
@@ -68,7 +92,10 @@ fn packed_trials_share_a_job_and_keep_their_own_outcomes() {
     // The pack script, with machine paths and trial ids as placeholders.
     let id = |d: &PathBuf| d.file_name().unwrap().to_str().unwrap().to_string();
     let script = std::fs::read_to_string(
-        sweep.join("packs").join(format!("pk-{}", id(&dirs[0]))).join("pack.pbs"),
+        sweep
+            .join("packs")
+            .join(format!("pk-{}", id(&dirs[0])))
+            .join("pack.pbs"),
     )
     .unwrap();
     let root = std::fs::canonicalize(repo()).unwrap();
