@@ -609,3 +609,47 @@ fn a_submission_over_the_budget_is_refused_before_any_qsub() {
     assert!(t.contains("refusing to submit: 3 trial(s) request"), "{t}");
     assert!(pbs.log("qsub").is_empty());
 }
+
+#[test]
+fn a_kill_reported_as_271_is_a_timeout_and_its_resume_respects_the_budget() {
+    let pbs = Pbs::new();
+    // Some PBS versions report a walltime kill as the job shell killed by SIGTERM.
+    pbs.set("walltime_exit", "271");
+    // One submission is 1 node x 2 s = 0.00056 node-hours: the resume would exceed 0.0008.
+    let out = pbs
+        .submit("timeout", &["--budget", "0.0008"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let dir = trial_dirs(&pbs.sweep("timeout"))[0].clone();
+    let s = state(&dir);
+    assert_eq!(
+        (s.status, s.exit_status, s.attempts),
+        (TrialStatus::TimedOut, Some(271), 1)
+    );
+    let reason = s.reason.unwrap();
+    assert!(
+        reason.contains("would exceed the budget of 0.00"),
+        "{reason}"
+    );
+    assert_eq!(pbs.log("qsub").len(), 1);
+
+    // resubmit --failed takes timed-out trials too; the worker resumes from its checkpoint.
+    let sweep = pbs.sweep("timeout");
+    let out = pbs
+        .xvr(&[
+            "resubmit",
+            sweep.to_str().unwrap(),
+            "--failed",
+            "--scheduler",
+            "pbs",
+        ])
+        .args(["--poll-interval", "0.2"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let s = state(&dir);
+    assert_eq!((s.status, s.attempts), (TrialStatus::Succeeded, 2));
+    let runs = std::fs::read_to_string(dir.join("fake-worker.log")).unwrap();
+    assert_eq!(runs.lines().count(), 2, "{runs}");
+}
