@@ -6,6 +6,7 @@
 //!   all-reduce of a given parameter count; rank 0 writes JSON.
 //! - `profile-demo`: a synthetic data-parallel loop (compute, staging copies, all-reduce)
 //!   under the profiler, then [`xvr_worker::profile::write_outputs`] into `--out`.
+//! - `train-bench`: the small config's training throughput with the profiler on.
 //! - `train-equivalence`: `--steps` data-parallel steps of a tiny SWIN-XVR on a fixed global
 //!   batch split over the ranks; each rank writes its final weights (`weights-rank<k>.bin`,
 //!   f32 little-endian) and the step losses (`losses-rank<k>.json`) into `--out`, so that a
@@ -20,7 +21,9 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
-use xvr_worker::dist::{self, all_reduce_mean, Collectives, DEFAULT_BUCKET_ELEMS};
+use xvr_worker::dist::{
+    self, all_reduce_mean, Collectives, MpiCollectives, Solo, DEFAULT_BUCKET_ELEMS,
+};
 use xvr_worker::profile::{self, monotonic_ns, ActivityKind, CopyKind, ProfileWindow, Recorder};
 
 #[derive(Parser)]
@@ -42,9 +45,13 @@ enum Command {
     Check,
     /// All-reduce bandwidth and the bucketed gradient all-reduce time.
     Bench {
-        /// Buffer sizes in MiB of f32.
-        #[arg(long, value_delimiter = ',', default_value = "1,4,16,64")]
-        mib: Vec<usize>,
+        /// Buffer sizes in KiB of f32 (2457 KiB ≈ the small config's gradient).
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "256,1024,2457,4096,16384,65536"
+        )]
+        kib: Vec<usize>,
         /// Gradient length for the bucketed all-reduce (small config: 628,993).
         #[arg(long, default_value_t = 628_993)]
         params: usize,
@@ -66,6 +73,18 @@ enum Command {
         #[arg(long, default_value_t = 628_993)]
         params: usize,
     },
+    /// Small-config training throughput with the profiler on; writes profile.csv, traces
+    /// and (rank 0) train-bench.json into `--out`.
+    TrainBench {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        batch_per_rank: usize,
+        #[arg(long, default_value_t = 2)]
+        warmup: u64,
+        #[arg(long, default_value_t = 5)]
+        iterations: u64,
+    },
     /// Tiny-model training steps on a global batch split over the ranks.
     TrainEquivalence {
         #[arg(long)]
@@ -80,40 +99,50 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let coll = match dist::init(cli.expect) {
-        Ok(c) => c,
+    let mpi = match dist::join(cli.expect) {
+        Ok(m) => m,
         Err(e) => {
             eprintln!("xvr-mpi-selftest: {e}");
             return ExitCode::from(2);
         }
     };
+    let coll: &dyn Collectives = match &mpi {
+        Some(m) => m,
+        None => &Solo,
+    };
     let outcome = match cli.command {
-        Command::Check => check(coll.as_ref()),
+        Command::Check => check(coll),
         Command::Bench {
-            mib,
+            kib,
             params,
             reps,
             out,
-        } => bench(coll.as_ref(), &mib, params, reps, out),
+        } => bench(coll, mpi.as_ref(), &kib, params, reps, out),
         Command::ProfileDemo {
             out,
             warmup,
             iterations,
             params,
-        } => profile_demo(
-            coll.as_ref(),
+        } => profile_demo(coll, &out, ProfileWindow { warmup, iterations }, params),
+        Command::TrainBench {
+            out,
+            batch_per_rank,
+            warmup,
+            iterations,
+        } => synthetic_training::bench(
+            coll,
             &out,
+            batch_per_rank,
             ProfileWindow { warmup, iterations },
-            params,
         ),
         Command::TrainEquivalence {
             out,
             global_batch,
             steps,
-        } => train_equivalence::run(coll.as_ref(), &out, global_batch, steps),
+        } => synthetic_training::equivalence(coll, &out, global_batch, steps),
     };
     let rank = coll.world().rank;
-    drop(coll); // finalises MPI before exiting
+    drop(mpi); // finalises MPI before exiting
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -229,35 +258,48 @@ fn timed(coll: &dyn Collectives, reps: usize, mut f: impl FnMut()) -> Result<f64
 
 fn bench(
     coll: &dyn Collectives,
-    mib: &[usize],
+    mpi: Option<&MpiCollectives>,
+    kib: &[usize],
     params: usize,
     reps: usize,
     out: Option<PathBuf>,
 ) -> Result<(), String> {
     let n = coll.world().size as f64;
     // Bus bandwidth as NCCL's tests define it for all-reduce: bytes · 2(n−1)/n / time.
-    let bus = |bytes: f64, s: f64| bytes * 2.0 * (n - 1.0) / n / s / 1e9;
+    let bw = |bytes: usize, s: f64| json!({ "median_s": s, "algbw_gb_s": bytes as f64 / s / 1e9, "busbw_gb_s": bytes as f64 * 2.0 * (n - 1.0) / n / s / 1e9 });
     let mut sizes = Vec::new();
-    for &m in mib {
-        let mut buf = vec![1.0f32; m * 1024 * 1024 / 4];
-        let s = timed(coll, reps, || {
+    for &k in kib {
+        let mut buf = vec![1.0f32; k * 1024 / 4];
+        let bytes = buf.len() * 4;
+        let ours = timed(coll, reps, || {
             coll.all_reduce_sum(&mut buf).expect("all-reduce")
         })?;
-        let bytes = (buf.len() * 4) as f64;
-        sizes.push(json!({ "mib": m, "median_s": s, "algbw_gb_s": bytes / s / 1e9, "busbw_gb_s": bus(bytes, s) }));
+        // The machine's MPI_Allreduce alone (separate send and receive buffers, no copy).
+        let raw = match mpi {
+            Some(m) => {
+                let send = buf.clone();
+                Some(timed(coll, reps, || {
+                    m.all_reduce_sum_into(&send, &mut buf).expect("all-reduce")
+                })?)
+            }
+            None => None,
+        };
+        sizes.push(json!({ "kib": k, "collectives_all_reduce_sum": bw(bytes, ours), "mpi_allreduce": raw.map(|s| bw(bytes, s)) }));
     }
     let mut grads = vec![0.5f32; params];
     let mut rec = Recorder::disabled();
     let s = timed(coll, reps, || {
         all_reduce_mean(coll, &mut grads, DEFAULT_BUCKET_ELEMS, &mut rec).expect("all-reduce mean")
     })?;
-    let bytes = (params * 4) as f64;
-    let report = json!({
+    let mut report = json!({
         "world_size": coll.world().size, "backend": coll.backend(), "reps": reps,
-        "all_reduce": sizes,
-        "gradient": { "params": params, "bucket_elems": DEFAULT_BUCKET_ELEMS, "median_s": s,
-                      "algbw_gb_s": bytes / s / 1e9, "busbw_gb_s": bus(bytes, s) },
+        "sizes": sizes,
+        "gradient_all_reduce_mean": { "params": params, "bucket_elems": DEFAULT_BUCKET_ELEMS },
     });
+    report["gradient_all_reduce_mean"]
+        .as_object_mut()
+        .expect("object")
+        .extend(bw(params * 4, s).as_object().expect("object").clone());
     if coll.world().rank == 0 {
         let text = serde_json::to_string_pretty(&report).expect("JSON");
         println!("{text}");
@@ -317,26 +359,30 @@ fn profile_demo(
     profile::write_outputs(out, &rec, coll)
 }
 
-mod train_equivalence {
-    //! The strong-scaling claim of data parallelism: n ranks × b samples give the update that
-    //! one rank computes on the n·b samples.
+mod synthetic_training {
+    //! SWIN-XVR training steps on deterministic synthetic batches, split over the ranks.
+    //!
+    //! `equivalence`: the strong-scaling claim of data parallelism (n ranks × b samples give
+    //! the update one rank computes on the n·b samples) on a tiny model. `bench`: the small
+    //! config's throughput, with the profiler on, as the training loop runs it.
 
     use std::path::Path;
+    use std::time::Instant;
 
     use burn::backend::{Autodiff, Flex};
     use burn::tensor::{Device, Tensor, TensorData};
+    use serde_json::json;
+    use xvr::spec::trial::KernelPreset;
     use xvr::spec::trial::TrainConfig;
-    use xvr_worker::dist::{compute_threads, Collectives};
+    use xvr_worker::dist::{compute_threads, Collectives, ALL_REDUCE_ACTIVITY};
     use xvr_worker::model::config::{HR_FRAMES, SCALE};
     use xvr_worker::model::SwinXvrConfig;
-    use xvr_worker::profile::Recorder;
+    use xvr_worker::profile::{self, Breakdown, ProfileWindow, Recorder};
     use xvr_worker::train::flat_params::flatten_values;
     use xvr_worker::train::{Batch, Trainer};
 
     type B = Autodiff<Flex>;
 
-    /// LR crop edge (window 4 divides it).
-    const CROP: usize = 8;
     const LR_FRAMES: usize = 3;
 
     /// A smooth, sample-dependent image stack: `len` values for global sample `k`, part `part`.
@@ -346,28 +392,52 @@ mod train_equivalence {
             .collect()
     }
 
-    /// Global samples `first..first + count` as one batch.
-    fn batch(first: usize, count: usize, device: &Device<B>) -> Batch<B> {
-        let (lq_len, hr_len) = (LR_FRAMES * CROP * CROP, SCALE * CROP * SCALE * CROP);
+    /// Global samples `first..first + count` with LR crops of `crop`² as one batch.
+    fn batch(first: usize, count: usize, crop: usize, device: &Device<B>) -> Batch<B> {
+        let (lq_len, hr) = (LR_FRAMES * crop * crop, SCALE * crop);
         let ks = first..first + count;
         let lq: Vec<f32> = ks.clone().flat_map(|k| pattern(k, 0, lq_len)).collect();
         let hq: Vec<f32> = ks
             .clone()
-            .flat_map(|k| pattern(k, 1, HR_FRAMES * hr_len))
+            .flat_map(|k| pattern(k, 1, HR_FRAMES * hr * hr))
             .collect();
-        let gt: Vec<f32> = ks.flat_map(|k| pattern(k, 2, hr_len)).collect();
-        let (h, w) = (SCALE * CROP, SCALE * CROP);
+        let gt: Vec<f32> = ks.flat_map(|k| pattern(k, 2, hr * hr)).collect();
         Batch {
             lq: Tensor::from_data(
-                TensorData::new(lq, [count, LR_FRAMES, 1, CROP, CROP]),
+                TensorData::new(lq, [count, LR_FRAMES, 1, crop, crop]),
                 device,
             ),
-            hq: Tensor::from_data(TensorData::new(hq, [count, HR_FRAMES, 1, h, w]), device),
-            gt: Tensor::from_data(TensorData::new(gt, [count, 1, h, w]), device),
+            hq: Tensor::from_data(TensorData::new(hq, [count, HR_FRAMES, 1, hr, hr]), device),
+            gt: Tensor::from_data(TensorData::new(gt, [count, 1, hr, hr]), device),
         }
     }
 
-    pub fn run(
+    /// Sets this rank's compute threads (before burn's thread pool starts).
+    fn set_threads(coll: &dyn Collectives) {
+        if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+            std::env::set_var(
+                "RAYON_NUM_THREADS",
+                compute_threads(coll.world(), 0).to_string(),
+            );
+        }
+    }
+
+    fn train_config(steps: u64) -> TrainConfig {
+        TrainConfig {
+            iterations: steps,
+            warmup: -1,
+            lr: 1e-3,
+            seed: 7,
+            ..TrainConfig::default()
+        }
+    }
+
+    fn write(out: &Path, name: String, bytes: &[u8]) -> Result<(), String> {
+        std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+        xvr::results::write_atomic(&out.join(name), bytes).map_err(|e| e.to_string())
+    }
+
+    pub fn equivalence(
         coll: &dyn Collectives,
         out: &Path,
         global_batch: usize,
@@ -380,7 +450,7 @@ mod train_equivalence {
                 world.size
             ));
         }
-        std::env::set_var("RAYON_NUM_THREADS", compute_threads(world, 0).to_string());
+        set_threads(coll);
         let per_rank = global_batch / world.size;
         // No stochastic depth: its draws are per rank, which no split can reproduce.
         let config = SwinXvrConfig::small()
@@ -390,36 +460,90 @@ mod train_equivalence {
             .with_depths(vec![1])
             .with_recon_channels(8)
             .with_drop_path(0.0);
-        let train = TrainConfig {
-            iterations: steps,
-            warmup: -1,
-            lr: 1e-3,
-            seed: 7,
-            ..TrainConfig::default()
-        };
         let device = Default::default();
-        let mut trainer = Trainer::<B>::new(&config, &train, steps, &device, coll)?;
+        let mut trainer = Trainer::<B>::new(&config, &train_config(steps), steps, &device, coll)?;
         let mut rec = Recorder::disabled();
         let mut losses = Vec::new();
         for step in 0..steps as usize {
             let first = step * global_batch + world.rank * per_rank;
             let report = trainer
-                .step(&batch(first, per_rank, &device), coll, &mut rec, false)
+                .step(&batch(first, per_rank, 8, &device), coll, &mut rec, false)
                 .map_err(|e| e.to_string())?;
             losses.push(report.loss);
         }
-        std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
         let weights: Vec<u8> = flatten_values(trainer.model())
             .iter()
             .flat_map(|v| v.to_le_bytes())
             .collect();
-        let write = |name: String, bytes: &[u8]| {
-            xvr::results::write_atomic(&out.join(name), bytes).map_err(|e| e.to_string())
-        };
-        write(format!("weights-rank{}.bin", world.rank), &weights)?;
+        write(out, format!("weights-rank{}.bin", world.rank), &weights)?;
         write(
+            out,
             format!("losses-rank{}.json", world.rank),
             serde_json::to_string(&losses).expect("JSON").as_bytes(),
         )
+    }
+
+    /// Small config (628,993 parameters, LR crops 24², stochastic depth on), `batch_per_rank`
+    /// samples per rank, `warmup` unprofiled then `iterations` profiled steps. Writes
+    /// profile.csv and traces into `out`, and (rank 0) `train-bench.json`.
+    pub fn bench(
+        coll: &dyn Collectives,
+        out: &Path,
+        batch_per_rank: usize,
+        window: ProfileWindow,
+    ) -> Result<(), String> {
+        set_threads(coll);
+        let world = coll.world();
+        let steps = window.warmup + window.iterations;
+        let config = SwinXvrConfig::small();
+        let device = Default::default();
+        let mut trainer = Trainer::<B>::new(&config, &train_config(steps), steps, &device, coll)?;
+        let mut rec = Recorder::new(Some(window));
+        let mut step_s = Vec::new();
+        for iter in 1..=steps {
+            let first =
+                (iter as usize - 1) * batch_per_rank * world.size + world.rank * batch_per_rank;
+            let b = batch(first, batch_per_rank, 24, &device);
+            coll.barrier().map_err(|e| e.to_string())?;
+            let t = Instant::now();
+            rec.begin_iteration(iter);
+            trainer
+                .step(&b, coll, &mut rec, false)
+                .map_err(|e| e.to_string())?;
+            rec.end_iteration();
+            if iter > window.warmup {
+                step_s.push(t.elapsed().as_secs_f64());
+            }
+        }
+        std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+        profile::write_outputs(out, &rec, coll)?;
+        // All-reduce time per profiled iteration on this rank, and its share of the step.
+        let all_reduce_s: f64 = rec
+            .activities()
+            .iter()
+            .filter(|a| a.name == ALL_REDUCE_ACTIVITY)
+            .map(|a| (a.end_ns - a.start_ns) as f64 / 1e9)
+            .fold(0.0, |acc, s| acc + s)
+            / window.iterations as f64;
+        let mean_step = step_s.iter().sum::<f64>() / step_s.len() as f64;
+        let util = Breakdown::of(rec.activities(), KernelPreset::Paper).utilization();
+        let mine = [mean_step, all_reduce_s, util];
+        let all = coll.gather_f64(&mine, 0).map_err(|e| e.to_string())?;
+        if let Some(all) = all {
+            let per_rank: Vec<_> = all.chunks(3).enumerate()
+                .map(|(r, v)| json!({ "rank": r, "mean_step_s": v[0], "all_reduce_s_per_iter": v[1], "utilization": v[2] }))
+                .collect();
+            let slowest = all.chunks(3).map(|v| v[0]).fold(0.0, f64::max);
+            let report = json!({
+                "world_size": world.size, "threads_per_rank": compute_threads(world, 0),
+                "batch_per_rank": batch_per_rank, "profiled_steps": window.iterations,
+                "samples_per_s": (batch_per_rank * world.size) as f64 / slowest,
+                "ranks": per_rank,
+            });
+            let text = serde_json::to_string_pretty(&report).expect("JSON");
+            println!("{text}");
+            write(out, "train-bench.json".into(), text.as_bytes())?;
+        }
+        Ok(())
     }
 }

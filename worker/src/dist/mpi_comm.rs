@@ -54,6 +54,21 @@ impl MpiCollectives {
         Ok(())
     }
 
+    /// `recv` = element-wise sum over ranks of `send` (same length): one `MPI_Allreduce`
+    /// without the staging copy of [`Collectives::all_reduce_sum`].
+    pub fn all_reduce_sum_into(&self, send: &[f32], recv: &mut [f32]) -> Result<(), CommError> {
+        if send.len() != recv.len() {
+            return Err(CommError(format!(
+                "all-reduce of {} elements into {}",
+                send.len(),
+                recv.len()
+            )));
+        }
+        self.world
+            .all_reduce_into(send, recv, SystemOperation::sum());
+        Ok(())
+    }
+
     fn root(&self, root: usize) -> Result<mpi::topology::Process<'_>, CommError> {
         if root >= self.world_info.size {
             return Err(CommError(format!(
@@ -78,9 +93,7 @@ impl Collectives for MpiCollectives {
         let mut send = self.send_scratch.borrow_mut();
         send.clear();
         send.extend_from_slice(buf);
-        self.world
-            .all_reduce_into(&send[..], buf, SystemOperation::sum());
-        Ok(())
+        self.all_reduce_sum_into(&send, buf)
     }
 
     fn broadcast(&self, buf: &mut [f32], root: usize) -> Result<(), CommError> {
