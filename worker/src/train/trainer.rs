@@ -224,3 +224,85 @@ pub fn step_seed(seed: u64, rank: usize, iter: u64) -> u64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dist::Solo;
+    use crate::profile::ProfileWindow;
+    use burn::backend::{Autodiff, Flex};
+    use burn::backend::flex::FlexDevice;
+    use burn::tensor::{Tensor, TensorData};
+
+    type Ad = Autodiff<Flex>;
+
+    fn ramp<const D: usize>(dims: [usize; D], scale: f32, device: &FlexDevice) -> Tensor<Ad, D> {
+        let n: usize = dims.iter().product();
+        let values: Vec<f32> = (0..n).map(|i| ((i * 37 % 101) as f32 / 101.0) * scale).collect();
+        Tensor::from_data(TensorData::new(values, dims), device)
+    }
+
+    /// Gradient of the L1 loss at the model's current weights, computed outside the trainer.
+    fn l1_grad(model: &SwinXvr<Ad>, batch: &Batch<Ad>) -> Vec<f64> {
+        let loss = (model.forward(batch.lq.clone(), batch.hq.clone()) - batch.gt.clone()).abs().mean();
+        let mut grads = GradientsParams::from_grads(loss.backward(), model);
+        flatten_grads(model, &mut grads).into_iter().map(f64::from).collect()
+    }
+
+    #[test]
+    fn steps_match_an_independent_adam_on_the_l1_gradient() {
+        const STEPS: usize = 5;
+        let device = Default::default();
+        let config = SwinXvrConfig::small().with_channels(4).with_depths(vec![1]).with_recon_channels(4).with_drop_path(0.0);
+        let train = TrainConfig { lr: 1e-3, lr_min: 1e-3, warmup: -1, betas: [0.9, 0.99], ..Default::default() };
+        let mut trainer = Trainer::<Ad>::new(&config, &train, 10, &device, &Solo).unwrap();
+        let batch = Batch { lq: ramp([2, 3, 1, 4, 4], 1.0, &device), hq: ramp([2, 2, 1, 16, 16], 0.8, &device), gt: ramp([2, 1, 16, 16], 0.9, &device) };
+        let mut rec = Recorder::disabled();
+
+        let w0: Vec<f64> = flatten_values(trainer.model()).into_iter().map(f64::from).collect();
+        let mut grads = Vec::new();
+        for iter in 1..=STEPS {
+            grads.push(l1_grad(trainer.model(), &batch));
+            let report = trainer.step(&batch, &Solo, &mut rec, false).unwrap();
+            assert_eq!((report.iter, report.lr, report.stop_requested), (iter as u64, 1e-3, false));
+        }
+        let trained: Vec<f64> = flatten_values(trainer.model()).into_iter().map(f64::from).collect();
+
+        // PyTorch's Adam, by hand: m = β1·m + (1−β1)·g, v = β2·v + (1−β2)·g²,
+        // w −= lr · (m / (1 − β1^t)) / (√(v / (1 − β2^t)) + ε).
+        let (b1, b2, lr, eps) = (0.9f64, 0.99f64, 1e-3f64, 1e-8f64);
+        let mut worst = 0.0f64;
+        for i in 0..w0.len() {
+            let (mut m, mut v, mut w) = (0.0, 0.0, w0[i]);
+            for (t, g) in grads.iter().map(|g| g[i]).enumerate() {
+                let t = t as i32 + 1;
+                m = b1 * m + (1.0 - b1) * g;
+                v = b2 * v + (1.0 - b2) * g * g;
+                w -= lr * (m / (1.0 - b1.powi(t))) / ((v / (1.0 - b2.powi(t))).sqrt() + eps);
+            }
+            worst = worst.max((w - trained[i]).abs());
+        }
+        eprintln!("largest deviation from the hand-written Adam: {worst:e}");
+        // Each step moves a weight by up to lr = 1e-3; f32 weights carry ~1e-7 relative error.
+        // (β2 = 0.999 instead of 0.99 would be off by ~1e-5 after these steps.)
+        assert!(worst < 1e-6, "largest deviation from the hand-written Adam: {worst}");
+        assert!(w0.iter().zip(&trained).any(|(a, b)| (a - b).abs() > 2e-3), "the weights barely moved");
+    }
+
+    #[test]
+    fn the_step_records_its_phases_and_reports_a_stop_wish() {
+        let device = Default::default();
+        let config = SwinXvrConfig::small().with_channels(4).with_depths(vec![1]).with_recon_channels(4);
+        let mut trainer = Trainer::<Ad>::new(&config, &TrainConfig::default(), 10, &device, &Solo).unwrap();
+        let batch = Batch { lq: ramp([1, 3, 1, 4, 4], 1.0, &device), hq: ramp([1, 2, 1, 16, 16], 1.0, &device), gt: ramp([1, 1, 16, 16], 1.0, &device) };
+        let mut rec = Recorder::new(Some(ProfileWindow { warmup: 0, iterations: 1 }));
+        rec.begin_iteration(1);
+        let report = trainer.step(&batch, &Solo, &mut rec, true).unwrap();
+        rec.end_iteration();
+        assert!(report.stop_requested && report.loss > 0.0 && report.loss.is_finite());
+        let names: Vec<&str> = rec.activities().iter().map(|a| a.name.as_str()).collect();
+        // A world of one has no all-reduce to record.
+        assert_eq!(names, ["forward_backward", "grad_gather", "grad_scatter", "optimizer_step"]);
+        assert_eq!(trainer.iteration, 1);
+    }
+}
