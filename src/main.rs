@@ -57,7 +57,8 @@ enum Command {
     /// appended to the trial's job.out, the trial's walltime enforced (SIGTERM to the job's
     /// process group, SIGKILL after --kill-grace; recorded as exit -29, timed_out), and
     /// the directory of this xvr first on PATH so the job finds xvr-worker beside it.
-    /// Succeeded and running trials are never rerun, and two submits on one sweep share
+    /// A trial succeeds when its job exits 0 and it wrote summary.json (with either
+    /// scheduler). Succeeded and running trials are never rerun, and two submits on one sweep share
     /// the work (per-trial locks). Ctrl-C kills the running jobs and puts them back to
     /// planned: submit again to resume.
     ///
