@@ -88,7 +88,7 @@ pub fn queue_limits(sweep_dir: &Path) -> Result<HashMap<String, usize>, String> 
 
 /// The swept axes (plan.csv columns that are dotted paths, and `variant` when used) and
 /// each trial's values, for `xvr status`.
-pub fn axes(sweep_dir: &Path) -> Result<(Vec<String>, HashMap<String, Vec<String>>), String> {
+pub fn axes(sweep_dir: &Path) -> Result<Axes, String> {
     let (headers, rows) = read_plan(sweep_dir)?;
     let has_variants = headers
         .iter()
@@ -115,6 +115,9 @@ pub fn axes(sweep_dir: &Path) -> Result<(Vec<String>, HashMap<String, Vec<String
 }
 
 type Rows = (Vec<String>, Vec<Vec<String>>);
+
+/// Axis names, and each trial id's values in that order.
+pub type Axes = (Vec<String>, HashMap<String, Vec<String>>);
 
 fn read_plan(sweep_dir: &Path) -> Result<Rows, String> {
     let csv_path = sweep_dir.join(names::PLAN_CSV);
