@@ -735,3 +735,184 @@ fn describe(s: &TrialState) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+
+    /// A scheduler whose polls answer from a script, one answer per call, the same
+    /// answer for every job in flight; it records submissions and polls.
+    struct Scripted {
+        answers: VecDeque<Result<JobState, String>>,
+        submitted: Vec<String>,
+        /// Jobs in flight when each submission happened.
+        in_flight_at_submit: Vec<usize>,
+        in_flight: HashSet<String>,
+        polls: usize,
+    }
+
+    impl Scripted {
+        fn new(answers: Vec<Result<JobState, String>>) -> Self {
+            Scripted {
+                answers: answers.into(),
+                submitted: Vec::new(),
+                in_flight_at_submit: Vec::new(),
+                in_flight: HashSet::new(),
+                polls: 0,
+            }
+        }
+    }
+
+    impl Scheduler for Scripted {
+        fn name(&self) -> &'static str {
+            "pbs"
+        }
+        fn submit(&mut self, _job: &JobRequest) -> Result<String, String> {
+            self.in_flight_at_submit.push(self.in_flight.len());
+            let id = format!("{}.server", self.submitted.len() + 1);
+            self.submitted.push(id.clone());
+            self.in_flight.insert(id.clone());
+            Ok(id)
+        }
+        fn poll(&mut self, ids: &[String]) -> Result<Vec<(String, JobState)>, String> {
+            self.polls += 1;
+            let answer = self
+                .answers
+                .pop_front()
+                .expect("polled after the script ended")?;
+            if matches!(answer, JobState::Finished { .. }) {
+                for id in ids {
+                    self.in_flight.remove(id);
+                }
+            }
+            Ok(ids.iter().map(|id| (id.clone(), answer.clone())).collect())
+        }
+        fn cancel(&mut self, _id: &str) -> Result<(), String> {
+            Ok(())
+        }
+        fn poll_interval(&self) -> Duration {
+            Duration::ZERO
+        }
+        fn is_alive(&mut self, _id: &str) -> bool {
+            false
+        }
+    }
+
+    fn trials(root: &Path, n: usize) -> Vec<JobRequest> {
+        (0..n)
+            .map(|k| {
+                let dir = root.join(format!("t{k}"));
+                std::fs::create_dir_all(&dir).unwrap();
+                JobRequest {
+                    trial_id: format!("t{k}"),
+                    script: dir.join(names::JOB_SCRIPT),
+                    trial_dir: dir,
+                    job_name: format!("t{k}"),
+                    queue: "debug".into(),
+                    nodes: 1,
+                    walltime_s: 60,
+                    after: vec![],
+                }
+            })
+            .collect()
+    }
+
+    fn run(jobs: Vec<JobRequest>, sched: &mut Scripted, opts: &SubmitOptions) -> SubmitReport {
+        submit(jobs, sched, opts, &mut Vec::new()).unwrap()
+    }
+
+    #[test]
+    fn failed_and_empty_polls_never_end_a_trial_and_exit_0_needs_the_summary() {
+        let root = tempfile::tempdir().unwrap();
+        let script = || {
+            vec![
+                Err("qstat: cannot connect to server".to_string()),
+                Ok(JobState::Unknown("missing from qstat -x".into())),
+                Ok(JobState::Queued),
+                Ok(JobState::Running),
+                Ok(JobState::Finished { exit_status: 0 }),
+            ]
+        };
+        let jobs = trials(root.path(), 1);
+        let mut sched = Scripted::new(script());
+        run(jobs.clone(), &mut sched, &SubmitOptions::default());
+        assert_eq!(sched.polls, 5, "the loop waited through every non-answer");
+        let s = state::read(&jobs[0].trial_dir).unwrap();
+        assert_eq!((s.status, s.exit_status), (TrialStatus::Failed, Some(0)));
+        assert!(s.reason.unwrap().contains("no summary.json"));
+
+        // The same with the trial's summary written: a success.
+        std::fs::write(jobs[0].trial_dir.join(names::SUMMARY_JSON), "{}").unwrap();
+        let mut sched = Scripted::new(script());
+        let opts = SubmitOptions {
+            rerun: vec![TrialStatus::Failed],
+            ..SubmitOptions::default()
+        };
+        let report = run(jobs.clone(), &mut sched, &opts);
+        assert_eq!((report.started, report.succeeded), (1, 1));
+        let s = state::read(&jobs[0].trial_dir).unwrap();
+        assert_eq!((s.status, s.attempts), (TrialStatus::Succeeded, 2));
+    }
+
+    #[test]
+    fn walltime_kills_are_resubmitted_up_to_max_attempts() {
+        let root = tempfile::tempdir().unwrap();
+        let jobs = trials(root.path(), 1);
+        let mut sched = Scripted::new(vec![
+            Ok(JobState::Finished { exit_status: -29 }),
+            Ok(JobState::Finished { exit_status: 271 }),
+        ]);
+        let opts = SubmitOptions {
+            max_attempts: 2,
+            ..SubmitOptions::default()
+        };
+        let report = run(jobs.clone(), &mut sched, &opts);
+        assert_eq!(
+            (report.started, report.resumed, report.unsuccessful),
+            (2, 1, 1)
+        );
+        let s = state::read(&jobs[0].trial_dir).unwrap();
+        assert_eq!(
+            (s.status, s.attempts, s.exit_status),
+            (TrialStatus::TimedOut, 2, Some(271))
+        );
+        assert_eq!(s.job_id.as_deref(), Some("2.server"));
+    }
+
+    #[test]
+    fn a_queue_limit_holds_trials_back_instead_of_submitting_them() {
+        let root = tempfile::tempdir().unwrap();
+        let jobs = trials(root.path(), 3);
+        for j in &jobs {
+            std::fs::write(j.trial_dir.join(names::SUMMARY_JSON), "{}").unwrap();
+        }
+        let mut sched = Scripted::new(vec![Ok(JobState::Finished { exit_status: 0 }); 3]);
+        let opts = SubmitOptions {
+            max_parallel: usize::MAX,
+            queue_limits: HashMap::from([("debug".to_string(), 1)]),
+            ..SubmitOptions::default()
+        };
+        let report = run(jobs, &mut sched, &opts);
+        assert_eq!(report.succeeded, 3);
+        assert_eq!(sched.in_flight_at_submit, [0, 0, 0]);
+    }
+
+    #[test]
+    fn the_budget_stops_submissions_that_would_exceed_it() {
+        let root = tempfile::tempdir().unwrap();
+        let jobs = trials(root.path(), 3);
+        // Each trial: 1 node x 60 s = 1/60 node-hour; two fit in 0.04.
+        let mut sched = Scripted::new(vec![Ok(JobState::Finished { exit_status: 3 })]);
+        let opts = SubmitOptions {
+            max_parallel: usize::MAX,
+            budget_node_hours: Some(0.04),
+            ..SubmitOptions::default()
+        };
+        let report = run(jobs.clone(), &mut sched, &opts);
+        assert_eq!((sched.submitted.len(), report.unsuccessful), (2, 3));
+        let held = state::read(&jobs[2].trial_dir).unwrap();
+        assert_eq!(held.status, TrialStatus::Planned);
+        assert!(held.reason.unwrap().contains("exceed the budget"));
+    }
+}
