@@ -105,8 +105,13 @@ fn run(program: &str, args: &[String], dir: Option<&std::path::Path>) -> Result<
     if let Some(dir) = dir {
         cmd.current_dir(dir);
     }
-    cmd.output()
-        .map_err(|e| format!("cannot run {program}: {e}"))
+    cmd.output().map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            format!("cannot run {program}: not found on PATH (is this a PBS login node?)")
+        } else {
+            format!("cannot run {program}: {e}")
+        }
+    })
 }
 
 /// Ids that qstat's error output names as unknown (`qstat: Unknown Job Id <id>`).
