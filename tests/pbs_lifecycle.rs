@@ -653,3 +653,34 @@ fn a_kill_reported_as_271_is_a_timeout_and_its_resume_respects_the_budget() {
     let runs = std::fs::read_to_string(dir.join("fake-worker.log")).unwrap();
     assert_eq!(runs.lines().count(), 2, "{runs}");
 }
+
+#[test]
+fn a_job_pbs_says_can_never_run_is_reported_and_waits() {
+    let pbs = Pbs::new();
+    let comment = "Can Never Run: Insufficient amount of resource: system (aurora != polaris)";
+    pbs.set("never_run", comment);
+    let mut child = pbs
+        .submit("quick", &[])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let dir = wait_status(&pbs, "quick", TrialStatus::Submitted);
+    wait_for(
+        "PBS's comment in state.json",
+        Duration::from_secs(20),
+        || state(&dir).reason.is_some_and(|r| r.contains(comment)),
+    );
+    assert_eq!(
+        state(&dir).reason.unwrap(),
+        format!("PBS: queued (Q) in debug: {comment}")
+    );
+    // Still queued, not failed: the cause may go away (a filesystem back up).
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(state(&dir).status, TrialStatus::Submitted);
+    pbs.unset("never_run");
+    assert!(wait_exit(&mut child, Duration::from_secs(20)).success());
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut log).unwrap();
+    assert_eq!(log.matches("PBS says it can never run").count(), 1, "{log}");
+    assert_eq!(state(&dir).status, TrialStatus::Succeeded);
+}

@@ -123,6 +123,8 @@ struct Run<'a> {
     submissions: HashMap<String, u32>,
     /// Trials whose hold-back was already announced.
     held: HashSet<String>,
+    /// Jobs whose "Can Never Run" comment was already announced.
+    warned: HashSet<String>,
     stopping: bool,
 }
 
@@ -147,6 +149,7 @@ pub fn submit(
         report: SubmitReport::default(),
         submissions: HashMap::new(),
         held: HashSet::new(),
+        warned: HashSet::new(),
         stopping: false,
     };
     run.run()?;
@@ -550,8 +553,17 @@ impl Run<'_> {
                 } else {
                     prev.clone()
                 };
+                let note = self.sched.note(id);
+                if let Some(n) = note.as_deref().filter(|n| n.contains(CAN_NEVER_RUN)) {
+                    if self.warned.insert(id.to_string()) {
+                        let trial = self.active[i].job.trial_id.clone();
+                        self.say(&format!(
+                            "trial {trial}: WARNING: job {id} is queued but PBS says it can never run as it stands ({n}); it waits (a filesystem marked down comes back), or `xvr cancel` it and fix the site profile"
+                        ));
+                    }
+                }
                 if next.status != TrialStatus::Cancelled && !self.active[i].packed {
-                    if let Some(note) = self.sched.note(id) {
+                    if let Some(note) = note {
                         next.reason = Some(note);
                     }
                 }
@@ -658,6 +670,10 @@ impl Run<'_> {
         let _ = self.out.flush();
     }
 }
+
+/// PBS's comment on a queued job that no node can run as requested (a resource no node
+/// has, a filesystem marked down): qsub accepted it, so only the comment says so.
+const CAN_NEVER_RUN: &str = "Can Never Run";
 
 /// Start of the reason recorded for a trial submitted in a pack.
 const PACKED: &str = "packed in";

@@ -21,6 +21,8 @@
 #                        really prints), garbage (not JSON), empty (nothing), fail (rc 1)
 #   short_keys           qstat keys carry a shortened server name (`<seq>.polaris-pbs-01`)
 #   queue_delay          seconds a job stays queued before it runs (default 0.3)
+#   never_run            jobs stay queued with the comment in this file (e.g. PBS's
+#                        `Can Never Run: Insufficient amount of resource: …`) while it exists
 #   walltime_exit        Exit_status of a walltime kill (default -29; 271 also happens)
 
 set -u
