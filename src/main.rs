@@ -10,7 +10,7 @@ use xvr::plan::{table, write, Plan};
 use xvr::results::TrialStatus;
 use xvr::sched::adapter::{self, SchedulerKind, SchedulerSettings};
 use xvr::sched::submit::{SubmitReport, RETRY_ALL};
-use xvr::sched::sweep_run::{run_sweep, SweepRequest};
+use xvr::sched::sweep_run::{dry_run, run_sweep, SweepRequest};
 use xvr::sched::{cancel, signals, status, sweep_dir, JobRequest};
 
 /// Runs the SWIN-XVR hyperparameter and scaling study: a YAML sweep spec becomes trials,
@@ -192,6 +192,9 @@ struct SubmissionArgs {
     /// splits $PBS_NODEFILE, runs one mpiexec per trial and waits for all).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pack: usize,
+    /// Check and print what would be submitted (qsub lines, node-hours), submit nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 impl SubmissionArgs {
@@ -314,7 +317,12 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 Vec::new()
             };
             let request = submission.request(rerun, Vec::new())?;
-            submit_and_report(&sweep_of(&target, &results)?, &request)
+            let sweep = sweep_of(&target, &results)?;
+            if submission.dry_run {
+                dry_run(&sweep, &request, &mut std::io::stdout())?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            submit_and_report(&sweep, &request)
         }
         Command::Resubmit {
             target,
@@ -335,7 +343,12 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 return Err("xvr resubmit: say what to rerun: --failed and/or --cancelled".into());
             }
             let request = submission.request(rerun, trials)?;
-            submit_and_report(&sweep_of(&target, &results)?, &request)
+            let sweep = sweep_of(&target, &results)?;
+            if submission.dry_run {
+                dry_run(&sweep, &request, &mut std::io::stdout())?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            submit_and_report(&sweep, &request)
         }
         Command::Status {
             target,

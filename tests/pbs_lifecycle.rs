@@ -608,6 +608,15 @@ fn a_submission_over_the_budget_is_refused_before_any_qsub() {
     );
     assert!(t.contains("refusing to submit: 3 trial(s) request"), "{t}");
     assert!(pbs.log("qsub").is_empty());
+
+    // A dry run says what would go to qsub and submits nothing.
+    let out = pbs.submit("resume", &["--dry-run"]).output().unwrap();
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert_eq!(t.matches("would run: (cd ").count(), 3, "{t}");
+    assert!(t.contains("queue debug: at most 2 job(s)"), "{t}");
+    assert!(t.contains("dry run: nothing submitted"), "{t}");
+    assert!(pbs.log("qsub").is_empty());
 }
 
 #[test]

@@ -1,14 +1,15 @@
 //! Submitting a whole planned sweep and waiting for it: what `xvr submit`, `xvr resubmit`
 //! and `xvr run` share. Reads the trials and the queue limits from the sweep directory,
 //! resolves `--after` dependencies, prints and checks the node-hours against the budget,
-//! then runs the submit loop.
+//! then runs the submit loop ([`run_sweep`]) or says what it would do ([`dry_run`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::adapter::{self, SchedulerKind, SchedulerSettings};
-use super::submit::{submit, SubmitOptions, SubmitReport};
-use super::{budget, depend, sweep_dir};
+use super::submit::{status_name, submit, SubmitOptions, SubmitReport};
+use super::{budget, depend, state, sweep_dir, JobRequest};
+use crate::plan::walltime;
 use crate::results::TrialStatus;
 
 /// What to submit and how.
@@ -55,6 +56,67 @@ pub fn run_sweep(
     request: &SweepRequest,
     out: &mut dyn Write,
 ) -> Result<SubmitReport, String> {
+    let (jobs, opts) = prepare(sweep, request, out)?;
+    let mut sched = adapter::build(request.scheduler, &request.settings);
+    submit(jobs, sched.as_mut(), &opts, out)
+}
+
+/// Says what [`run_sweep`] would submit — the same checks (trials, `--after`, budget),
+/// then one line per trial: the qsub it would run, or why it is left — and submits nothing.
+pub fn dry_run(sweep: &Path, request: &SweepRequest, out: &mut dyn Write) -> Result<(), String> {
+    let (jobs, opts) = prepare(sweep, request, out)?;
+    for job in &jobs {
+        let s = state::read(&job.trial_dir)?;
+        let line = if s.status == TrialStatus::Planned || opts.rerun.contains(&s.status) {
+            let depend = if job.after.is_empty() {
+                String::new()
+            } else {
+                format!("-W depend=afterok:{} ", job.after.join(":"))
+            };
+            format!(
+                "would run: (cd {} && qsub {depend}{})  # queue {}, {} node(s), walltime {}, {:.2} node-h",
+                job.trial_dir.display(),
+                job.script.display(),
+                job.queue,
+                job.nodes,
+                walltime::format(job.walltime_s),
+                job.node_hours()
+            )
+        } else {
+            format!(
+                "left: {} ({})",
+                status_name(s.status),
+                s.job_id.unwrap_or_default()
+            )
+        };
+        let _ = writeln!(out, "trial {}: {line}", job.trial_id);
+    }
+    let mut limits: Vec<_> = opts.queue_limits.iter().collect();
+    limits.sort();
+    for (queue, max) in limits {
+        let _ = writeln!(
+            out,
+            "queue {queue}: at most {max} job(s) of this sweep at once"
+        );
+    }
+    if opts.pack > 1 {
+        let _ = writeln!(
+            out,
+            "packing: up to {} one-node trials of a queue per job",
+            opts.pack
+        );
+    }
+    let _ = writeln!(out, "dry run: nothing submitted");
+    Ok(())
+}
+
+/// The trials to hand to the submit loop and its options, after the checks both the
+/// real and the dry run make.
+fn prepare(
+    sweep: &Path,
+    request: &SweepRequest,
+    out: &mut dyn Write,
+) -> Result<(Vec<JobRequest>, SubmitOptions), String> {
     let mut jobs = sweep_dir::load(sweep)?;
     if let Some(unknown) = request
         .only
@@ -101,6 +163,5 @@ pub fn run_sweep(
         budget_node_hours: request.budget_node_hours,
         pack: request.pack,
     };
-    let mut sched = adapter::build(request.scheduler, &request.settings);
-    submit(jobs, sched.as_mut(), &opts, out)
+    Ok((jobs, opts))
 }
