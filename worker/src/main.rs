@@ -13,7 +13,10 @@ use xvr_worker::model::{ModelInfo, SwinXvrConfig};
 use xvr_worker::train::{run, RunError, RunOptions};
 
 #[derive(Parser)]
-#[command(name = "xvr-worker", about = "SWIN-XVR training / profiling / inference worker")]
+#[command(
+    name = "xvr-worker",
+    about = "SWIN-XVR training / profiling / inference worker"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -76,7 +79,8 @@ fn model_info(args: &ModelInfoArgs) -> Result<ModelInfo, String> {
     let (config, crop) = match &args.trial {
         Some(path) => {
             let trial = xvr::spec::trial::TrialConfig::from_yaml_file(path)?;
-            let config = SwinXvrConfig::from_trial(&trial.model).map_err(|e| format!("{}: {e}", path.display()))?;
+            let config = SwinXvrConfig::from_trial(&trial.model)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
             (config, trial.data.crop_lr)
         }
         None => {
@@ -95,9 +99,13 @@ fn model_info(args: &ModelInfoArgs) -> Result<ModelInfo, String> {
 }
 
 fn run_trial(args: &RunArgs) -> Result<(), RunError> {
-    let options = RunOptions { stop_after: args.stop_after };
+    let options = RunOptions {
+        stop_after: args.stop_after,
+    };
     match args.backend {
-        Backend::Cpu => run::<Autodiff<Flex>>(&args.trial_dir, &Default::default(), options).map(drop),
+        Backend::Cpu => {
+            run::<Autodiff<Flex>>(&args.trial_dir, &Default::default(), options).map(drop)
+        }
         Backend::Cuda => run_cuda(args, options),
     }
 }
@@ -109,7 +117,9 @@ fn run_cuda(args: &RunArgs, options: RunOptions) -> Result<(), RunError> {
 
 #[cfg(not(feature = "cuda"))]
 fn run_cuda(_: &RunArgs, _: RunOptions) -> Result<(), RunError> {
-    let error = RunError::Setup("--backend cuda: this xvr-worker was built without the `cuda` feature".into());
+    let error = RunError::Setup(
+        "--backend cuda: this xvr-worker was built without the `cuda` feature".into(),
+    );
     eprintln!("xvr-worker run: {error}");
     Err(error)
 }
@@ -123,7 +133,10 @@ fn main() -> ExitCode {
         },
         Command::ModelInfo(args) => match model_info(&args) {
             Ok(info) => {
-                println!("{}", serde_json::to_string_pretty(&info).expect("model info serialises"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&info).expect("model info serialises")
+                );
                 ExitCode::SUCCESS
             }
             Err(e) => {

@@ -21,13 +21,24 @@ fn non_finite_loss_stops_and_keeps_the_last_good_checkpoint() {
     trial.train.checkpoint_every = 1;
     write_trial(dir.path(), &trial);
     let err = run::<B>(dir.path(), &Default::default(), RunOptions::default()).unwrap_err();
-    let RunError::NonFiniteLoss(message) = &err else { panic!("expected a non-finite loss error, got {err:?}") };
+    let RunError::NonFiniteLoss(message) = &err else {
+        panic!("expected a non-finite loss error, got {err:?}")
+    };
     assert_eq!(err.exit_code(), 3);
     let rows = train_rows(dir.path());
     let failed_at = rows.len() as u64 + 1;
     assert!(failed_at <= 20, "the loss never became non-finite");
-    assert!(message.contains(&format!("iteration {failed_at}:")) && message.contains("not finite"), "{message}");
-    assert!(message.contains(&format!("last good checkpoint (iteration {})", failed_at - 1)), "{message}");
+    assert!(
+        message.contains(&format!("iteration {failed_at}:")) && message.contains("not finite"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!(
+            "last good checkpoint (iteration {})",
+            failed_at - 1
+        )),
+        "{message}"
+    );
     assert_eq!(checkpoint_iteration(dir.path()), failed_at - 1);
     assert!(!dir.path().join("summary.json").exists());
 }
@@ -36,7 +47,10 @@ fn non_finite_loss_stops_and_keeps_the_last_good_checkpoint() {
 fn bad_trial_files_are_named_errors() {
     let dir = tempfile::tempdir().unwrap();
     let err = run::<B>(dir.path(), &Default::default(), RunOptions::default()).unwrap_err();
-    assert!(matches!(err, RunError::Setup(_)) && err.to_string().contains("trial.yaml: cannot read"), "{err}");
+    assert!(
+        matches!(err, RunError::Setup(_)) && err.to_string().contains("trial.yaml: cannot read"),
+        "{err}"
+    );
 
     let mut trial = tiny_trial(2);
     trial.data.val_videos = 0;
@@ -49,5 +63,8 @@ fn bad_trial_files_are_named_errors() {
     trial.data.crop_lr = 9; // the 32×32 HR videos have 8×8 LR frames
     write_trial(dir.path(), &trial);
     let err = run::<B>(dir.path(), &Default::default(), RunOptions::default()).unwrap_err();
-    assert!(err.to_string().contains("smaller than data.crop_lr 9"), "{err}");
+    assert!(
+        err.to_string().contains("smaller than data.crop_lr 9"),
+        "{err}"
+    );
 }

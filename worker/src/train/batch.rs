@@ -23,26 +23,27 @@ impl<B: Backend> Batch<B> {
         let first = samples.first().ok_or("a batch needs at least one sample")?;
         let (h, w) = (first.h, first.w);
         let nl = first.lq.len() / (h * w);
-        if samples.iter().any(|s| (s.h, s.w, s.lq.len()) != (h, w, nl * h * w)) {
+        if samples
+            .iter()
+            .any(|s| (s.h, s.w, s.lq.len()) != (h, w, nl * h * w))
+        {
             return Err("batch: samples differ in crop size or number of LR frames".into());
         }
         let b = samples.len();
         let (hh, hw) = (SCALE * h, SCALE * w);
-        let stack = |part: fn(&Sample) -> &[f32]| samples.iter().flat_map(|s| part(s).iter().copied()).collect::<Vec<f32>>();
+        let stack = |part: fn(&Sample) -> &[f32]| {
+            samples
+                .iter()
+                .flat_map(|s| part(s).iter().copied())
+                .collect::<Vec<f32>>()
+        };
         Ok(Self {
             lq: Tensor::from_data(TensorData::new(stack(|s| &s.lq), [b, nl, 1, h, w]), device),
-            hq: Tensor::from_data(TensorData::new(stack(|s| &s.hq), [b, HR_FRAMES, 1, hh, hw]), device),
+            hq: Tensor::from_data(
+                TensorData::new(stack(|s| &s.hq), [b, HR_FRAMES, 1, hh, hw]),
+                device,
+            ),
             gt: Tensor::from_data(TensorData::new(stack(|s| &s.gt), [b, 1, hh, hw]), device),
         })
-    }
-
-    /// Number of samples.
-    pub fn len(&self) -> usize {
-        self.lq.dims()[0]
-    }
-
-    /// Always false (a batch has at least one sample).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }

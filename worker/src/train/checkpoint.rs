@@ -44,7 +44,9 @@ pub struct CheckpointState {
 
 /// Path of the complete checkpoint under `trial_dir`, if one exists.
 pub fn find(trial_dir: &Path) -> Option<PathBuf> {
-    [dir(trial_dir), prev_dir(trial_dir)].into_iter().find(|d| d.join(STATE_FILE).is_file())
+    [dir(trial_dir), prev_dir(trial_dir)]
+        .into_iter()
+        .find(|d| d.join(STATE_FILE).is_file())
 }
 
 const STATE_FILE: &str = "state.json";
@@ -63,16 +65,26 @@ fn prev_dir(trial_dir: &Path) -> PathBuf {
 }
 
 /// Writes `trainer`'s state and `state` as the checkpoint of `trial_dir`, atomically.
-pub fn save<B: AutodiffBackend>(trial_dir: &Path, trainer: &Trainer<B>, state: &CheckpointState) -> Result<(), String> {
+pub fn save<B: AutodiffBackend>(
+    trial_dir: &Path,
+    trainer: &Trainer<B>,
+    state: &CheckpointState,
+) -> Result<(), String> {
     let tmp = trial_dir.join(format!("{}.tmp", xvr::results::names::CHECKPOINT_DIR));
     let context = |e: &dyn std::fmt::Display| format!("writing checkpoint {}: {e}", tmp.display());
     if tmp.exists() {
         fs::remove_dir_all(&tmp).map_err(|e| context(&e))?;
     }
     fs::create_dir_all(&tmp).map_err(|e| context(&e))?;
-    recorder().record(trainer.model().clone().into_record(), tmp.join("model")).map_err(|e| context(&e))?;
-    recorder().record(trainer.optimizer_record(), tmp.join("optimizer")).map_err(|e| context(&e))?;
-    recorder().record(trainer.ema_model().clone().into_record(), tmp.join("ema")).map_err(|e| context(&e))?;
+    recorder()
+        .record(trainer.model().clone().into_record(), tmp.join("model"))
+        .map_err(|e| context(&e))?;
+    recorder()
+        .record(trainer.optimizer_record(), tmp.join("optimizer"))
+        .map_err(|e| context(&e))?;
+    recorder()
+        .record(trainer.ema_model().clone().into_record(), tmp.join("ema"))
+        .map_err(|e| context(&e))?;
     let json = serde_json::to_vec_pretty(state).map_err(|e| context(&e))?;
     fs::write(tmp.join(STATE_FILE), json).map_err(|e| context(&e))?;
     sync_dir_files(&tmp).map_err(|e| context(&e))?;
@@ -98,10 +110,16 @@ pub fn save<B: AutodiffBackend>(trial_dir: &Path, trainer: &Trainer<B>, state: &
 }
 
 /// Reads the checkpoint in `checkpoint_dir` into `trainer` and returns its state.
-pub fn load<B: AutodiffBackend>(checkpoint_dir: &Path, trainer: &mut Trainer<B>) -> Result<CheckpointState, String> {
-    let context = |what: &str, e: &dyn std::fmt::Display| format!("{}: {what}: {e}", checkpoint_dir.display());
+pub fn load<B: AutodiffBackend>(
+    checkpoint_dir: &Path,
+    trainer: &mut Trainer<B>,
+) -> Result<CheckpointState, String> {
+    let context = |what: &str, e: &dyn std::fmt::Display| {
+        format!("{}: {what}: {e}", checkpoint_dir.display())
+    };
     let text = fs::read(checkpoint_dir.join(STATE_FILE)).map_err(|e| context(STATE_FILE, &e))?;
-    let state: CheckpointState = serde_json::from_slice(&text).map_err(|e| context(STATE_FILE, &e))?;
+    let state: CheckpointState =
+        serde_json::from_slice(&text).map_err(|e| context(STATE_FILE, &e))?;
     if state.format_version != FORMAT_VERSION {
         return Err(format!(
             "{}: checkpoint format {} but this worker reads format {FORMAT_VERSION}; delete the checkpoint to start over",
@@ -110,11 +128,17 @@ pub fn load<B: AutodiffBackend>(checkpoint_dir: &Path, trainer: &mut Trainer<B>)
         ));
     }
     let device = trainer.device().clone();
-    let model_record = recorder().load(checkpoint_dir.join("model"), &device).map_err(|e| context("model.bin", &e))?;
+    let model_record = recorder()
+        .load(checkpoint_dir.join("model"), &device)
+        .map_err(|e| context("model.bin", &e))?;
     let model: SwinXvr<B> = trainer.model().clone().load_record(model_record);
     let optim_record: <OptimizerAdaptor<Adam, SwinXvr<B>, B> as Optimizer<SwinXvr<B>, B>>::Record =
-        recorder().load(checkpoint_dir.join("optimizer"), &device).map_err(|e| context("optimizer.bin", &e))?;
-    let ema_record = recorder().load(checkpoint_dir.join("ema"), &device).map_err(|e| context("ema.bin", &e))?;
+        recorder()
+            .load(checkpoint_dir.join("optimizer"), &device)
+            .map_err(|e| context("optimizer.bin", &e))?;
+    let ema_record = recorder()
+        .load(checkpoint_dir.join("ema"), &device)
+        .map_err(|e| context("ema.bin", &e))?;
     let ema = trainer.ema_model().clone().load_record(ema_record);
     trainer.restore(model, optim_record, ema, state.iteration);
     Ok(state)

@@ -21,18 +21,29 @@ pub struct ModelEma<B: Backend> {
 
 impl<B: Backend> ModelEma<B> {
     /// Starts the average at the current weights of `model`.
-    pub fn new<A: AutodiffBackend<InnerBackend = B>>(model: &SwinXvr<A>, decay: f64) -> Result<Self, String> {
+    pub fn new<A: AutodiffBackend<InnerBackend = B>>(
+        model: &SwinXvr<A>,
+        decay: f64,
+    ) -> Result<Self, String> {
         if !(0.0..=1.0).contains(&decay) {
             return Err(format!("train.ema: {decay}: must be in [0, 1]"));
         }
-        Ok(Self { model: model.valid(), decay })
+        Ok(Self {
+            model: model.valid(),
+            decay,
+        })
     }
 
     /// One EMA update towards the current weights of `model` (after an optimizer step).
     pub fn update<A: AutodiffBackend<InnerBackend = B>>(&mut self, model: &SwinXvr<A>) {
-        let mut collect = Collect { current: TensorContainer::new() };
+        let mut collect = Collect {
+            current: TensorContainer::new(),
+        };
         model.visit(&mut collect);
-        let mut blend = Blend { current: collect.current, decay: self.decay };
+        let mut blend = Blend {
+            current: collect.current,
+            decay: self.decay,
+        };
         self.model = self.model.clone().map(&mut blend);
     }
 }
@@ -44,7 +55,8 @@ struct Collect {
 
 impl<A: AutodiffBackend> ModuleVisitor<A> for Collect {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<A, D>>) {
-        self.current.register::<A::InnerBackend>(param.id, param.val().inner().into_primitive());
+        self.current
+            .register::<A::InnerBackend>(param.id, param.val().inner().into_primitive());
     }
 }
 
@@ -77,7 +89,10 @@ mod tests {
     #[test]
     fn update_blends_towards_the_current_weights() {
         type Ad = Autodiff<Flex>;
-        let config = SwinXvrConfig::small().with_channels(4).with_depths(vec![1]).with_recon_channels(4);
+        let config = SwinXvrConfig::small()
+            .with_channels(4)
+            .with_depths(vec![1])
+            .with_recon_channels(4);
         let model = config.init::<Ad>(&Default::default());
         let n = flatten_values(&model).len();
         let model = load_values(model, &vec![1.0; n]).unwrap();
@@ -85,9 +100,15 @@ mod tests {
         let model = load_values(model, &vec![3.0; n]).unwrap();
         ema.update(&model);
         // 0.9·1 + 0.1·3 = 1.2, then 0.9·1.2 + 0.1·3 = 1.38.
-        assert!(flatten_values(&ema.model).iter().all(|&v| (v - 1.2).abs() < 1e-6));
+        assert!(flatten_values(&ema.model)
+            .iter()
+            .all(|&v| (v - 1.2).abs() < 1e-6));
         ema.update(&model);
-        assert!(flatten_values(&ema.model).iter().all(|&v| (v - 1.38).abs() < 1e-6));
-        assert!(ModelEma::new(&model, 1.5).unwrap_err().starts_with("train.ema: 1.5"));
+        assert!(flatten_values(&ema.model)
+            .iter()
+            .all(|&v| (v - 1.38).abs() < 1e-6));
+        assert!(ModelEma::new(&model, 1.5)
+            .unwrap_err()
+            .starts_with("train.ema: 1.5"));
     }
 }

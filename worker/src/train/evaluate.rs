@@ -46,7 +46,10 @@ pub fn evaluate<B: Backend>(
     settings: EvalSettings,
     device: &B::Device,
 ) -> Result<Vec<ValidationRow>, String> {
-    eval_jobs(videos, settings).into_iter().map(|(v, t)| evaluate_frame(model, &videos[v], t, settings, device)).collect()
+    eval_jobs(videos, settings)
+        .into_iter()
+        .map(|(v, t)| evaluate_frame(model, &videos[v], t, settings, device))
+        .collect()
 }
 
 /// Frame `t` of `video` through the model, with the metrics of the output and of the
@@ -65,23 +68,40 @@ pub fn evaluate_frame<B: Backend>(
     let (h, w) = (input.h, input.w);
     let (hh, hw) = (SCALE * h, SCALE * w);
     let context = |e: &dyn std::fmt::Display| format!("video {} frame {t}: {e}", video.name);
-    let lq = Tensor::<B, 5>::from_data(TensorData::new(input.lq.clone(), [1, settings.lr_frames, 1, h, w]), device);
-    let hq = Tensor::<B, 5>::from_data(TensorData::new(input.hq.clone(), [1, HR_FRAMES, 1, hh, hw]), device);
-    model.check_inputs(lq.dims(), hq.dims()).map_err(|e| context(&e))?;
+    let lq = Tensor::<B, 5>::from_data(
+        TensorData::new(input.lq.clone(), [1, settings.lr_frames, 1, h, w]),
+        device,
+    );
+    let hq = Tensor::<B, 5>::from_data(
+        TensorData::new(input.hq.clone(), [1, HR_FRAMES, 1, hh, hw]),
+        device,
+    );
+    model
+        .check_inputs(lq.dims(), hq.dims())
+        .map_err(|e| context(&e))?;
 
     let start = Instant::now();
-    let output: Vec<f32> =
-        model.forward(lq, hq).into_data().convert::<f32>().into_vec().map_err(|e| context(&format!("{e:?}")))?;
+    let output: Vec<f32> = model
+        .forward(lq, hq)
+        .into_data()
+        .convert::<f32>()
+        .into_vec()
+        .map_err(|e| context(&format!("{e:?}")))?;
     let infer_s = start.elapsed().as_secs_f64();
 
     let gt = to_grey_levels(&input.gt);
     let out = to_grey_levels(&output);
     let bicubic = to_grey_levels(&bicubic_upscale(input.centre_lr(), h, w, SCALE));
     let metrics = |image: &[u8]| -> Result<(f64, f64, f64), String> {
-        Ok((capped_psnr(image, &gt)?, ssim(image, &gt, hh, hw)?, aad(image, &gt)?))
+        Ok((
+            capped_psnr(image, &gt)?,
+            ssim(image, &gt, hh, hw)?,
+            aad(image, &gt)?,
+        ))
     };
     let (psnr_db, ssim_value, aad_value) = metrics(&out).map_err(|e| context(&e))?;
-    let (bicubic_psnr_db, bicubic_ssim, bicubic_aad) = metrics(&bicubic).map_err(|e| context(&e))?;
+    let (bicubic_psnr_db, bicubic_ssim, bicubic_aad) =
+        metrics(&bicubic).map_err(|e| context(&e))?;
     Ok(ValidationRow {
         video: video.name.clone(),
         frame: t,
@@ -115,7 +135,9 @@ pub struct ValidationSummary {
 /// Summarises `rows` (grouped by consecutive equal `video`); `None` when empty.
 pub fn summarise(rows: &[ValidationRow]) -> Option<ValidationSummary> {
     let per_video = |metric: fn(&ValidationRow) -> f64| -> Vec<Vec<f64>> {
-        rows.chunk_by(|a, b| a.video == b.video).map(|video| video.iter().map(metric).collect()).collect()
+        rows.chunk_by(|a, b| a.video == b.video)
+            .map(|video| video.iter().map(metric).collect())
+            .collect()
     };
     let mean = |metric: fn(&ValidationRow) -> f64| mean_of_video_means(&per_video(metric));
     Some(ValidationSummary {
@@ -149,7 +171,11 @@ mod tests {
     fn summary_is_the_mean_of_video_means() {
         // Video a: frames 30, 40 → 35; video b: 20 → 20; trial: (35 + 20) / 2 = 27.5
         // (a plain mean over frames would give 30).
-        let rows = [row("a", 30.0, 0.1), row("a", 40.0, 0.2), row("b", 20.0, 0.3)];
+        let rows = [
+            row("a", 30.0, 0.1),
+            row("a", 40.0, 0.2),
+            row("b", 20.0, 0.3),
+        ];
         let s = summarise(&rows).unwrap();
         assert!((s.psnr_db - 27.5).abs() < 1e-12);
         assert!((s.ssim - 0.275).abs() < 1e-12);

@@ -6,7 +6,7 @@
 //! (field order, then vector order) gives without names or ids: `ParamId`s are random per
 //! process, so they cannot key anything that crosses ranks.
 
-use burn::module::{AutodiffModule, Module, ModuleMapper, ModuleVisitor, Param, ParamId};
+use burn::module::{AutodiffModule, Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
@@ -30,7 +30,10 @@ pub fn flatten_values<B: Backend, M: Module<B>>(module: &M) -> Vec<f32> {
 pub fn load_values<B: Backend, M: Module<B>>(module: M, flat: &[f32]) -> Result<M, String> {
     let expected = module.num_params();
     if flat.len() != expected {
-        return Err(format!("flat parameter buffer has {} values, the model {expected}", flat.len()));
+        return Err(format!(
+            "flat parameter buffer has {} values, the model {expected}",
+            flat.len()
+        ));
     }
     struct Scatter<'a> {
         flat: &'a [f32],
@@ -42,7 +45,11 @@ pub fn load_values<B: Backend, M: Module<B>>(module: M, flat: &[f32]) -> Result<
             let require_grad = old.is_require_grad();
             let new = tensor_from(&self.flat[self.at..], old.dims(), &old.device());
             self.at += old.shape().num_elements();
-            let new = if require_grad { new.require_grad() } else { new };
+            let new = if require_grad {
+                new.require_grad()
+            } else {
+                new
+            };
             Param::from_mapped_value(id, new, mapper)
         }
     }
@@ -51,7 +58,10 @@ pub fn load_values<B: Backend, M: Module<B>>(module: M, flat: &[f32]) -> Result<
 
 /// The gradients of `module`'s parameters, removed from `grads` and concatenated in visiting
 /// order. A parameter without a gradient contributes zeros, so the layout never changes.
-pub fn flatten_grads<B: AutodiffBackend, M: AutodiffModule<B>>(module: &M, grads: &mut GradientsParams) -> Vec<f32> {
+pub fn flatten_grads<B: AutodiffBackend, M: AutodiffModule<B>>(
+    module: &M,
+    grads: &mut GradientsParams,
+) -> Vec<f32> {
     struct Gather<'a> {
         grads: &'a mut GradientsParams,
         flat: Vec<f32>,
@@ -60,17 +70,25 @@ pub fn flatten_grads<B: AutodiffBackend, M: AutodiffModule<B>>(module: &M, grads
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
             match self.grads.remove::<B::InnerBackend, D>(param.id) {
                 Some(grad) => self.flat.extend(host_values(grad)),
-                None => self.flat.extend(std::iter::repeat_n(0.0, param.shape().num_elements())),
+                None => self
+                    .flat
+                    .extend(std::iter::repeat_n(0.0, param.shape().num_elements())),
             }
         }
     }
-    let mut gather = Gather { grads, flat: Vec::with_capacity(module.num_params()) };
+    let mut gather = Gather {
+        grads,
+        flat: Vec::with_capacity(module.num_params()),
+    };
     module.visit(&mut gather);
     gather.flat
 }
 
 /// Gradients for every parameter of `module` from `flat` (layout of [`flatten_grads`]).
-pub fn grads_from_flat<B: AutodiffBackend, M: AutodiffModule<B>>(module: &M, flat: &[f32]) -> GradientsParams {
+pub fn grads_from_flat<B: AutodiffBackend, M: AutodiffModule<B>>(
+    module: &M,
+    flat: &[f32],
+) -> GradientsParams {
     struct Scatter<'a> {
         flat: &'a [f32],
         at: usize,
@@ -79,35 +97,38 @@ pub fn grads_from_flat<B: AutodiffBackend, M: AutodiffModule<B>>(module: &M, fla
     impl<B: AutodiffBackend> ModuleVisitor<B> for Scatter<'_> {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
             let value = param.val();
-            let grad = tensor_from::<B::InnerBackend, D>(&self.flat[self.at..], value.dims(), &value.device());
+            let grad = tensor_from::<B::InnerBackend, D>(
+                &self.flat[self.at..],
+                value.dims(),
+                &value.device(),
+            );
             self.at += value.shape().num_elements();
             self.grads.register::<B::InnerBackend, D>(param.id, grad);
         }
     }
-    let mut scatter = Scatter { flat, at: 0, grads: GradientsParams::new() };
+    let mut scatter = Scatter {
+        flat,
+        at: 0,
+        grads: GradientsParams::new(),
+    };
     module.visit(&mut scatter);
     scatter.grads
 }
 
-/// Parameter ids in visiting order (to pair a module with a copy that shares its ids).
-pub fn param_ids<B: Backend, M: Module<B>>(module: &M) -> Vec<ParamId> {
-    struct Ids(Vec<ParamId>);
-    impl<B: Backend> ModuleVisitor<B> for Ids {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-            self.0.push(param.id);
-        }
-    }
-    let mut ids = Ids(Vec::new());
-    module.visit(&mut ids);
-    ids.0
-}
-
 fn host_values<B: Backend, const D: usize>(tensor: Tensor<B, D>) -> Vec<f32> {
-    tensor.into_data().convert::<f32>().into_vec().expect("float parameters convert to f32")
+    tensor
+        .into_data()
+        .convert::<f32>()
+        .into_vec()
+        .expect("float parameters convert to f32")
 }
 
 /// A tensor of `dims` from the first elements of `values`.
-fn tensor_from<B: Backend, const D: usize>(values: &[f32], dims: [usize; D], device: &B::Device) -> Tensor<B, D> {
+fn tensor_from<B: Backend, const D: usize>(
+    values: &[f32],
+    dims: [usize; D],
+    device: &B::Device,
+) -> Tensor<B, D> {
     let n: usize = dims.iter().product();
     Tensor::from_data(TensorData::new(values[..n].to_vec(), dims), device)
 }
@@ -116,9 +137,23 @@ fn tensor_from<B: Backend, const D: usize>(values: &[f32], dims: [usize; D], dev
 mod tests {
     use super::*;
     use burn::backend::{Autodiff, Flex};
+    use burn::module::ParamId;
     use burn::nn::{Linear, LinearConfig};
 
     type Ad = Autodiff<Flex>;
+
+    /// Parameter ids in visiting order (to pair a module with a copy that shares its ids).
+    fn param_ids<B: Backend, M: Module<B>>(module: &M) -> Vec<ParamId> {
+        struct Ids(Vec<ParamId>);
+        impl<B: Backend> ModuleVisitor<B> for Ids {
+            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+                self.0.push(param.id);
+            }
+        }
+        let mut ids = Ids(Vec::new());
+        module.visit(&mut ids);
+        ids.0
+    }
 
     #[test]
     fn values_round_trip_and_keep_ids() {
@@ -135,7 +170,9 @@ mod tests {
         assert_eq!(flatten_values(&loaded), replaced);
         assert_eq!(param_ids(&loaded), ids);
         assert!(loaded.weight.val().is_require_grad());
-        assert!(load_values(loaded, &replaced[..7]).unwrap_err().contains("7 values"));
+        assert!(load_values(loaded, &replaced[..7])
+            .unwrap_err()
+            .contains("7 values"));
     }
 
     #[test]

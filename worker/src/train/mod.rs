@@ -26,6 +26,6 @@ pub mod trainer;
 
 pub use batch::Batch;
 pub use ema::ModelEma;
-pub use schedule::LrSchedule;
 pub use run::{run, RunError, RunOptions};
+pub use schedule::LrSchedule;
 pub use trainer::{StepError, StepReport, Trainer};

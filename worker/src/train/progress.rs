@@ -16,7 +16,11 @@ impl Progress {
     pub fn new(total: u64, completed: u64) -> Self {
         // About 20 lines per run, at least every 50 iterations on long runs, never more often than every iteration.
         let every = (total / 20).clamp(1, 50);
-        Self { total, every, since: (Instant::now(), completed) }
+        Self {
+            total,
+            every,
+            since: (Instant::now(), completed),
+        }
     }
 
     /// Reports iteration `iter` when due; returns the line printed.

@@ -38,7 +38,11 @@ pub enum RunError {
     /// The trial, its data or the job set-up is unusable (nothing was trained).
     Setup(String),
     /// A stop was requested (SIGTERM); the state after `iteration` is checkpointed.
-    Stopped { iteration: u64, total: u64, checkpoint: PathBuf },
+    Stopped {
+        iteration: u64,
+        total: u64,
+        checkpoint: PathBuf,
+    },
     /// The loss became NaN/Inf; the last good checkpoint is kept.
     NonFiniteLoss(String),
     /// Anything else (I/O, collectives).
@@ -75,11 +79,17 @@ impl std::error::Error for RunError {}
 /// Runs the trial in `trial_dir` (its `trial.yaml`) on `device`, joining the job's ranks.
 /// Returns the summary on rank 0, `None` on the other ranks. Errors are also printed on
 /// stderr (the job output), with the rank when there are several.
-pub fn run<B: AutodiffBackend>(trial_dir: &Path, device: &B::Device, options: RunOptions) -> Result<Option<Summary>, RunError> {
+pub fn run<B: AutodiffBackend>(
+    trial_dir: &Path,
+    device: &B::Device,
+    options: RunOptions,
+) -> Result<Option<Summary>, RunError> {
     let mut rank = None;
     let result = (|| {
-        let trial = TrialConfig::from_yaml_file(&trial_dir.join(names::TRIAL_YAML)).map_err(RunError::Setup)?;
-        let coll = dist::init(trial.resources.gpus as usize).map_err(|e| RunError::Setup(format!("joining the job: {e}")))?;
+        let trial = TrialConfig::from_yaml_file(&trial_dir.join(names::TRIAL_YAML))
+            .map_err(RunError::Setup)?;
+        let coll = dist::init(trial.resources.gpus as usize)
+            .map_err(|e| RunError::Setup(format!("joining the job: {e}")))?;
         let world = coll.world();
         rank = (world.size > 1).then_some(world.rank);
         set_compute_threads(world, trial.resources.threads_per_rank);
@@ -101,7 +111,10 @@ pub fn run<B: AutodiffBackend>(trial_dir: &Path, device: &B::Device, options: Ru
 /// e.g. in a test process, keeps its size.)
 fn set_compute_threads(world: WorldInfo, threads_per_rank: usize) {
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        std::env::set_var("RAYON_NUM_THREADS", compute_threads(world, threads_per_rank).to_string());
+        std::env::set_var(
+            "RAYON_NUM_THREADS",
+            compute_threads(world, threads_per_rank).to_string(),
+        );
     }
 }
 
@@ -121,9 +134,12 @@ fn run_trial<B: AutodiffBackend>(
     let params = SampleParams::new(&trial.data, model_config.lr_frames).map_err(setup)?;
     let data = Arc::new(Dataset::load(&trial.data).map_err(setup)?);
     if data.val.is_empty() {
-        return Err(setup("data.val_videos: 0: evaluation needs at least one validation video".into()));
+        return Err(setup(
+            "data.val_videos: 0: evaluation needs at least one validation video".into(),
+        ));
     }
-    let mut trainer = Trainer::<B>::new(&model_config, &trial.train, total, device, coll).map_err(setup)?;
+    let mut trainer =
+        Trainer::<B>::new(&model_config, &trial.train, total, device, coll).map_err(setup)?;
 
     let (mut sampler, completed, mut train_wall_s) = match checkpoint::find(trial_dir) {
         Some(dir) => {
@@ -137,38 +153,62 @@ fn run_trial<B: AutodiffBackend>(
                     world.size
                 )));
             }
-            let restored = SamplerState { rank: world.rank as u64, ..state.sampler };
+            let restored = SamplerState {
+                rank: world.rank as u64,
+                ..state.sampler
+            };
             let sampler = TrainSampler::restore(data.clone(), params, restored).map_err(setup)?;
             if lead {
-                eprintln!("resuming from {} at iteration {}/{total}", dir.display(), state.iteration);
+                eprintln!(
+                    "resuming from {} at iteration {}/{total}",
+                    dir.display(),
+                    state.iteration
+                );
             }
             (sampler, state.iteration, state.train_wall_s)
         }
         None => {
-            let sampler = TrainSampler::new(data.clone(), params, trial.data.seed, world.rank as u64, world.size as u64)
-                .map_err(setup)?;
+            let sampler = TrainSampler::new(
+                data.clone(),
+                params,
+                trial.data.seed,
+                world.rank as u64,
+                world.size as u64,
+            )
+            .map_err(setup)?;
             (sampler, 0, 0.0)
         }
     };
-    let mut log = lead.then(|| TrainLog::open(&trial_dir.join(names::TRAIN_CSV), completed)).transpose().map_err(setup)?;
-    let window = trial.profile.enabled.then_some(ProfileWindow { warmup: trial.profile.warmup, iterations: trial.profile.iterations });
+    let mut log = lead
+        .then(|| TrainLog::open(&trial_dir.join(names::TRAIN_CSV), completed))
+        .transpose()
+        .map_err(setup)?;
+    let window = trial.profile.enabled.then_some(ProfileWindow {
+        warmup: trial.profile.warmup,
+        iterations: trial.profile.iterations,
+    });
     let mut rec = Recorder::new(window);
     let mut progress = Progress::new(total, completed);
-    let eval_settings =
-        EvalSettings { lr_frames: model_config.lr_frames, separation: trial.data.hr_separation, frames: trial.data.val_frames };
-    let checkpoint_state = |iteration: u64, sampler: &TrainSampler, train_wall_s: f64| CheckpointState {
-        format_version: FORMAT_VERSION,
-        trial_id: trial.meta.id.clone(),
-        iteration,
-        total_iterations: total,
-        sampler: sampler.state(),
-        train_wall_s,
+    let eval_settings = EvalSettings {
+        lr_frames: model_config.lr_frames,
+        separation: trial.data.hr_separation,
+        frames: trial.data.val_frames,
     };
+    let checkpoint_state =
+        |iteration: u64, sampler: &TrainSampler, train_wall_s: f64| CheckpointState {
+            format_version: FORMAT_VERSION,
+            trial_id: trial.meta.id.clone(),
+            iteration,
+            total_iterations: total,
+            sampler: sampler.state(),
+            train_wall_s,
+        };
     let save = |trainer: &Trainer<B>, state: CheckpointState| -> Result<(), RunError> {
         if lead {
             checkpoint::save(trial_dir, trainer, &state).map_err(RunError::Failed)?;
         }
-        coll.barrier().map_err(|e| RunError::Failed(format!("barrier after checkpoint: {e}")))
+        coll.barrier()
+            .map_err(|e| RunError::Failed(format!("barrier after checkpoint: {e}")))
     };
     if lead && completed < total {
         eprintln!(
@@ -183,7 +223,8 @@ fn run_trial<B: AutodiffBackend>(
     for iter in completed + 1..=total {
         let start = Instant::now();
         rec.begin_iteration(iter);
-        let batch = Batch::<B>::from_samples(&sampler.next_batch(batch_size), device).map_err(RunError::Failed)?;
+        let batch = Batch::<B>::from_samples(&sampler.next_batch(batch_size), device)
+            .map_err(RunError::Failed)?;
         let stop_wish = stop_signal::requested() || options.stop_after == Some(iter);
         let step = trainer.step(&batch, coll, &mut rec, stop_wish);
         rec.end_iteration();
@@ -201,21 +242,37 @@ fn run_trial<B: AutodiffBackend>(
         train_wall_s += step_s;
         if let Some(log) = &mut log {
             let samples_per_s = (batch_size * world.size) as f64 / step_s;
-            log.append(&TrainRow { iter, lr: report.lr, loss: report.loss, step_s, samples_per_s }).map_err(RunError::Failed)?;
+            log.append(&TrainRow {
+                iter,
+                lr: report.lr,
+                loss: report.loss,
+                step_s,
+                samples_per_s,
+            })
+            .map_err(RunError::Failed)?;
             progress.report(iter, report.loss, report.lr);
         }
         if report.stop_requested {
             save(&trainer, checkpoint_state(iter, &sampler, train_wall_s))?;
-            return Err(RunError::Stopped { iteration: iter, total, checkpoint: trial_dir.join(names::CHECKPOINT_DIR) });
+            return Err(RunError::Stopped {
+                iteration: iter,
+                total,
+                checkpoint: trial_dir.join(names::CHECKPOINT_DIR),
+            });
         }
         if trial.train.checkpoint_every > 0 && iter % trial.train.checkpoint_every == 0 {
             save(&trainer, checkpoint_state(iter, &sampler, train_wall_s))?;
             last_saved = iter;
         }
         if trial.train.val_every > 0 && iter % trial.train.val_every == 0 && iter < total {
-            let rows = evaluate_sharded(trainer.ema_model(), &data.val, eval_settings, device, coll).map_err(RunError::Failed)?;
+            let rows =
+                evaluate_sharded(trainer.ema_model(), &data.val, eval_settings, device, coll)
+                    .map_err(RunError::Failed)?;
             if let Some(s) = rows.as_deref().and_then(summarise) {
-                eprintln!("validation at iteration {iter}: PSNR {:.3} dB (bicubic {:.3} dB), SSIM {:.4}", s.psnr_db, s.bicubic_psnr_db, s.ssim);
+                eprintln!(
+                    "validation at iteration {iter}: PSNR {:.3} dB (bicubic {:.3} dB), SSIM {:.4}",
+                    s.psnr_db, s.bicubic_psnr_db, s.ssim
+                );
             }
         }
     }
@@ -224,13 +281,25 @@ fn run_trial<B: AutodiffBackend>(
     }
     write_profile_outputs(trial_dir, &rec, coll)?;
 
-    let rows = evaluate_sharded(trainer.ema_model(), &data.val, eval_settings, device, coll).map_err(RunError::Failed)?;
+    let rows = evaluate_sharded(trainer.ema_model(), &data.val, eval_settings, device, coll)
+        .map_err(RunError::Failed)?;
     let Some(rows) = rows else { return Ok(None) };
-    let s = summarise(&rows).ok_or_else(|| RunError::Failed("no validation frame was evaluated".into()))?;
+    let s = summarise(&rows)
+        .ok_or_else(|| RunError::Failed("no validation frame was evaluated".into()))?;
     write_validation_csv(&trial_dir.join(names::VALIDATION_CSV), &rows)?;
     let summary = Summary {
         trial_id: trial.meta.id.clone(),
-        axes: trial.meta.axes.iter().map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(serde_json::Value::Null))).collect(),
+        axes: trial
+            .meta
+            .axes
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
+                )
+            })
+            .collect(),
         gpus: trial.resources.gpus,
         world_size: world.size,
         batch_per_gpu: batch_size,
@@ -246,8 +315,10 @@ fn run_trial<B: AutodiffBackend>(
         status: "succeeded".into(),
     };
     // Written last: its presence means every other file of the trial is final.
-    let json = serde_json::to_vec_pretty(&summary).map_err(|e| RunError::Failed(format!("summary.json: {e}")))?;
-    write_atomic(&trial_dir.join(names::SUMMARY_JSON), &json).map_err(|e| RunError::Failed(e.to_string()))?;
+    let json = serde_json::to_vec_pretty(&summary)
+        .map_err(|e| RunError::Failed(format!("summary.json: {e}")))?;
+    write_atomic(&trial_dir.join(names::SUMMARY_JSON), &json)
+        .map_err(|e| RunError::Failed(e.to_string()))?;
     eprintln!(
         "done: {total} iterations in {train_wall_s:.1} s; validation PSNR {:.3} dB (bicubic {:.3} dB), SSIM {:.4}, AAD {:.3}, {:.4} s/frame",
         s.psnr_db, s.bicubic_psnr_db, s.ssim, s.aad, s.infer_s_per_frame
@@ -259,7 +330,11 @@ fn run_trial<B: AutodiffBackend>(
 /// per rank) from `rec`'s window. Every rank calls it after training. The profiler's
 /// analysis (`profile::write_outputs`) is not in the tree yet; until it is, the recorded
 /// intervals are not written.
-fn write_profile_outputs(_trial_dir: &Path, _rec: &Recorder, _coll: &dyn Collectives) -> Result<(), RunError> {
+fn write_profile_outputs(
+    _trial_dir: &Path,
+    _rec: &Recorder,
+    _coll: &dyn Collectives,
+) -> Result<(), RunError> {
     Ok(())
 }
 

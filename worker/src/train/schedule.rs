@@ -31,19 +31,29 @@ impl LrSchedule {
             return Err(format!("train.lr: {}: must be a positive number", train.lr));
         }
         if !(train.lr_min.is_finite() && (0.0..=train.lr).contains(&train.lr_min)) {
-            return Err(format!("train.lr_min: {}: must be in [0, train.lr = {}]", train.lr_min, train.lr));
+            return Err(format!(
+                "train.lr_min: {}: must be in [0, train.lr = {}]",
+                train.lr_min, train.lr
+            ));
         }
         if total == 0 {
             return Err("train.iterations: 0: must be >= 1".into());
         }
-        Ok(Self { lr: train.lr, lr_min: train.lr_min, total, warmup: train.warmup })
+        Ok(Self {
+            lr: train.lr,
+            lr_min: train.lr_min,
+            total,
+            warmup: train.warmup,
+        })
     }
 
     /// The learning rate used by 1-based iteration `iter`.
     pub fn lr_at(&self, iter: u64) -> f64 {
         let step = iter.saturating_sub(1) as f64;
         let cosine = self.lr_min
-            + 0.5 * (self.lr - self.lr_min) * (1.0 + (std::f64::consts::PI * step / self.total as f64).cos());
+            + 0.5
+                * (self.lr - self.lr_min)
+                * (1.0 + (std::f64::consts::PI * step / self.total as f64).cos());
         if self.warmup > 0 && (iter as i64) < self.warmup {
             self.lr * iter as f64 / self.warmup as f64
         } else {
@@ -57,7 +67,12 @@ mod tests {
     use super::*;
 
     fn paper() -> LrSchedule {
-        LrSchedule { lr: 2e-4, lr_min: 1e-7, total: 30_000, warmup: 500 }
+        LrSchedule {
+            lr: 2e-4,
+            lr_min: 1e-7,
+            total: 30_000,
+            warmup: 500,
+        }
     }
 
     fn close(a: f64, b: f64) -> bool {
@@ -89,16 +104,29 @@ mod tests {
 
     #[test]
     fn no_warm_up_starts_at_the_peak() {
-        let s = LrSchedule { warmup: -1, ..paper() };
+        let s = LrSchedule {
+            warmup: -1,
+            ..paper()
+        };
         assert!(close(s.lr_at(1), 2e-4));
         // e = 1: 1e-7 + 0.5·1.999e-4·(1 + cos(π/30000)) = 2e-4 − 0.5·1.999e-4·(1 − cos(π/30000)).
         assert!((s.lr_at(2) - (2e-4 - 5.48e-13)).abs() < 1e-15);
-        assert!(close(LrSchedule { warmup: 0, ..paper() }.lr_at(1), 2e-4));
+        assert!(close(
+            LrSchedule {
+                warmup: 0,
+                ..paper()
+            }
+            .lr_at(1),
+            2e-4
+        ));
     }
 
     #[test]
     fn bad_trial_values_are_named() {
-        let train = TrainConfig { lr_min: 1.0, ..Default::default() };
+        let train = TrainConfig {
+            lr_min: 1.0,
+            ..Default::default()
+        };
         let err = LrSchedule::from_trial(&train, 10).unwrap_err();
         assert!(err.starts_with("train.lr_min: 1"), "{err}");
         assert!(LrSchedule::from_trial(&TrainConfig::default(), 0).is_err());

@@ -40,7 +40,10 @@ pub fn evaluate_sharded<B: Backend>(
             }
         }
     }
-    let Some(all) = coll.gather_f64(&slots, 0).map_err(|e| format!("gathering validation rows: {e}"))? else {
+    let Some(all) = coll
+        .gather_f64(&slots, 0)
+        .map_err(|e| format!("gathering validation rows: {e}"))?
+    else {
         return Ok(None);
     };
     let mut rows: Vec<Option<ValidationRow>> = vec![None; jobs.len()];
@@ -62,7 +65,16 @@ pub fn evaluate_sharded<B: Backend>(
 }
 
 fn encode(job: usize, row: &ValidationRow) -> [f64; SLOT] {
-    [job as f64, row.psnr_db, row.ssim, row.aad, row.bicubic_psnr_db, row.bicubic_ssim, row.bicubic_aad, row.infer_s]
+    [
+        job as f64,
+        row.psnr_db,
+        row.ssim,
+        row.aad,
+        row.bicubic_psnr_db,
+        row.bicubic_ssim,
+        row.bicubic_aad,
+        row.infer_s,
+    ]
 }
 
 fn decode(video: &str, frame: usize, slot: &[f64]) -> ValidationRow {

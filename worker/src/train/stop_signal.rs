@@ -24,7 +24,10 @@ pub fn install() -> Result<(), String> {
             libc::sigaction(signal, &action, std::ptr::null_mut())
         };
         if rc != 0 {
-            return Err(format!("installing the handler for signal {signal}: {}", std::io::Error::last_os_error()));
+            return Err(format!(
+                "installing the handler for signal {signal}: {}",
+                std::io::Error::last_os_error()
+            ));
         }
     }
     Ok(())
@@ -33,9 +36,4 @@ pub fn install() -> Result<(), String> {
 /// Whether a stop was requested since start-up.
 pub fn requested() -> bool {
     REQUESTED.load(Ordering::SeqCst)
-}
-
-/// Asks the loop to stop as if SIGTERM had arrived (tests).
-pub fn request() {
-    REQUESTED.store(true, Ordering::SeqCst);
 }

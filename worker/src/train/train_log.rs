@@ -26,7 +26,10 @@ impl TrainLog {
             if let Ok(file) = File::open(path) {
                 for line in BufReader::new(file).lines() {
                     let line = line.map_err(|e| context(&e))?;
-                    let iter = line.split(',').next().and_then(|f| f.trim().parse::<u64>().ok());
+                    let iter = line
+                        .split(',')
+                        .next()
+                        .and_then(|f| f.trim().parse::<u64>().ok());
                     if iter.is_some_and(|i| i <= completed) {
                         kept.push_str(&line);
                         kept.push('\n');
@@ -35,16 +38,30 @@ impl TrainLog {
             }
         }
         write_atomic(path, kept.as_bytes()).map_err(|e| context(&e))?;
-        let file = OpenOptions::new().append(true).open(path).map_err(|e| context(&e))?;
-        Ok(Self { path: path.to_owned(), file })
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|e| context(&e))?;
+        Ok(Self {
+            path: path.to_owned(),
+            file,
+        })
     }
 
     /// Appends one row and flushes it.
     pub fn append(&mut self, row: &TrainRow) -> Result<(), String> {
-        let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
-        writer.serialize(row).map_err(|e| format!("{}: {e}", self.path.display()))?;
-        let bytes = writer.into_inner().map_err(|e| format!("{}: {e}", self.path.display()))?;
-        self.file.write_all(&bytes).map_err(|e| format!("{}: {e}", self.path.display()))
+        let mut writer = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::new());
+        writer
+            .serialize(row)
+            .map_err(|e| format!("{}: {e}", self.path.display()))?;
+        let bytes = writer
+            .into_inner()
+            .map_err(|e| format!("{}: {e}", self.path.display()))?;
+        self.file
+            .write_all(&bytes)
+            .map_err(|e| format!("{}: {e}", self.path.display()))
     }
 }
 
@@ -52,9 +69,16 @@ impl TrainLog {
 fn header() -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer
-        .serialize(TrainRow { iter: 0, lr: 0.0, loss: 0.0, step_s: 0.0, samples_per_s: 0.0 })
+        .serialize(TrainRow {
+            iter: 0,
+            lr: 0.0,
+            loss: 0.0,
+            step_s: 0.0,
+            samples_per_s: 0.0,
+        })
         .expect("a TrainRow serialises");
-    let text = String::from_utf8(writer.into_inner().expect("in-memory writer")).expect("csv is UTF-8");
+    let text =
+        String::from_utf8(writer.into_inner().expect("in-memory writer")).expect("csv is UTF-8");
     text.lines().next().expect("header line").to_owned() + "\n"
 }
 
@@ -63,7 +87,13 @@ mod tests {
     use super::*;
 
     fn row(iter: u64) -> TrainRow {
-        TrainRow { iter, lr: 1e-4, loss: 0.5, step_s: 0.25, samples_per_s: 4.0 }
+        TrainRow {
+            iter,
+            lr: 1e-4,
+            loss: 0.5,
+            step_s: 0.25,
+            samples_per_s: 4.0,
+        }
     }
 
     #[test]
@@ -80,7 +110,10 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "iter,lr,loss,step_s,samples_per_s");
-        let iters: Vec<&str> = lines[1..].iter().map(|l| l.split(',').next().unwrap()).collect();
+        let iters: Vec<&str> = lines[1..]
+            .iter()
+            .map(|l| l.split(',').next().unwrap())
+            .collect();
         assert_eq!(iters, ["1", "2", "3", "4"]);
         assert_eq!(lines[1], "1,0.0001,0.5,0.25,4.0");
     }
@@ -91,6 +124,9 @@ mod tests {
         let path = dir.path().join("train.csv");
         std::fs::write(&path, "iter,lr,loss,step_s,samples_per_s\n1,1,1,1,1\n").unwrap();
         TrainLog::open(&path, 0).unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "iter,lr,loss,step_s,samples_per_s\n");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "iter,lr,loss,step_s,samples_per_s\n"
+        );
     }
 }

@@ -2,7 +2,6 @@
 //! equivalence tests drive it directly): forward + L1 loss + backward on this rank's batch,
 //! gradients flattened and averaged over ranks, Adam step, EMA update.
 
-use burn::module::AutodiffModule;
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::AutodiffBackend;
@@ -13,7 +12,7 @@ use super::batch::Batch;
 use super::ema::ModelEma;
 use super::flat_params::{flatten_grads, flatten_values, grads_from_flat, load_values};
 use super::schedule::LrSchedule;
-use crate::dist::{all_reduce_mean, CommError, Collectives, DEFAULT_BUCKET_ELEMS};
+use crate::dist::{all_reduce_mean, Collectives, CommError, DEFAULT_BUCKET_ELEMS};
 use crate::model::{SwinXvr, SwinXvrConfig};
 use crate::profile::{ActivityKind, CopyKind, Recorder};
 
@@ -86,12 +85,16 @@ impl<B: AutodiffBackend> Trainer<B> {
         let schedule = LrSchedule::from_trial(train, total_iterations)?;
         let [beta_1, beta_2] = train.betas;
         if !([beta_1, beta_2].iter().all(|b| (0.0..1.0).contains(b))) {
-            return Err(format!("train.betas: {:?}: both must be in [0, 1)", train.betas));
+            return Err(format!(
+                "train.betas: {:?}: both must be in [0, 1)",
+                train.betas
+            ));
         }
         B::seed(device, train.seed);
         let model = config.init::<B>(device);
         let mut flat = flatten_values(&model);
-        coll.broadcast(&mut flat, 0).map_err(|e| format!("broadcasting the initial weights: {e}"))?;
+        coll.broadcast(&mut flat, 0)
+            .map_err(|e| format!("broadcasting the initial weights: {e}"))?;
         let model = load_values(model, &flat)?;
         let optim = AdamConfig::new()
             .with_beta_1(beta_1 as f32)
@@ -122,7 +125,9 @@ impl<B: AutodiffBackend> Trainer<B> {
     }
 
     /// Adam's state (for checkpoints).
-    pub fn optimizer_record(&self) -> <OptimizerAdaptor<Adam, SwinXvr<B>, B> as Optimizer<SwinXvr<B>, B>>::Record {
+    pub fn optimizer_record(
+        &self,
+    ) -> <OptimizerAdaptor<Adam, SwinXvr<B>, B> as Optimizer<SwinXvr<B>, B>>::Record {
         self.optim.to_record()
     }
 
@@ -171,15 +176,20 @@ impl<B: AutodiffBackend> Trainer<B> {
             (grads, value.elem::<f32>())
         });
 
-        let mut flat = rec.record("grad_gather", ActivityKind::Memcpy(CopyKind::DtoH), 0, || {
-            let mut grads = GradientsParams::from_grads(grads, &model);
-            let mut flat = flatten_grads(&model, &mut grads);
-            // Two extra slots ride along with the gradients: the loss (averaged = the mean
-            // over ranks) and the stop flag (averaged > 0 = some rank asked).
-            flat.push(local_loss);
-            flat.push(if stop_requested { 1.0 } else { 0.0 });
-            flat
-        });
+        let mut flat = rec.record(
+            "grad_gather",
+            ActivityKind::Memcpy(CopyKind::DtoH),
+            0,
+            || {
+                let mut grads = GradientsParams::from_grads(grads, &model);
+                let mut flat = flatten_grads(&model, &mut grads);
+                // Two extra slots ride along with the gradients: the loss (averaged = the mean
+                // over ranks) and the stop flag (averaged > 0 = some rank asked).
+                flat.push(local_loss);
+                flat.push(if stop_requested { 1.0 } else { 0.0 });
+                flat
+            },
+        );
         if let Err(e) = all_reduce_mean(coll, &mut flat, DEFAULT_BUCKET_ELEMS, rec) {
             self.model = Some(model);
             return Err(StepError::Comm(e));
@@ -191,7 +201,12 @@ impl<B: AutodiffBackend> Trainer<B> {
             return Err(StepError::NonFiniteLoss { iter, loss });
         }
 
-        let grads = rec.record("grad_scatter", ActivityKind::Memcpy(CopyKind::HtoD), 0, || grads_from_flat(&model, &flat));
+        let grads = rec.record(
+            "grad_scatter",
+            ActivityKind::Memcpy(CopyKind::HtoD),
+            0,
+            || grads_from_flat(&model, &flat),
+        );
         let lr = self.schedule.lr_at(iter);
         let (optim, ema) = (&mut self.optim, &mut self.ema);
         let model = rec.record("optimizer_step", ActivityKind::Kernel, 0, || {
@@ -202,24 +217,26 @@ impl<B: AutodiffBackend> Trainer<B> {
         });
         self.model = Some(model);
         self.iteration = iter;
-        Ok(StepReport { iter, lr, loss, stop_requested: stop_any })
+        Ok(StepReport {
+            iter,
+            lr,
+            loss,
+            stop_requested: stop_any,
+        })
     }
 
     /// The EMA weights on the inner backend (what evaluation uses).
     pub fn ema_model(&self) -> &SwinXvr<B::InnerBackend> {
         &self.ema.model
     }
-
-    /// The trained weights on the inner backend.
-    pub fn valid_model(&self) -> SwinXvr<B::InnerBackend> {
-        self.model().valid()
-    }
 }
 
 /// Seed of the backend RNG for iteration `iter` on `rank` (SplitMix64 finaliser over the
 /// three numbers, so neighbouring iterations and ranks get unrelated streams).
 pub fn step_seed(seed: u64, rank: usize, iter: u64) -> u64 {
-    let mut z = seed ^ (rank as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ iter.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    let mut z = seed
+        ^ (rank as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ iter.wrapping_mul(0xD1B5_4A32_D192_ED03);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -230,43 +247,73 @@ mod tests {
     use super::*;
     use crate::dist::Solo;
     use crate::profile::ProfileWindow;
-    use burn::backend::{Autodiff, Flex};
     use burn::backend::flex::FlexDevice;
+    use burn::backend::{Autodiff, Flex};
     use burn::tensor::{Tensor, TensorData};
 
     type Ad = Autodiff<Flex>;
 
     fn ramp<const D: usize>(dims: [usize; D], scale: f32, device: &FlexDevice) -> Tensor<Ad, D> {
         let n: usize = dims.iter().product();
-        let values: Vec<f32> = (0..n).map(|i| ((i * 37 % 101) as f32 / 101.0) * scale).collect();
+        let values: Vec<f32> = (0..n)
+            .map(|i| ((i * 37 % 101) as f32 / 101.0) * scale)
+            .collect();
         Tensor::from_data(TensorData::new(values, dims), device)
     }
 
     /// Gradient of the L1 loss at the model's current weights, computed outside the trainer.
     fn l1_grad(model: &SwinXvr<Ad>, batch: &Batch<Ad>) -> Vec<f64> {
-        let loss = (model.forward(batch.lq.clone(), batch.hq.clone()) - batch.gt.clone()).abs().mean();
+        let loss = (model.forward(batch.lq.clone(), batch.hq.clone()) - batch.gt.clone())
+            .abs()
+            .mean();
         let mut grads = GradientsParams::from_grads(loss.backward(), model);
-        flatten_grads(model, &mut grads).into_iter().map(f64::from).collect()
+        flatten_grads(model, &mut grads)
+            .into_iter()
+            .map(f64::from)
+            .collect()
     }
 
     #[test]
     fn steps_match_an_independent_adam_on_the_l1_gradient() {
         const STEPS: usize = 5;
         let device = Default::default();
-        let config = SwinXvrConfig::small().with_channels(4).with_depths(vec![1]).with_recon_channels(4).with_drop_path(0.0);
-        let train = TrainConfig { lr: 1e-3, lr_min: 1e-3, warmup: -1, betas: [0.9, 0.99], ..Default::default() };
+        let config = SwinXvrConfig::small()
+            .with_channels(4)
+            .with_depths(vec![1])
+            .with_recon_channels(4)
+            .with_drop_path(0.0);
+        let train = TrainConfig {
+            lr: 1e-3,
+            lr_min: 1e-3,
+            warmup: -1,
+            betas: [0.9, 0.99],
+            ..Default::default()
+        };
         let mut trainer = Trainer::<Ad>::new(&config, &train, 10, &device, &Solo).unwrap();
-        let batch = Batch { lq: ramp([2, 3, 1, 4, 4], 1.0, &device), hq: ramp([2, 2, 1, 16, 16], 0.8, &device), gt: ramp([2, 1, 16, 16], 0.9, &device) };
+        let batch = Batch {
+            lq: ramp([2, 3, 1, 4, 4], 1.0, &device),
+            hq: ramp([2, 2, 1, 16, 16], 0.8, &device),
+            gt: ramp([2, 1, 16, 16], 0.9, &device),
+        };
         let mut rec = Recorder::disabled();
 
-        let w0: Vec<f64> = flatten_values(trainer.model()).into_iter().map(f64::from).collect();
+        let w0: Vec<f64> = flatten_values(trainer.model())
+            .into_iter()
+            .map(f64::from)
+            .collect();
         let mut grads = Vec::new();
         for iter in 1..=STEPS {
             grads.push(l1_grad(trainer.model(), &batch));
             let report = trainer.step(&batch, &Solo, &mut rec, false).unwrap();
-            assert_eq!((report.iter, report.lr, report.stop_requested), (iter as u64, 1e-3, false));
+            assert_eq!(
+                (report.iter, report.lr, report.stop_requested),
+                (iter as u64, 1e-3, false)
+            );
         }
-        let trained: Vec<f64> = flatten_values(trainer.model()).into_iter().map(f64::from).collect();
+        let trained: Vec<f64> = flatten_values(trainer.model())
+            .into_iter()
+            .map(f64::from)
+            .collect();
 
         // PyTorch's Adam, by hand: m = β1·m + (1−β1)·g, v = β2·v + (1−β2)·g²,
         // w −= lr · (m / (1 − β1^t)) / (√(v / (1 − β2^t)) + ε).
@@ -285,24 +332,49 @@ mod tests {
         eprintln!("largest deviation from the hand-written Adam: {worst:e}");
         // Each step moves a weight by up to lr = 1e-3; f32 weights carry ~1e-7 relative error.
         // (β2 = 0.999 instead of 0.99 would be off by ~1e-5 after these steps.)
-        assert!(worst < 1e-6, "largest deviation from the hand-written Adam: {worst}");
-        assert!(w0.iter().zip(&trained).any(|(a, b)| (a - b).abs() > 2e-3), "the weights barely moved");
+        assert!(
+            worst < 1e-6,
+            "largest deviation from the hand-written Adam: {worst}"
+        );
+        assert!(
+            w0.iter().zip(&trained).any(|(a, b)| (a - b).abs() > 2e-3),
+            "the weights barely moved"
+        );
     }
 
     #[test]
     fn the_step_records_its_phases_and_reports_a_stop_wish() {
         let device = Default::default();
-        let config = SwinXvrConfig::small().with_channels(4).with_depths(vec![1]).with_recon_channels(4);
-        let mut trainer = Trainer::<Ad>::new(&config, &TrainConfig::default(), 10, &device, &Solo).unwrap();
-        let batch = Batch { lq: ramp([1, 3, 1, 4, 4], 1.0, &device), hq: ramp([1, 2, 1, 16, 16], 1.0, &device), gt: ramp([1, 1, 16, 16], 1.0, &device) };
-        let mut rec = Recorder::new(Some(ProfileWindow { warmup: 0, iterations: 1 }));
+        let config = SwinXvrConfig::small()
+            .with_channels(4)
+            .with_depths(vec![1])
+            .with_recon_channels(4);
+        let mut trainer =
+            Trainer::<Ad>::new(&config, &TrainConfig::default(), 10, &device, &Solo).unwrap();
+        let batch = Batch {
+            lq: ramp([1, 3, 1, 4, 4], 1.0, &device),
+            hq: ramp([1, 2, 1, 16, 16], 1.0, &device),
+            gt: ramp([1, 1, 16, 16], 1.0, &device),
+        };
+        let mut rec = Recorder::new(Some(ProfileWindow {
+            warmup: 0,
+            iterations: 1,
+        }));
         rec.begin_iteration(1);
         let report = trainer.step(&batch, &Solo, &mut rec, true).unwrap();
         rec.end_iteration();
         assert!(report.stop_requested && report.loss > 0.0 && report.loss.is_finite());
         let names: Vec<&str> = rec.activities().iter().map(|a| a.name.as_str()).collect();
         // A world of one has no all-reduce to record.
-        assert_eq!(names, ["forward_backward", "grad_gather", "grad_scatter", "optimizer_step"]);
+        assert_eq!(
+            names,
+            [
+                "forward_backward",
+                "grad_gather",
+                "grad_scatter",
+                "optimizer_step"
+            ]
+        );
         assert_eq!(trainer.iteration, 1);
     }
 }

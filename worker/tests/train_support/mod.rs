@@ -38,7 +38,11 @@ pub fn tiny_trial(iterations: u64) -> TrialConfig {
 /// Writes `trial` as `dir/trial.yaml`.
 pub fn write_trial(dir: &Path, trial: &TrialConfig) {
     std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join("trial.yaml"), serde_yaml::to_string(trial).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("trial.yaml"),
+        serde_yaml::to_string(trial).unwrap(),
+    )
+    .unwrap();
 }
 
 /// The data rows of `dir/train.csv` as (iter, lr, loss) strings, exactly as written.
