@@ -4,6 +4,7 @@
 //! world of one, MPI on host buffers, NCCL on device buffers with `cuda`) is decided at
 //! start-up.
 
+mod device;
 mod grad_sync;
 mod launcher;
 mod mpi_comm;
@@ -12,6 +13,7 @@ pub mod nccl;
 mod solo;
 mod threads;
 
+pub use device::local_device;
 pub use grad_sync::{all_reduce_mean, ALL_REDUCE_ACTIVITY, DEFAULT_BUCKET_ELEMS};
 pub use launcher::{check_world_size, LauncherEnv};
 pub use mpi_comm::MpiCollectives;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use cudarc::driver::{CudaContext, CudaSlice, CudaStream};
 use cudarc::nccl::safe::{Comm, Id, ReduceOp};
 
-use super::{join, Collectives, CommError, MpiCollectives, WorldInfo};
+use super::{join, local_device, Collectives, CommError, MpiCollectives, WorldInfo};
 
 /// One NCCL communicator over all ranks, one GPU per rank.
 ///
@@ -37,7 +37,7 @@ pub fn init_nccl(expected_size: usize) -> Result<NcclCollectives, CommError> {
         if count < 1 {
             return Err("no CUDA device visible (CUDA_VISIBLE_DEVICES?)".into());
         }
-        let ordinal = world_info.local_rank % count as usize;
+        let ordinal = local_device(world_info, count as usize);
         let ctx = CudaContext::new(ordinal).map_err(|e| format!("device {ordinal}: {e:?}"))?;
         ctx.new_stream().map_err(|e| format!("{e:?}"))
     })?;
