@@ -24,7 +24,9 @@ use serde_json::json;
 use xvr_worker::dist::{
     self, all_reduce_mean, Collectives, MpiCollectives, Solo, DEFAULT_BUCKET_ELEMS,
 };
-use xvr_worker::profile::{self, monotonic_ns, ActivityKind, CopyKind, ProfileWindow, Recorder};
+use xvr_worker::profile::{
+    self, monotonic_ns, Activity, ActivityKind, CopyKind, ProfileWindow, Recorder,
+};
 
 #[derive(Parser)]
 #[command(
@@ -72,6 +74,10 @@ enum Command {
         /// Gradient length.
         #[arg(long, default_value_t = 628_993)]
         params: usize,
+        /// Run a 10 ms compute phase on a second thread while the all-reduce runs, so
+        /// that computation and communication overlap (for checking the overlap numbers).
+        #[arg(long)]
+        overlap: bool,
     },
     /// Small-config training throughput with the profiler on; writes profile.csv, traces
     /// and (rank 0) train-bench.json into `--out`.
@@ -140,7 +146,14 @@ fn main() -> ExitCode {
             warmup,
             iterations,
             params,
-        } => profile_demo(coll, &out, ProfileWindow { warmup, iterations }, params),
+            overlap,
+        } => profile_demo(
+            coll,
+            &out,
+            ProfileWindow { warmup, iterations },
+            params,
+            overlap,
+        ),
         #[cfg(feature = "cuda")]
         Command::GpuCheck { .. } => unreachable!("handled before joining over MPI"),
         Command::TrainBench {
@@ -346,6 +359,7 @@ fn profile_demo(
     out: &std::path::Path,
     window: ProfileWindow,
     params: usize,
+    overlap: bool,
 ) -> Result<(), String> {
     let mut rec = Recorder::new(Some(window));
     let tensors = vec![0.25f32; params];
@@ -362,8 +376,28 @@ fn profile_demo(
             0,
             || flat.copy_from_slice(&tensors),
         );
+        // Only this thread calls MPI; the overlapped compute phase runs beside it.
+        let beside = overlap.then(|| {
+            std::thread::spawn(|| {
+                let start_ns = monotonic_ns();
+                std::hint::black_box(compute(10));
+                (start_ns, monotonic_ns())
+            })
+        });
         all_reduce_mean(coll, &mut flat, DEFAULT_BUCKET_ELEMS, &mut rec)
             .map_err(|e| e.to_string())?;
+        if let Some(handle) = beside {
+            let (start_ns, end_ns) = handle.join().map_err(|_| "compute thread panicked")?;
+            let name = "overlapped_compute".into();
+            rec.push(Activity {
+                name,
+                kind: ActivityKind::Kernel,
+                start_ns,
+                end_ns,
+                stream: 2,
+                iteration: iter,
+            });
+        }
         rec.record(
             "grad_scatter",
             ActivityKind::Memcpy(CopyKind::HtoD),
