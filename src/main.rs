@@ -11,6 +11,7 @@ use xvr::results::TrialStatus;
 use xvr::sched::adapter::{self, SchedulerKind, SchedulerSettings};
 use xvr::sched::submit::{SubmitReport, RETRY_ALL};
 use xvr::sched::sweep_run::{dry_run, run_sweep, SweepRequest};
+use xvr::run::analysis::{analysis_binary, run_analysis};
 use xvr::sched::{cancel, signals, status, sweep_dir, JobRequest};
 
 /// Runs the SWIN-XVR hyperparameter and scaling study: a YAML sweep spec becomes trials,
@@ -48,6 +49,31 @@ enum Command {
         /// Results root.
         #[arg(long, default_value = "results")]
         results: PathBuf,
+    },
+    /// The whole chain in one command: validate → plan → submit and wait (with progress) →
+    /// xvr-analysis → prints where the report is.
+    ///
+    /// `xvr run sweeps/smoke.yaml` trains the smoke sweep on this machine (local scheduler,
+    /// mpiexec for multi-rank trials) and writes results/smoke/report/index.html. Running the
+    /// same command again after Ctrl-C or a failure resumes: finished trials are kept,
+    /// interrupted ones restart from their checkpoints. With `--scheduler pbs --dry-run` it
+    /// prints the Polaris submission (qsub lines, node-hours, the first job script) and
+    /// submits nothing. The analysis runs also when some trials failed: the report names them.
+    Run {
+        /// Sweep spec (YAML).
+        spec: PathBuf,
+        /// Results root.
+        #[arg(long, default_value = "results")]
+        results: PathBuf,
+        #[command(flatten)]
+        submission: SubmissionArgs,
+        /// Also rerun failed, timed-out and cancelled trials (they resume from checkpoints).
+        #[arg(long)]
+        retry: bool,
+        /// An argument passed on to xvr-analysis (repeatable), e.g.
+        /// `--analysis-arg=--preset --analysis-arg=hta`.
+        #[arg(long = "analysis-arg", value_name = "ARG", allow_hyphen_values = true)]
+        analysis_args: Vec<String>,
     },
     /// Runs a sweep's trials through a scheduler (planning the spec first if needed) and
     /// waits for them, printing progress.
@@ -229,6 +255,37 @@ fn sweep_of(target: &Path, results: &Path) -> Result<PathBuf, String> {
     Ok(plan.sweep_dir)
 }
 
+/// `xvr run`: plan (validating), submit and wait, analyse.
+fn run_chain(
+    spec: &Path,
+    results: &Path,
+    submission: &SubmissionArgs,
+    retry: bool,
+    analysis_args: &[String],
+) -> Result<ExitCode, String> {
+    let plan = Plan::build(spec, results).map_err(|e| e.to_string())?;
+    write::write_plan(&plan).map_err(|e| e.to_string())?;
+    print!("{}", table::render(&plan));
+    let rerun = if retry { RETRY_ALL.to_vec() } else { Vec::new() };
+    let request = submission.request(rerun, Vec::new())?;
+    if submission.dry_run {
+        dry_run(&plan.sweep_dir, &request, &mut std::io::stdout())?;
+        if let Some(first) = plan.trials.first() {
+            println!("\njob script of trial {} ({} of {}):", first.id(), 1, plan.trials.len());
+            print!("{}", first.job_script);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let code = submit_and_report(&plan.sweep_dir, &request)?;
+    if code == ExitCode::from(130) {
+        println!("interrupted: run the same command again to resume");
+        return Ok(code);
+    }
+    let report = run_analysis(&analysis_binary(), &plan.sweep_dir, analysis_args)?;
+    println!("report: {}", report.display());
+    Ok(code)
+}
+
 /// Runs a sweep request and prints the summary line; the exit code says how it went.
 fn submit_and_report(sweep: &Path, request: &SweepRequest) -> Result<ExitCode, String> {
     signals::install();
@@ -305,6 +362,13 @@ fn run(command: Command) -> Result<ExitCode, String> {
             println!("written to {}", plan.sweep_dir.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Run {
+            spec,
+            results,
+            submission,
+            retry,
+            analysis_args,
+        } => run_chain(&spec, &results, &submission, retry, &analysis_args),
         Command::Submit {
             target,
             results,

@@ -86,7 +86,15 @@ pub struct SubmitReport {
 }
 
 /// How often the loop reports the jobs in flight when nothing else happens.
-const HEARTBEAT: Duration = Duration::from_secs(60);
+const HEARTBEAT: Duration = Duration::from_secs(20);
+
+/// "it 120/300 loss 0.0213 ETA 3m05s" for a trial that has written training rows.
+fn training_progress(trial_dir: &std::path::Path) -> Option<String> {
+    let row = crate::results::last_train_row(trial_dir)?;
+    let trial = crate::spec::TrialConfig::from_yaml_file(&trial_dir.join(crate::results::names::TRIAL_YAML)).ok()?;
+    let total = trial.train.effective_iterations(trial.resources.gpus);
+    Some(crate::results::describe_progress(&row, total))
+}
 
 /// A trial waiting to be submitted; `claimed` once this submitter holds its lock.
 struct Pending {
@@ -644,7 +652,12 @@ impl Run<'_> {
         let names: Vec<String> = self
             .active
             .iter()
-            .map(|a| format!("{} ({} s)", a.job.trial_id, a.since.elapsed().as_secs()))
+            .map(|a| {
+                let progress = training_progress(&a.job.trial_dir)
+                    .map(|p| format!(", {p}"))
+                    .unwrap_or_default();
+                format!("{} ({} s{progress})", a.job.trial_id, a.since.elapsed().as_secs())
+            })
             .collect();
         let waiting = self.pending.len();
         self.say(&format!(
