@@ -279,7 +279,9 @@ fn run_trial<B: AutodiffBackend>(
     if last_saved < total {
         save(&trainer, checkpoint_state(total, &sampler, train_wall_s))?;
     }
-    write_profile_outputs(trial_dir, &rec, coll)?;
+    // profile.csv (rank 0) and trace-rank<k>.json (every rank) of this attempt's window.
+    crate::profile::write_outputs(trial_dir, &rec, coll)
+        .map_err(|e| RunError::Failed(format!("profiler outputs: {e}")))?;
 
     let rows = evaluate_sharded(trainer.ema_model(), &data.val, eval_settings, device, coll)
         .map_err(RunError::Failed)?;
@@ -324,18 +326,6 @@ fn run_trial<B: AutodiffBackend>(
         s.psnr_db, s.bicubic_psnr_db, s.ssim, s.aad, s.infer_s_per_frame
     );
     Ok(Some(summary))
-}
-
-/// Hook for the profiler's outputs (profile.csv rows gathered on rank 0, trace-rank<k>.json
-/// per rank) from `rec`'s window. Every rank calls it after training. The profiler's
-/// analysis (`profile::write_outputs`) is not in the tree yet; until it is, the recorded
-/// intervals are not written.
-fn write_profile_outputs(
-    _trial_dir: &Path,
-    _rec: &Recorder,
-    _coll: &dyn Collectives,
-) -> Result<(), RunError> {
-    Ok(())
 }
 
 fn write_validation_csv(path: &Path, rows: &[ValidationRow]) -> Result<(), RunError> {
