@@ -1,0 +1,132 @@
+//! The main job, scaled down: `xvr run` on a tiny sweep with the real binaries — the local
+//! scheduler runs each job.pbs, mpiexec starts 1 or 2 `xvr-worker` ranks that train on
+//! synthetic videos, evaluate and profile, and `xvr-analysis` writes the report. The test
+//! checks the report's tables, not just that files exist.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// target/<profile>/ of the binaries under test.
+fn bin_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_xvr")).parent().unwrap().to_path_buf()
+}
+
+/// `cargo test -p xvr` builds only this package's binaries; the worker and the analysis
+/// live in sibling packages, so build them when they are not there yet.
+fn ensure_sibling_binaries() {
+    let dir = bin_dir();
+    if dir.join("xvr-worker").is_file() && dir.join("xvr-analysis").is_file() {
+        return;
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "-p", "xvr-worker", "-p", "xvr-analysis", "--bins"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building xvr-worker and xvr-analysis failed");
+    assert!(dir.join("xvr-worker").is_file(), "xvr-worker not in {}", dir.display());
+}
+
+fn have_mpiexec() -> bool {
+    Command::new("mpiexec").arg("--version").output().is_ok()
+}
+
+/// Rows of a CSV file as header → value maps.
+fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let headers = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            headers.iter().map(String::from).zip(r.iter().map(String::from)).collect()
+        })
+        .collect()
+}
+
+fn number(row: &std::collections::HashMap<String, String>, column: &str) -> f64 {
+    let text = row.get(column).unwrap_or_else(|| panic!("no column {column} in {row:?}"));
+    text.parse().unwrap_or_else(|_| panic!("{column} = {text:?} is not a number"))
+}
+
+#[test]
+fn xvr_run_trains_profiles_evaluates_and_reports() {
+    if !have_mpiexec() {
+        panic!("mpiexec not found: run scripts/setup.sh (installs MPICH) before the tests");
+    }
+    ensure_sibling_binaries();
+    let results = tempfile::tempdir().unwrap();
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs/e2e/tiny.yaml");
+    let out = Command::new(env!("CARGO_BIN_EXE_xvr"))
+        .arg("run")
+        .arg(&spec)
+        .arg("--results")
+        .arg(results.path())
+        .env("XVR_MPIEXEC_FLAVOR", "hydra")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let sweep = results.path().join("e2e");
+    let job_outs: String = std::fs::read_dir(sweep.join("trials"))
+        .map(|dirs| {
+            dirs.flatten()
+                .map(|d| std::fs::read_to_string(d.path().join("job.out")).unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join("\n----\n")
+        })
+        .unwrap_or_default();
+    assert!(out.status.success(), "xvr run failed\nstdout:\n{stdout}\nstderr:\n{stderr}\njob output:\n{job_outs}");
+    let report = sweep.join("report");
+    assert!(stdout.contains(&format!("report: {}", report.join("index.html").display())), "{stdout}");
+
+    // Every trial finished with a summary and the world size it asked for.
+    for dir in std::fs::read_dir(sweep.join("trials")).unwrap().flatten() {
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap()).unwrap();
+        assert_eq!(summary["status"], "succeeded");
+        assert_eq!(summary["world_size"], summary["gpus"]);
+        assert!(dir.path().join("trace-rank0.json").is_file());
+    }
+
+    // Scaling: both GPU counts, r = 1 so the 1-GPU row is 100 % by definition (eq. 3), and
+    // the 2-GPU efficiency is r·t(r) / (g·t(g)) from the table's own wall times.
+    let scaling = csv_rows(&report.join("scaling.csv"));
+    let gpus: Vec<f64> = scaling.iter().map(|r| number(r, "gpus")).collect();
+    assert_eq!(gpus, [1.0, 2.0]);
+    assert!((number(&scaling[0], "efficiency_pct") - 100.0).abs() < 1e-6);
+    let (t1, t2) = (number(&scaling[0], "wall_s_median"), number(&scaling[1], "wall_s_median"));
+    assert!(t1 > 0.0 && t2 > 0.0);
+    let expected = 100.0 * t1 / (2.0 * t2);
+    assert!((number(&scaling[1], "efficiency_pct") - expected).abs() < 1e-3 * expected.max(1.0));
+
+    // Kernel mix (default preset `paper`: host↔device staging copies count as communication
+    // too): the 2-rank trials add the all-reduce on top of the copies both have.
+    let mix = csv_rows(&report.join("kernel_mix.csv"));
+    let comm = |g: f64| mix.iter().find(|r| number(r, "gpus") == g).map(|r| number(r, "communication_s")).unwrap();
+    assert!(comm(2.0) > comm(1.0), "communication 2 ranks {} s vs 1 rank {} s", comm(2.0), comm(1.0));
+
+    // Utilisation in (0, 100] %, and non-idle + idle = span.
+    for row in csv_rows(&report.join("utilisation.csv")) {
+        let u = number(&row, "utilization_pct");
+        assert!(u > 0.0 && u <= 100.0 + 1e-6, "utilisation {u} %");
+        let (busy, idle, span) = (number(&row, "non_idle_s"), number(&row, "idle_s"), number(&row, "span_s"));
+        assert!((busy + idle - span).abs() <= 1e-6 * span.max(1.0), "{busy} + {idle} != {span}");
+    }
+
+    // Quality: every trial has finite PSNR, bicubic and a positive inference time.
+    let quality = csv_rows(&report.join("quality_trials.csv"));
+    assert_eq!(quality.len(), 4);
+    for row in &quality {
+        assert!(number(row, "psnr_db").is_finite());
+        assert!(number(row, "bicubic_psnr_db").is_finite());
+        assert!(number(row, "infer_s_per_frame") > 0.0);
+    }
+
+    // The selection is a spec that xvr accepts.
+    let selected = report.join("selected.yaml");
+    let validate = Command::new(env!("CARGO_BIN_EXE_xvr")).arg("validate").arg(&selected).output().unwrap();
+    assert!(validate.status.success(), "{}", String::from_utf8_lossy(&validate.stderr));
+    assert!(report.join("index.html").is_file());
+}
