@@ -13,7 +13,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
 
 use cudarc::cupti::result::{activity, CuptiError};
-use cudarc::cupti::sys::{self, CUptiResult, CUpti_ActivityKind as Kind};
+use cudarc::cupti::sys::{self, CUpti_ActivityKind as Kind};
 
 use super::{monotonic_ns, Activity, ActivityKind, CopyKind, Recorder};
 
@@ -111,11 +111,9 @@ extern "C" fn buffer_completed(
     // SAFETY: `buffer` holds `valid` bytes of records CUPTI wrote; each record is read
     // through the struct of its kind's stable prefix (start/end/stream/name or copy kind).
     unsafe {
-        loop {
-            match activity::get_next_record(buffer, valid, &mut record) {
-                Ok(_) => decoded.extend(decode(record)),
-                Err(CuptiError(CUptiResult::CUPTI_ERROR_MAX_LIMIT_REACHED)) | Err(_) => break,
-            }
+        // The end of the buffer is CUPTI_ERROR_MAX_LIMIT_REACHED; any other error ends it too.
+        while activity::get_next_record(buffer, valid, &mut record).is_ok() {
+            decoded.extend(decode(record));
         }
         dealloc(
             buffer,

@@ -33,8 +33,9 @@ pub fn write_outputs(
         world,
         backend: coll.backend(),
         device: 0,
-        device_label: if cfg!(feature = "cuda") {
-            "device"
+        // NCCL collectives mean GPU activities; otherwise the backend computes on the CPU.
+        device_label: if coll.backend() == "nccl" {
+            "GPU"
         } else {
             "CPU compute engine"
         },
