@@ -225,8 +225,8 @@ fn run_trial<B: AutodiffBackend>(
         rec.begin_iteration(iter);
         let batch = Batch::<B>::from_samples(&sampler.next_batch(batch_size), device)
             .map_err(RunError::Failed)?;
-        let stop_wish = stop_signal::requested() || options.stop_after == Some(iter);
-        let step = trainer.step(&batch, coll, &mut rec, stop_wish);
+        let stop_wish = || stop_signal::requested() || options.stop_after == Some(iter);
+        let step = trainer.step_asking_to_stop(&batch, coll, &mut rec, stop_wish);
         rec.end_iteration();
         let step_s = start.elapsed().as_secs_f64();
         let report = match step {

@@ -159,6 +159,19 @@ impl<B: AutodiffBackend> Trainer<B> {
         rec: &mut Recorder,
         stop_requested: bool,
     ) -> Result<StepReport, StepError> {
+        self.step_asking_to_stop(batch, coll, rec, move || stop_requested)
+    }
+
+    /// [`step`](Self::step) with the stop wish asked after the backward pass, just before it
+    /// travels with the gradients: a SIGTERM that arrives during the step's compute then
+    /// stops the run after this step rather than after the next one.
+    pub fn step_asking_to_stop(
+        &mut self,
+        batch: &Batch<B>,
+        coll: &dyn Collectives,
+        rec: &mut Recorder,
+        stop_requested: impl FnOnce() -> bool,
+    ) -> Result<StepReport, StepError> {
         let iter = self.iteration + 1;
         // Stochastic depth draws from the backend RNG: reseeding per (seed, rank, iteration)
         // makes every step reproducible on its own, which is what lets a resumed run repeat
@@ -186,7 +199,7 @@ impl<B: AutodiffBackend> Trainer<B> {
                 // Two extra slots ride along with the gradients: the loss (averaged = the mean
                 // over ranks) and the stop flag (averaged > 0 = some rank asked).
                 flat.push(local_loss);
-                flat.push(if stop_requested { 1.0 } else { 0.0 });
+                flat.push(if stop_requested() { 1.0 } else { 0.0 });
                 flat
             },
         );
