@@ -4,6 +4,7 @@
 //!   (started by the job script, under `mpiexec` for more than one rank).
 //! - `model-info`: parameters and FLOPs per sample as JSON.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -133,10 +134,9 @@ fn main() -> ExitCode {
         },
         Command::ModelInfo(args) => match model_info(&args) {
             Ok(info) => {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&info).expect("model info serialises")
-                );
+                let json = serde_json::to_string_pretty(&info).expect("model info serialises");
+                // A closed pipe (`| head`) is not an error worth a panic.
+                let _ = writeln!(std::io::stdout(), "{json}");
                 ExitCode::SUCCESS
             }
             Err(e) => {

@@ -10,12 +10,14 @@
 //! - [`evaluate`]: whole-video validation / inference with the bicubic baseline;
 //!   [`sharded_eval`] splits it over ranks.
 //! - [`run`]: `xvr-worker run` — the loop, resume, SIGTERM ([`stop_signal`]), train.csv
-//!   ([`train_log`]), the progress line ([`progress`]), validation.csv and summary.json.
+//!   ([`train_log`]), the progress line ([`progress`]); [`outputs`]: validation.csv and
+//!   summary.json.
 pub mod batch;
 pub mod checkpoint;
 pub mod ema;
 pub mod evaluate;
 pub mod flat_params;
+pub mod outputs;
 pub mod progress;
 pub mod run;
 pub mod schedule;

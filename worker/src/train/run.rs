@@ -8,12 +8,13 @@ use std::time::Instant;
 
 use burn::module::Module;
 use burn::tensor::backend::AutodiffBackend;
-use xvr::results::{names, write_atomic, Summary, TrainRow, ValidationRow};
+use xvr::results::{names, Summary, TrainRow};
 use xvr::spec::trial::TrialConfig;
 
 use super::batch::Batch;
 use super::checkpoint::{self, CheckpointState, FORMAT_VERSION};
 use super::evaluate::{summarise, EvalSettings};
+use super::outputs::{write_results, RunFacts};
 use super::progress::Progress;
 use super::sharded_eval::evaluate_sharded;
 use super::stop_signal;
@@ -286,54 +287,17 @@ fn run_trial<B: AutodiffBackend>(
     let rows = evaluate_sharded(trainer.ema_model(), &data.val, eval_settings, device, coll)
         .map_err(RunError::Failed)?;
     let Some(rows) = rows else { return Ok(None) };
-    let s = summarise(&rows)
-        .ok_or_else(|| RunError::Failed("no validation frame was evaluated".into()))?;
-    write_validation_csv(&trial_dir.join(names::VALIDATION_CSV), &rows)?;
-    let summary = Summary {
-        trial_id: trial.meta.id.clone(),
-        axes: trial
-            .meta
-            .axes
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
-                )
-            })
-            .collect(),
-        gpus: trial.resources.gpus,
+    let facts = RunFacts {
         world_size: world.size,
-        batch_per_gpu: batch_size,
         iterations: total,
         train_wall_s,
-        psnr_db: s.psnr_db,
-        ssim: s.ssim,
-        aad: s.aad,
-        bicubic_psnr_db: s.bicubic_psnr_db,
-        infer_s_per_frame: s.infer_s_per_frame,
         params: trainer.model().num_params() as u64,
         flops_per_sample: model_config.flops_per_sample(trial.data.crop_lr, trial.data.crop_lr),
-        status: "succeeded".into(),
     };
-    // Written last: its presence means every other file of the trial is final.
-    let json = serde_json::to_vec_pretty(&summary)
-        .map_err(|e| RunError::Failed(format!("summary.json: {e}")))?;
-    write_atomic(&trial_dir.join(names::SUMMARY_JSON), &json)
-        .map_err(|e| RunError::Failed(e.to_string()))?;
+    let s = write_results(trial_dir, trial, &rows, facts).map_err(RunError::Failed)?;
     eprintln!(
         "done: {total} iterations in {train_wall_s:.1} s; validation PSNR {:.3} dB (bicubic {:.3} dB), SSIM {:.4}, AAD {:.3}, {:.4} s/frame",
         s.psnr_db, s.bicubic_psnr_db, s.ssim, s.aad, s.infer_s_per_frame
     );
-    Ok(Some(summary))
-}
-
-fn write_validation_csv(path: &Path, rows: &[ValidationRow]) -> Result<(), RunError> {
-    let fail = |e: &dyn std::fmt::Display| RunError::Failed(format!("{}: {e}", path.display()));
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    for row in rows {
-        writer.serialize(row).map_err(|e| fail(&e))?;
-    }
-    let bytes = writer.into_inner().map_err(|e| fail(&e))?;
-    write_atomic(path, &bytes).map_err(|e| fail(&e))
+    Ok(Some(s))
 }
