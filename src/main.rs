@@ -281,8 +281,8 @@ fn run_chain(
         println!("interrupted: run the same command again to resume");
         return Ok(code);
     }
-    let report = run_analysis(&analysis_binary(), &plan.sweep_dir, analysis_args)?;
-    println!("report: {}", report.display());
+    // xvr-analysis prints where the report is (its last line).
+    run_analysis(&analysis_binary(), &plan.sweep_dir, analysis_args)?;
     Ok(code)
 }
 
