@@ -6,11 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use xvr::results::{names, TrialState, TrialStatus};
+mod support;
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use support::*;
+use xvr::results::{names, TrialStatus};
 
 fn xvr() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_xvr"));
@@ -32,22 +31,6 @@ fn submit_cmd(spec: &str, results: &Path, extra: &[&str]) -> Command {
     cmd
 }
 
-fn text(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr)
-}
-
-/// Trial directories of a planned sweep, in plan order.
-fn trial_dirs(sweep_dir: &Path) -> Vec<PathBuf> {
-    let mut r = csv::Reader::from_path(sweep_dir.join(names::PLAN_CSV)).unwrap();
-    r.records()
-        .map(|rec| sweep_dir.join(names::TRIALS_DIR).join(&rec.unwrap()[0]))
-        .collect()
-}
-
-fn state(dir: &Path) -> TrialState {
-    serde_json::from_slice(&std::fs::read(dir.join(names::STATE_JSON)).unwrap()).unwrap()
-}
-
 fn worker_log(dir: &Path) -> Vec<String> {
     std::fs::read_to_string(dir.join("fake-worker.log"))
         .unwrap_or_default()
@@ -59,25 +42,6 @@ fn worker_log(dir: &Path) -> Vec<String> {
 fn group_alive(job_id: &str) -> bool {
     let pgid: i32 = job_id.split('.').next().unwrap().parse().unwrap();
     unsafe { libc::kill(-pgid, 0) == 0 }
-}
-
-fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn wait_exit(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(start.elapsed() < timeout, "xvr submit did not exit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]

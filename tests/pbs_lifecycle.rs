@@ -4,16 +4,15 @@
 //! job.pbs with the stand-in worker (tests/specs/fake-worker.sh) on this machine.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use xvr::results::{names, TrialState, TrialStatus};
+mod support;
+
+use support::*;
+use xvr::results::{names, TrialStatus};
 
 const SERVER: &str = "polaris-pbs-01.hsn.cm.polaris.alcf.anl.gov";
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// One stand-in PBS server (its state directory) and a results root.
 struct Pbs {
@@ -81,6 +80,13 @@ impl Pbs {
         cmd
     }
 
+    /// `xvr resubmit SWEEP_DIR --failed` on the stand-in.
+    fn resubmit_failed(&self, sweep: &Path) -> Command {
+        let mut cmd = self.xvr(&["resubmit", sweep.to_str().unwrap(), "--failed", "--scheduler", "pbs"]);
+        cmd.args(["--poll-interval", "0.2"]);
+        cmd
+    }
+
     fn sweep(&self, name: &str) -> PathBuf {
         self.results.path().join(name)
     }
@@ -101,44 +107,6 @@ impl Drop for Pbs {
                 }
             }
         }
-    }
-}
-
-fn text(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr)
-}
-
-fn trial_dirs(sweep_dir: &Path) -> Vec<PathBuf> {
-    let mut r = csv::Reader::from_path(sweep_dir.join(names::PLAN_CSV)).unwrap();
-    r.records()
-        .map(|rec| sweep_dir.join(names::TRIALS_DIR).join(&rec.unwrap()[0]))
-        .collect()
-}
-
-fn state(dir: &Path) -> TrialState {
-    serde_json::from_slice(&std::fs::read(dir.join(names::STATE_JSON)).unwrap()).unwrap()
-}
-
-fn try_state(dir: &Path) -> Option<TrialState> {
-    serde_json::from_slice(&std::fs::read(dir.join(names::STATE_JSON)).ok()?).ok()
-}
-
-fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn wait_exit(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(start.elapsed() < timeout, "xvr did not exit");
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -426,17 +394,7 @@ fn a_lost_job_is_reported_after_the_grace_period_and_resubmitted() {
         text(&plain)
     );
     let sweep = pbs.sweep("quick");
-    let out = pbs
-        .xvr(&[
-            "resubmit",
-            sweep.to_str().unwrap(),
-            "--failed",
-            "--scheduler",
-            "pbs",
-        ])
-        .args(["--poll-interval", "0.2"])
-        .output()
-        .unwrap();
+    let out = pbs.resubmit_failed(&sweep).output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(
         (state(&dir).status, state(&dir).attempts),
@@ -645,17 +603,7 @@ fn a_kill_reported_as_271_is_a_timeout_and_its_resume_respects_the_budget() {
 
     // resubmit --failed takes timed-out trials too; the worker resumes from its checkpoint.
     let sweep = pbs.sweep("timeout");
-    let out = pbs
-        .xvr(&[
-            "resubmit",
-            sweep.to_str().unwrap(),
-            "--failed",
-            "--scheduler",
-            "pbs",
-        ])
-        .args(["--poll-interval", "0.2"])
-        .output()
-        .unwrap();
+    let out = pbs.resubmit_failed(&sweep).output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
     let s = state(&dir);
     assert_eq!((s.status, s.attempts), (TrialStatus::Succeeded, 2));

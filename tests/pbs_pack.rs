@@ -2,25 +2,13 @@
 //! stand-in of tests/pbs-standin: the rendered pack script matches tests/golden/pack.pbs,
 //! and each packed trial runs on its own node and is judged by its own exit status.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-use xvr::results::{names, TrialState, TrialStatus};
+mod support;
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn trial_dirs(sweep_dir: &Path) -> Vec<PathBuf> {
-    let mut r = csv::Reader::from_path(sweep_dir.join(names::PLAN_CSV)).unwrap();
-    r.records()
-        .map(|rec| sweep_dir.join(names::TRIALS_DIR).join(&rec.unwrap()[0]))
-        .collect()
-}
-
-fn state(dir: &Path) -> TrialState {
-    serde_json::from_slice(&std::fs::read(dir.join(names::STATE_JSON)).unwrap()).unwrap()
-}
+use support::*;
+use xvr::results::TrialStatus;
 
 #[test]
 fn packed_trials_share_a_job_and_keep_their_own_outcomes() {
