@@ -286,6 +286,15 @@ fn run_chain(
     Ok(code)
 }
 
+/// With `dry_run`, says what would be submitted; else submits and waits.
+fn submit_or_preview(sweep: &Path, request: &SweepRequest, dry_run_only: bool) -> Result<ExitCode, String> {
+    if dry_run_only {
+        dry_run(sweep, request, &mut std::io::stdout())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    submit_and_report(sweep, request)
+}
+
 /// Runs a sweep request and prints the summary line; the exit code says how it went.
 fn submit_and_report(sweep: &Path, request: &SweepRequest) -> Result<ExitCode, String> {
     signals::install();
@@ -381,12 +390,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 Vec::new()
             };
             let request = submission.request(rerun, Vec::new())?;
-            let sweep = sweep_of(&target, &results)?;
-            if submission.dry_run {
-                dry_run(&sweep, &request, &mut std::io::stdout())?;
-                return Ok(ExitCode::SUCCESS);
-            }
-            submit_and_report(&sweep, &request)
+            submit_or_preview(&sweep_of(&target, &results)?, &request, submission.dry_run)
         }
         Command::Resubmit {
             target,
@@ -407,12 +411,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 return Err("xvr resubmit: say what to rerun: --failed and/or --cancelled".into());
             }
             let request = submission.request(rerun, trials)?;
-            let sweep = sweep_of(&target, &results)?;
-            if submission.dry_run {
-                dry_run(&sweep, &request, &mut std::io::stdout())?;
-                return Ok(ExitCode::SUCCESS);
-            }
-            submit_and_report(&sweep, &request)
+            submit_or_preview(&sweep_of(&target, &results)?, &request, submission.dry_run)
         }
         Command::Status {
             target,
