@@ -113,6 +113,18 @@ fn run_trial(args: &RunArgs) -> Result<(), RunError> {
 
 #[cfg(feature = "cuda")]
 fn run_cuda(args: &RunArgs, options: RunOptions) -> Result<(), RunError> {
+    // burn's CUDA runtime panics deep inside when the driver is missing; check first.
+    // SAFETY: only tries to dlopen libcuda.
+    let driver = std::panic::catch_unwind(|| unsafe { cudarc::driver::sys::is_culib_present() });
+    if !matches!(driver, Ok(true)) {
+        let error = RunError::Setup(
+            "--backend cuda: the NVIDIA driver (libcuda.so) cannot be loaded on this machine; \
+             run on a GPU node or use --backend cpu"
+                .into(),
+        );
+        eprintln!("xvr-worker run: {error}");
+        return Err(error);
+    }
     run::<Autodiff<burn::backend::Cuda>>(&args.trial_dir, &Default::default(), options).map(drop)
 }
 
