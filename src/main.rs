@@ -327,16 +327,12 @@ fn submit_and_report(sweep: &Path, request: &SweepRequest) -> Result<ExitCode, S
     })
 }
 
-/// The trials of TARGET: a planned sweep directory, or a spec (planned first when `write`).
-fn trials_of(target: &Path, results: &Path, write_plan: bool) -> Result<Vec<JobRequest>, String> {
+/// The trials of TARGET: a planned sweep directory, or a spec (planned, not written).
+fn trials_of(target: &Path, results: &Path) -> Result<Vec<JobRequest>, String> {
     let sweep = if target.is_dir() {
         target.to_path_buf()
     } else {
-        let plan = Plan::build(target, results).map_err(|e| e.to_string())?;
-        if write_plan {
-            write::write_plan(&plan).map_err(|e| e.to_string())?;
-        }
-        plan.sweep_dir
+        Plan::build(target, results).map_err(|e| e.to_string())?.sweep_dir
     };
     sweep_dir::load(&sweep)
 }
@@ -422,7 +418,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             if !(interval.is_finite() && interval > 0.0) {
                 return Err(format!("--interval {interval}: expected seconds > 0"));
             }
-            let jobs = trials_of(&target, &results, false)?;
+            let jobs = trials_of(&target, &results)?;
             loop {
                 print!("{}", status::render(&jobs)?);
                 if !watch || status::settled(&jobs)? {
@@ -439,7 +435,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             trials,
             scheduler,
         } => {
-            let jobs = trials_of(&target, &results, false)?;
+            let jobs = trials_of(&target, &results)?;
             let mut sched = adapter::build(scheduler.scheduler, &scheduler.settings()?);
             let n = cancel::cancel(&jobs, &trials, sched.as_mut(), &mut std::io::stdout())?;
             println!("{n} trial(s) cancelled");

@@ -90,13 +90,6 @@ pub enum TrialStatus {
     Cancelled,
 }
 
-impl TrialStatus {
-    /// Finished for good: nothing will change without a user asking for a rerun.
-    pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Succeeded | Self::Failed | Self::TimedOut | Self::Cancelled)
-    }
-}
-
 /// `state.json`: where a trial is in its lifecycle. Written atomically by the scheduler layer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrialState {

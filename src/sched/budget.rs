@@ -23,7 +23,7 @@ pub fn estimate(jobs: &[JobRequest], rerun: &[TrialStatus]) -> Result<Estimate, 
     };
     for job in jobs {
         let s = state::read(&job.trial_dir)?;
-        if s.status == TrialStatus::Planned || rerun.contains(&s.status) {
+        if will_submit(s.status, rerun) {
             e.trials += 1;
             e.node_hours += job.node_hours();
         }
@@ -75,4 +75,10 @@ mod tests {
             "{err}"
         );
     }
+}
+
+/// Whether a trial in `status` is submitted by a run that reruns `rerun`: planned trials
+/// always, finished ones only when asked. The budget and the dry-run listing both use it.
+pub fn will_submit(status: TrialStatus, rerun: &[TrialStatus]) -> bool {
+    status == TrialStatus::Planned || rerun.contains(&status)
 }

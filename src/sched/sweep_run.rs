@@ -67,7 +67,7 @@ pub fn dry_run(sweep: &Path, request: &SweepRequest, out: &mut dyn Write) -> Res
     let (jobs, opts) = prepare(sweep, request, out)?;
     for job in &jobs {
         let s = state::read(&job.trial_dir)?;
-        let line = if s.status == TrialStatus::Planned || opts.rerun.contains(&s.status) {
+        let line = if budget::will_submit(s.status, &opts.rerun) {
             let depend = if job.after.is_empty() {
                 String::new()
             } else {

@@ -62,12 +62,12 @@ pub trait Collectives {
     fn broadcast(&self, buf: &mut [f32], root: usize) -> Result<(), CommError>;
     /// Waits until every rank has arrived.
     fn barrier(&self) -> Result<(), CommError>;
-    /// Concatenates every rank's `values` (same length on all ranks) in rank order on `root`
-    /// (`Some`); the other ranks get `None`. Used for per-rank reports (profile rows).
     /// The library moving the bytes (`mpi`, `nccl`, `none`), for trace metadata.
     fn backend(&self) -> &'static str {
         "none"
     }
+    /// Concatenates every rank's `values` (same length on all ranks) in rank order on `root`
+    /// (`Some`); the other ranks get `None`. Used for per-rank reports (profile rows).
     fn gather_f64(&self, values: &[f64], root: usize) -> Result<Option<Vec<f64>>, CommError> {
         let world = self.world();
         if world.size == 1 && root == 0 {
