@@ -67,9 +67,8 @@ enum Command {
         results: PathBuf,
         #[command(flatten)]
         submission: SubmissionArgs,
-        /// Also rerun failed, timed-out and cancelled trials (they resume from checkpoints).
-        #[arg(long)]
-        retry: bool,
+        #[command(flatten)]
+        retry: RetryArg,
         /// An argument passed on to xvr-analysis (repeatable), e.g.
         /// `--analysis-arg=--preset --analysis-arg=hta`.
         #[arg(long = "analysis-arg", value_name = "ARG", allow_hyphen_values = true)]
@@ -104,9 +103,8 @@ enum Command {
         results: PathBuf,
         #[command(flatten)]
         submission: SubmissionArgs,
-        /// Also rerun failed, timed-out and cancelled trials (they resume from checkpoints).
-        #[arg(long)]
-        retry: bool,
+        #[command(flatten)]
+        retry: RetryArg,
     },
     /// Runs a sweep's failed (and timed-out) trials again, resuming from their checkpoints,
     /// and waits for them like `submit`.
@@ -194,6 +192,25 @@ impl SchedulerArgs {
     }
 }
 
+/// `--retry` of `submit` and `run`.
+#[derive(Args)]
+struct RetryArg {
+    /// Also rerun failed, timed-out and cancelled trials (they resume from checkpoints).
+    #[arg(long)]
+    retry: bool,
+}
+
+impl RetryArg {
+    /// The finished states to run again.
+    fn rerun(&self) -> Vec<TrialStatus> {
+        if self.retry {
+            RETRY_ALL.to_vec()
+        } else {
+            Vec::new()
+        }
+    }
+}
+
 /// Options of `submit` and `resubmit`.
 #[derive(Args)]
 struct SubmissionArgs {
@@ -260,14 +277,13 @@ fn run_chain(
     spec: &Path,
     results: &Path,
     submission: &SubmissionArgs,
-    retry: bool,
+    retry: &RetryArg,
     analysis_args: &[String],
 ) -> Result<ExitCode, String> {
     let plan = Plan::build(spec, results).map_err(|e| e.to_string())?;
     write::write_plan(&plan).map_err(|e| e.to_string())?;
     print!("{}", table::render(&plan));
-    let rerun = if retry { RETRY_ALL.to_vec() } else { Vec::new() };
-    let request = submission.request(rerun, Vec::new())?;
+    let request = submission.request(retry.rerun(), Vec::new())?;
     if submission.dry_run {
         dry_run(&plan.sweep_dir, &request, &mut std::io::stdout())?;
         if let Some(first) = plan.trials.first() {
@@ -373,19 +389,14 @@ fn run(command: Command) -> Result<ExitCode, String> {
             submission,
             retry,
             analysis_args,
-        } => run_chain(&spec, &results, &submission, retry, &analysis_args),
+        } => run_chain(&spec, &results, &submission, &retry, &analysis_args),
         Command::Submit {
             target,
             results,
             submission,
             retry,
         } => {
-            let rerun = if retry {
-                RETRY_ALL.to_vec()
-            } else {
-                Vec::new()
-            };
-            let request = submission.request(rerun, Vec::new())?;
+            let request = submission.request(retry.rerun(), Vec::new())?;
             submit_or_preview(&sweep_of(&target, &results)?, &request, submission.dry_run)
         }
         Command::Resubmit {
