@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use xvr::plan::{table, write, Plan};
+use xvr::plan::{table, write, Overrides, Plan};
 use xvr::results::TrialStatus;
 use xvr::sched::adapter::{self, SchedulerKind, SchedulerSettings};
 use xvr::sched::submit::{SubmitReport, RETRY_ALL};
@@ -49,6 +49,8 @@ enum Command {
         /// Results root.
         #[arg(long, default_value = "results")]
         results: PathBuf,
+        #[command(flatten)]
+        placement: PlacementArgs,
     },
     /// The whole chain in one command: validate → plan → submit and wait (with progress) →
     /// xvr-analysis → prints where the report is.
@@ -66,6 +68,8 @@ enum Command {
         #[arg(long, default_value = "results")]
         results: PathBuf,
         #[command(flatten)]
+        placement: PlacementArgs,
+        #[command(flatten)]
         submission: SubmissionArgs,
         #[command(flatten)]
         retry: RetryArg,
@@ -78,10 +82,11 @@ enum Command {
     /// waits for them, printing progress.
     ///
     /// The local scheduler runs each trial's job.pbs with bash on this machine, with
-    /// PBS_JOBID, PBS_O_WORKDIR, PBS_NODEFILE, PBS_JOBNAME and PBS_QUEUE set, output
-    /// appended to the trial's job.out, the trial's walltime enforced (SIGTERM to the job's
-    /// process group, SIGKILL after --kill-grace; recorded as exit -29, timed_out), and
-    /// the directory of this xvr first on PATH so the job finds xvr-worker beside it.
+    /// PBS_JOBID, PBS_O_WORKDIR (the trial directory), PBS_NODEFILE, PBS_JOBNAME and
+    /// PBS_QUEUE set, output appended to the trial's job.out, and the trial's walltime
+    /// enforced (SIGTERM to the job's process group, SIGKILL after --kill-grace; recorded
+    /// as exit -29, timed_out). The script runs the worker by the absolute path `xvr plan`
+    /// resolved, as it must on PBS, where a job's PATH is the login PATH.
     /// A trial succeeds when its job exits 0 and it wrote summary.json (with either
     /// scheduler). Succeeded and running trials are never rerun, and two submits on one sweep share
     /// the work (per-trial locks). Ctrl-C kills the running jobs and puts them back to
@@ -89,8 +94,11 @@ enum Command {
     ///
     /// With `--scheduler pbs` (Polaris) each trial is `qsub`bed from its directory, its job
     /// id recorded in state.json at once; one `qstat -x -f -F json` for all jobs per poll
-    /// (every --poll-interval seconds, default 60) follows them; a walltime kill (exit
-    /// -29 or 271) is resubmitted to resume from the checkpoint (--max-attempts); a qsub
+    /// (every --poll-interval seconds, default 60; jobs a batched answer leaves out are
+    /// asked for one by one) follows them; a walltime kill (exit -29, "exceeded resource walltime") is
+    /// resubmitted to resume from the checkpoint (--max-attempts); a job removed with
+    /// qdel (exit 271, "terminated by") is recorded cancelled and never resubmitted; a
+    /// submission without a project to charge (--account) is refused before qsub; a qsub
     /// refusal is shown with PBS's message and leaves the trial planned; each queue's
     /// `max_jobs` (site profile) holds further trials back. Ctrl-C stops watching and
     /// leaves the PBS jobs queued: `xvr submit` again picks them up. docs/pbs.md has
@@ -101,6 +109,8 @@ enum Command {
         /// Results root (when TARGET is a spec).
         #[arg(long, default_value = "results")]
         results: PathBuf,
+        #[command(flatten)]
+        placement: PlacementArgs,
         #[command(flatten)]
         submission: SubmissionArgs,
         #[command(flatten)]
@@ -157,6 +167,30 @@ enum Command {
         #[command(flatten)]
         scheduler: SchedulerArgs,
     },
+}
+
+/// Where trials go: overrides of the spec's and the site profile's account and queue.
+/// They are not part of a trial's config (trial ids stay), and re-plan the job scripts of
+/// trials without a job in flight.
+#[derive(Args, Clone, Default)]
+struct PlacementArgs {
+    /// PBS project charged (`#PBS -A`), over the spec's `account:` and the site
+    /// profile's. A PBS submission without one is refused before qsub.
+    #[arg(long, value_name = "PROJECT")]
+    account: Option<String>,
+    /// Queue for every trial (`#PBS -q`), over `resources.queue` and the site's
+    /// preference order; it must accept each trial's nodes and walltime.
+    #[arg(long)]
+    queue: Option<String>,
+}
+
+impl PlacementArgs {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            account: self.account.clone(),
+            queue: self.queue.clone(),
+        }
+    }
 }
 
 /// Which scheduler, and its settings.
@@ -241,7 +275,12 @@ struct SubmissionArgs {
 }
 
 impl SubmissionArgs {
-    fn request(&self, rerun: Vec<TrialStatus>, only: Vec<String>) -> Result<SweepRequest, String> {
+    fn request(
+        &self,
+        rerun: Vec<TrialStatus>,
+        only: Vec<String>,
+        placement: &PlacementArgs,
+    ) -> Result<SweepRequest, String> {
         if let Some(b) = self.budget.filter(|b| !(b.is_finite() && *b >= 0.0)) {
             return Err(format!("--budget {b}: expected node-hours >= 0"));
         }
@@ -257,33 +296,48 @@ impl SubmissionArgs {
             budget_node_hours: self.budget,
             after: self.after.clone(),
             pack: self.pack,
+            account: placement.account.clone(),
+            queue: placement.queue.clone(),
             ..SweepRequest::new(self.scheduler.scheduler)
         })
     }
 }
 
 /// The sweep directory of TARGET: itself, or the spec planned (and written).
-fn sweep_of(target: &Path, results: &Path) -> Result<PathBuf, String> {
+fn sweep_of(target: &Path, results: &Path, placement: &PlacementArgs) -> Result<PathBuf, String> {
     if target.is_dir() {
         return Ok(target.to_path_buf());
     }
-    let plan = Plan::build(target, results).map_err(|e| e.to_string())?;
-    write::write_plan(&plan).map_err(|e| e.to_string())?;
-    Ok(plan.sweep_dir)
+    Ok(plan_and_write(target, results, placement)?.sweep_dir)
+}
+
+/// Plans a spec and writes the sweep directory, saying which job scripts were
+/// rendered anew.
+fn plan_and_write(spec: &Path, results: &Path, placement: &PlacementArgs) -> Result<Plan, String> {
+    let plan = Plan::build_with(spec, results, &placement.overrides()).map_err(|e| e.to_string())?;
+    let written = write::write_plan(&plan).map_err(|e| e.to_string())?;
+    if !written.rerendered.is_empty() {
+        println!(
+            "re-rendered the job scripts of {} trial(s) without a job in flight: {}",
+            written.rerendered.len(),
+            written.rerendered.join(", ")
+        );
+    }
+    Ok(plan)
 }
 
 /// `xvr run`: plan (validating), submit and wait, analyse.
 fn run_chain(
     spec: &Path,
     results: &Path,
+    placement: &PlacementArgs,
     submission: &SubmissionArgs,
     retry: &RetryArg,
     analysis_args: &[String],
 ) -> Result<ExitCode, String> {
-    let plan = Plan::build(spec, results).map_err(|e| e.to_string())?;
-    write::write_plan(&plan).map_err(|e| e.to_string())?;
+    let plan = plan_and_write(spec, results, placement)?;
     print!("{}", table::render(&plan));
-    let request = submission.request(retry.rerun(), Vec::new())?;
+    let request = submission.request(retry.rerun(), Vec::new(), &PlacementArgs::default())?;
     if submission.dry_run {
         dry_run(&plan.sweep_dir, &request, &mut std::io::stdout())?;
         if let Some(first) = plan.trials.first() {
@@ -376,9 +430,12 @@ fn run(command: Command) -> Result<ExitCode, String> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Plan { spec, results } => {
-            let plan = Plan::build(&spec, &results).map_err(|e| e.to_string())?;
-            write::write_plan(&plan).map_err(|e| e.to_string())?;
+        Command::Plan {
+            spec,
+            results,
+            placement,
+        } => {
+            let plan = plan_and_write(&spec, &results, &placement)?;
             print!("{}", table::render(&plan));
             println!("written to {}", plan.sweep_dir.display());
             Ok(ExitCode::SUCCESS)
@@ -386,18 +443,23 @@ fn run(command: Command) -> Result<ExitCode, String> {
         Command::Run {
             spec,
             results,
+            placement,
             submission,
             retry,
             analysis_args,
-        } => run_chain(&spec, &results, &submission, &retry, &analysis_args),
+        } => run_chain(&spec, &results, &placement, &submission, &retry, &analysis_args),
         Command::Submit {
             target,
             results,
+            placement,
             submission,
             retry,
         } => {
-            let request = submission.request(retry.rerun(), Vec::new())?;
-            submit_or_preview(&sweep_of(&target, &results)?, &request, submission.dry_run)
+            // A spec is planned with the placement; a planned sweep directory gets it on
+            // the qsub command line (which overrides the scripts' directives).
+            let on_qsub = if target.is_dir() { placement.clone() } else { PlacementArgs::default() };
+            let request = submission.request(retry.rerun(), Vec::new(), &on_qsub)?;
+            submit_or_preview(&sweep_of(&target, &results, &placement)?, &request, submission.dry_run)
         }
         Command::Resubmit {
             target,
@@ -417,8 +479,12 @@ fn run(command: Command) -> Result<ExitCode, String> {
             if rerun.is_empty() {
                 return Err("xvr resubmit: say what to rerun: --failed and/or --cancelled".into());
             }
-            let request = submission.request(rerun, trials)?;
-            submit_or_preview(&sweep_of(&target, &results)?, &request, submission.dry_run)
+            let request = submission.request(rerun, trials, &PlacementArgs::default())?;
+            submit_or_preview(
+                &sweep_of(&target, &results, &PlacementArgs::default())?,
+                &request,
+                submission.dry_run,
+            )
         }
         Command::Status {
             target,

@@ -12,7 +12,7 @@ use support::*;
 use xvr::results::{names, TrialStatus};
 
 fn xvr() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xvr"));
+    let mut cmd = Command::new(support::xvr_bin());
     cmd.current_dir(repo());
     cmd
 }
@@ -345,4 +345,57 @@ fn a_trial_whose_submitter_died_is_left_alone_while_its_job_lives_and_rerun_afte
         wait_exit(&mut rerun, Duration::from_secs(20)).code(),
         Some(130)
     );
+}
+
+/// Copies a directory tree (`cp -r`).
+fn copy_tree(from: &Path, to: &Path) {
+    let ok = Command::new("cp").arg("-r").arg(from).arg(to).status().unwrap();
+    assert!(ok.success());
+}
+
+#[test]
+fn a_copied_or_moved_sweep_runs_in_place_and_never_writes_into_the_original() {
+    let results = tempfile::tempdir().unwrap();
+    // Plan only, then copy the planned sweep and run the copy.
+    let plan = xvr()
+        .args(["plan", "tests/specs/local/quick.yaml", "--results"])
+        .arg(results.path())
+        .output()
+        .unwrap();
+    assert!(plan.status.success(), "{}", text(&plan));
+    let original = results.path().join("quick");
+    let copy = results.path().join("copy");
+    copy_tree(&original, &copy);
+    let out = xvr().arg("submit").arg(&copy).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let copied_trial = trial_dirs(&copy)[0].clone();
+    let original_trial = trial_dirs(&original)[0].clone();
+    assert_eq!(state(&copied_trial).status, TrialStatus::Succeeded);
+    assert!(copied_trial.join(names::SUMMARY_JSON).is_file());
+    assert!(copied_trial.join(names::JOB_OUTPUT).is_file());
+    // The original is exactly as planned: nothing ran there.
+    assert_eq!(state(&original_trial).status, TrialStatus::Planned);
+    for file in [names::SUMMARY_JSON, names::JOB_OUTPUT, names::TRAIN_CSV, "fake-worker.log"] {
+        assert!(!original_trial.join(file).exists(), "{file} written into the original");
+    }
+
+    // Moved (the original path gone) still runs where it is.
+    let moved = results.path().join("moved");
+    std::fs::rename(&original, &moved).unwrap();
+    let out = xvr().arg("submit").arg(&moved).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(state(&trial_dirs(&moved)[0]).status, TrialStatus::Succeeded);
+    assert!(!original.exists());
+
+    // The script refuses to run anywhere but its trial's directory.
+    let script = trial_dirs(&moved)[0].join(names::JOB_SCRIPT);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = Command::new("bash")
+        .arg(&script)
+        .env("PBS_O_WORKDIR", elsewhere.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("is not the directory of trial"), "{}", text(&out));
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
 }

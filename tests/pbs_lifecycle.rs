@@ -58,7 +58,7 @@ impl Pbs {
             repo().join("tests/pbs-standin").display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xvr"));
+        let mut cmd = Command::new(support::xvr_bin());
         cmd.current_dir(repo())
             .env("PATH", path)
             .env("XVR_PBS_STANDIN", self.state.path())
@@ -461,12 +461,64 @@ fn cancel_qdels_and_a_stopped_submitter_leaves_its_jobs_to_the_next() {
         "{log}"
     );
     let s = state(&dir);
-    // A qdel'ed running job ends with exit status 0 on PBS: still not a success.
+    // A qdel'ed running job ends with exit status 271 ("terminated by"), as on the real
+    // server: cancelled, not a walltime kill to resume.
     assert_eq!(
         (s.status, s.exit_status, s.attempts),
-        (TrialStatus::Cancelled, Some(0), 1)
+        (TrialStatus::Cancelled, Some(271), 1)
     );
     assert_eq!(pbs.log("qsub").len(), 1);
+}
+
+#[test]
+fn a_hand_qdel_is_a_cancel_and_is_never_resubmitted() {
+    let pbs = Pbs::new();
+    let mut child = pbs
+        .submit("long", &[])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let dir = wait_status(&pbs, "long", TrialStatus::Running);
+    let job = state(&dir).job_id.unwrap();
+    // The user's own qdel, not `xvr cancel`: state.json knows nothing of it.
+    let qdel = Command::new(repo().join("tests/pbs-standin/qdel"))
+        .arg(&job)
+        .env("XVR_PBS_STANDIN", pbs.state.path())
+        .output()
+        .unwrap();
+    assert!(qdel.status.success(), "{}", text(&qdel));
+    assert_eq!(
+        wait_exit(&mut child, Duration::from_secs(20)).code(),
+        Some(1)
+    );
+    let s = state(&dir);
+    assert_eq!(
+        (s.status, s.exit_status, s.attempts),
+        (TrialStatus::Cancelled, Some(271), 1)
+    );
+    assert!(s.reason.unwrap().contains("terminated by"));
+    assert_eq!(pbs.log("qsub").len(), 1, "a qdel'ed trial is never resubmitted");
+}
+
+#[test]
+fn jobs_a_batched_qstat_leaves_out_are_asked_for_and_never_lost() {
+    let pbs = Pbs::new();
+    // openpbs #2672: `qstat -x -f -F json ID1 ID2` prints only the first job.
+    pbs.set("first_only", "");
+    pbs.set("queue_delay", "1");
+    let out = pbs
+        .submit("resume", &["--lost-after", "0"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    for dir in trial_dirs(&pbs.sweep("resume")) {
+        let s = state(&dir);
+        assert_eq!((s.status, s.attempts), (TrialStatus::Succeeded, 1), "{s:?}");
+    }
+    // Some polls were batched, and what they left out was asked for alone.
+    let qstats = pbs.log("qstat");
+    assert!(qstats.iter().any(|l| l.matches(".polaris").count() >= 2), "{qstats:?}");
+    assert!(!text(&out).contains("no news"), "{}", text(&out));
 }
 
 #[test]
@@ -528,12 +580,13 @@ fn afterok_chains_a_stage_to_the_jobs_of_another() {
     wait_exit(&mut parent, Duration::from_secs(20));
     let s = state(&trial_dirs(&child_root.path().join("quick"))[0]);
     assert_eq!((s.status, s.exit_status), (TrialStatus::Failed, None));
+    // As on the real server, PBS leaves no comment: the reason names the parent from
+    // the child's `depend` attribute.
+    let parent_job = state(&trial_dirs(&fail_sweep)[0]).job_id.unwrap();
+    let reason = s.reason.unwrap();
     assert!(
-        s.reason
-            .unwrap()
-            .contains("Job deleted as result of dependency on job"),
-        "{}",
-        text(&out)
+        reason.contains("afterok") && reason.contains(&parent_job),
+        "{reason}"
     );
     // Once the parent has failed, a dependency on it is refused before any qsub.
     let qsubs = pbs.log("qsub").len();
@@ -578,10 +631,8 @@ fn a_submission_over_the_budget_is_refused_before_any_qsub() {
 }
 
 #[test]
-fn a_kill_reported_as_271_is_a_timeout_and_its_resume_respects_the_budget() {
+fn a_walltime_resume_respects_the_budget() {
     let pbs = Pbs::new();
-    // Some PBS versions report a walltime kill as the job shell killed by SIGTERM.
-    pbs.set("walltime_exit", "271");
     // One submission is 1 node x 2 s = 0.00056 node-hours: the resume would exceed 0.0008.
     let out = pbs
         .submit("timeout", &["--budget", "0.0008"])
@@ -592,7 +643,7 @@ fn a_kill_reported_as_271_is_a_timeout_and_its_resume_respects_the_budget() {
     let s = state(&dir);
     assert_eq!(
         (s.status, s.exit_status, s.attempts),
-        (TrialStatus::TimedOut, Some(271), 1)
+        (TrialStatus::TimedOut, Some(-29), 1)
     );
     let reason = s.reason.unwrap();
     assert!(
@@ -638,6 +689,6 @@ fn a_job_pbs_says_can_never_run_is_reported_and_waits() {
     assert!(wait_exit(&mut child, Duration::from_secs(20)).success());
     let mut log = String::new();
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut log).unwrap();
-    assert_eq!(log.matches("PBS says it can never run").count(), 1, "{log}");
+    assert_eq!(log.matches("the scheduler says it can never run").count(), 1, "{log}");
     assert_eq!(state(&dir).status, TrialStatus::Succeeded);
 }

@@ -19,7 +19,7 @@ fn packed_trials_share_a_job_and_keep_their_own_outcomes() {
         repo().join("tests/pbs-standin").display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_xvr"))
+    let out = Command::new(support::xvr_bin())
         .current_dir(repo())
         .env("PATH", path)
         .env("XVR_PBS_STANDIN", server.path())

@@ -7,12 +7,14 @@ use std::process::{Command, Output};
 use xvr::results::names;
 use xvr::spec::TrialConfig;
 
+mod support;
+
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn xvr(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xvr"))
+    Command::new(support::xvr_bin())
         .args(args)
         .current_dir(repo())
         .output()
@@ -230,19 +232,20 @@ fn trial_ids_do_not_depend_on_where_results_go() {
     assert_eq!(ids(a.path()), ids(b.path()));
 }
 
-/// The job script of tests/specs/golden.yaml with machine-specific paths and the trial id
-/// replaced by placeholders.
-fn golden_job_script(results: &Path) -> (String, String) {
+/// The trial directory of tests/specs/golden.yaml, planned under `results`.
+fn golden_trial_dir(results: &Path) -> PathBuf {
     plan("tests/specs/golden.yaml", results);
     let rows = read_csv(&results.join("golden").join(names::PLAN_CSV));
     let id = column(&rows, "trial_id").remove(0);
-    let script = std::fs::read_to_string(
-        results
-            .join("golden/trials")
-            .join(&id)
-            .join(names::JOB_SCRIPT),
-    )
-    .unwrap();
+    results.join("golden/trials").join(id)
+}
+
+/// The job script of tests/specs/golden.yaml with machine-specific paths and the trial id
+/// replaced by placeholders.
+fn golden_job_script(results: &Path) -> (String, String) {
+    let dir = golden_trial_dir(results);
+    let id = dir.file_name().unwrap().to_str().unwrap().to_string();
+    let script = std::fs::read_to_string(dir.join(names::JOB_SCRIPT)).unwrap();
     let root = std::fs::canonicalize(repo()).unwrap();
     let generic = script
         .replace(results.to_str().unwrap(), "<RESULTS>")
@@ -303,19 +306,12 @@ fn the_job_script_obeys_the_polaris_rules() {
     ] {
         assert!(directives.contains(&want), "missing {want}: {directives:?}");
     }
-    let out_dir = directives
-        .iter()
-        .find(|d| d.starts_with("#PBS -o "))
-        .unwrap()[8..]
-        .to_string();
-    let out_dir = Path::new(&out_dir);
-    assert_eq!(out_dir.file_name().unwrap(), names::JOB_OUTPUT);
-    assert!(
-        out_dir.parent().unwrap().is_dir(),
-        "PBS does not create the -o directory"
-    );
+    // Relative: PBS takes it from the directory qsub runs in, the trial's (which exists:
+    // PBS does not create the -o directory), so a moved sweep writes into itself.
+    assert!(directives.contains(&"#PBS -o job.out"), "{directives:?}");
+    assert!(!script.contains(results.path().to_str().unwrap()), "no sweep path in the script");
     assert!(script.contains("mpiexec -n 8 --ppn 4 --depth=8 --cpu-bind depth"));
-    let dir = out_dir.parent().unwrap();
+    let dir = golden_trial_dir(results.path());
     let check = Command::new("bash")
         .arg("-n")
         .arg(dir.join(names::JOB_SCRIPT))
@@ -367,6 +363,7 @@ fn the_affinity_wrapper_assigns_gpus_in_reverse_order_under_pals_and_hydra() {
 fn launch_args(flavor: Option<&str>, version_banner: &str) -> String {
     let results = tempfile::tempdir().unwrap();
     let (script, _) = golden_job_script(results.path());
+    let trial_dir = golden_trial_dir(results.path());
     let bin = results.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let log = results.path().join("mpiexec.args");
@@ -386,6 +383,7 @@ fn launch_args(flavor: Option<&str>, version_banner: &str) -> String {
     let mut cmd = Command::new("bash");
     cmd.arg(&job)
         .env("PATH", path)
+        .env("PBS_O_WORKDIR", &trial_dir)
         .env_remove("XVR_MPIEXEC_FLAVOR");
     if let Some(f) = flavor {
         cmd.env("XVR_MPIEXEC_FLAVOR", f);
@@ -402,7 +400,9 @@ fn launch_args(flavor: Option<&str>, version_banner: &str) -> String {
 #[test]
 fn the_job_script_picks_launcher_flags_for_pals_or_hydra() {
     let wrapper = std::fs::canonicalize(repo().join("pbs/set_affinity_gpu_polaris.sh")).unwrap();
-    let tail = format!("{} xvr-worker run ", wrapper.display());
+    // The worker by the absolute path `xvr plan` resolved: the one beside xvr.
+    let worker = support::bin_dir().join("xvr-worker");
+    let tail = format!("{} {} run ", wrapper.display(), worker.display());
     // Cray PALS (its --version banner does not say HYDRA): Polaris flags.
     let pals = launch_args(None, "mpiexec version 1.2.12 (PALS)");
     assert!(
@@ -428,4 +428,101 @@ fn the_spec_format_doc_shows_the_example_sweep_verbatim() {
         doc.contains(&example),
         "docs/spec-format.md must embed sweeps/example.yaml"
     );
+}
+
+/// A spec beside a site profile in a fresh directory, planned; (succeeded, output).
+fn plan_with_site(site: &str, spec: &str) -> (tempfile::TempDir, Output) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("pbs")).unwrap();
+    std::fs::write(dir.path().join("pbs/hostile.yaml"), site).unwrap();
+    std::fs::copy(
+        repo().join("pbs/set_affinity_gpu_polaris.sh"),
+        dir.path().join("pbs/set_affinity_gpu_polaris.sh"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("spec.yaml"), spec).unwrap();
+    let out = xvr(&[
+        "plan",
+        dir.path().join("spec.yaml").to_str().unwrap(),
+        "--results",
+        dir.path().join("results").to_str().unwrap(),
+    ]);
+    (dir, out)
+}
+
+const SAFE_SITE: &str = "name: hostile\ngpus_per_node: 4\nsystem: polaris\nplace: scatter\nfilesystems: home:eagle\ndepth: 8\nworker: xvr-worker\naffinity_wrapper: set_affinity_gpu_polaris.sh\nmodules: {enabled: true, load: [MODULE]}\nnccl: {enabled: true, env: {NCCL_NET: NCCLVALUE}, ld_library_path: [LDPATH]}\nqueues:\n  - name: debug\n    limits:\n      - {nodes: [1, 2], walltime: ['00:05:00', '01:00:00']}\n";
+
+fn site_with(field: &str, value: &str) -> String {
+    SAFE_SITE
+        .replace("MODULE", "cudatoolkit")
+        .replace("NCCLVALUE", "AWS Libfabric")
+        .replace("LDPATH", "/soft/lib")
+        .replace(field, value)
+}
+
+const SPEC: &str = "name: hostile\nsite: hostile\naccount: PROJ\nbase:\n  resources: {gpus: 1, walltime: '00:10:00'}\n";
+
+#[test]
+fn hostile_values_never_reach_a_job_script_as_shell() {
+    // Directive values cannot be quoted: refused, naming the field and the value.
+    for (field, safe, hostile) in [
+        ("account", "account: PROJ", "account: \"X\\necho INJECTED > /tmp/x\""),
+        ("filesystems", "filesystems: home:eagle", "filesystems: \"home\\n#PBS -A other\""),
+        ("system", "system: polaris", "system: \"polaris; id\""),
+        ("place", "place: scatter", "place: \"scatter $(id)\""),
+        ("queues.name", "name: debug", "name: \"debug\\nid\""),
+    ] {
+        let (site, spec) = if field == "account" {
+            (site_with("", ""), SPEC.replace(safe, hostile))
+        } else {
+            (site_with(safe, hostile), SPEC.to_string())
+        };
+        let (_dir, out) = plan_with_site(&site, &spec);
+        let t = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(!out.status.success(), "{field}: planned anyway");
+        assert!(t.contains(field) && t.contains("cannot go into a job script"), "{field}: {t}");
+    }
+    // Line breaks in quoted values are refused too.
+    let (_dir, out) = plan_with_site(&site_with("cudatoolkit", "\"a\\nid\""), SPEC);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("modules.load"));
+    let (_dir, out) = plan_with_site(&site_with("NCCL_NET:", "\"NCCL;id\":"), SPEC);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("shell variable name"));
+
+    // Quoted values with shell in them are planned, and stay text when the script runs.
+    let site = site_with("", "")
+        .replace("cudatoolkit", "\"x'; touch INJECTED1; '\"")
+        .replace("AWS Libfabric", "\"$(touch INJECTED2)\"")
+        .replace("/soft/lib", "\"a b;touch INJECTED3\"");
+    let (dir, out) = plan_with_site(&site, SPEC);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sweep = dir.path().join("results/hostile");
+    let trial = sweep
+        .join("trials")
+        .join(&column(&read_csv(&sweep.join(names::PLAN_CSV)), "trial_id")[0]);
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    // `module` and `mpiexec` stand-ins: the script's words are printed, never run.
+    std::fs::write(bin.join("module"), "#!/bin/bash\necho \"module $*\"\n").unwrap();
+    std::fs::write(
+        bin.join("mpiexec"),
+        "#!/bin/bash\n[ \"$1\" = --version ] && exit 0\necho \"NCCL_NET=$NCCL_NET\"\n",
+    )
+    .unwrap();
+    Command::new("chmod").arg("+x").arg(bin.join("module")).arg(bin.join("mpiexec")).status().unwrap();
+    let out = Command::new("bash")
+        .arg(trial.join(names::JOB_SCRIPT))
+        .current_dir(dir.path())
+        .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()))
+        .env("PBS_O_WORKDIR", &trial)
+        .env("XVR_MPIEXEC_FLAVOR", "hydra")
+        .output()
+        .unwrap();
+    let t = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains("NCCL_NET=$(touch INJECTED2)"), "{t}");
+    for n in 1..=3 {
+        for d in [dir.path(), trial.as_path()] {
+            assert!(!d.join(format!("INJECTED{n}")).exists(), "INJECTED{n}: {t}");
+        }
+    }
 }

@@ -3,32 +3,10 @@
 //! synthetic videos, evaluate and profile, and `xvr-analysis` writes the report. The test
 //! checks the report's tables, not just that files exist.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-/// target/<profile>/ of the binaries under test.
-fn bin_dir() -> PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_xvr")).parent().unwrap().to_path_buf()
-}
-
-/// `cargo test -p xvr` builds only this package's binaries; the worker and the analysis
-/// live in sibling packages, so build them when they are not there yet. (`cargo test
-/// --workspace`, the README's command, builds them fresh in the same profile; rebuilding
-/// here in another profile would cost minutes per run.)
-fn ensure_sibling_binaries() {
-    let dir = bin_dir();
-    if dir.join("xvr-worker").is_file() && dir.join("xvr-analysis").is_file() {
-        return;
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "-p", "xvr-worker", "-p", "xvr-analysis", "--bins"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building xvr-worker and xvr-analysis failed");
-    assert!(dir.join("xvr-worker").is_file(), "xvr-worker not in {}", dir.display());
-}
+mod support;
 
 fn have_mpiexec() -> bool {
     Command::new("mpiexec").arg("--version").output().is_ok()
@@ -57,10 +35,10 @@ fn xvr_run_trains_profiles_evaluates_and_reports() {
     if !have_mpiexec() {
         panic!("mpiexec not found: run scripts/setup.sh (installs MPICH) before the tests");
     }
-    ensure_sibling_binaries();
+    support::xvr_bin();
     let results = tempfile::tempdir().unwrap();
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs/e2e/tiny.yaml");
-    let out = Command::new(env!("CARGO_BIN_EXE_xvr"))
+    let out = Command::new(support::xvr_bin())
         .arg("run")
         .arg(&spec)
         .arg("--results")
@@ -130,7 +108,7 @@ fn xvr_run_trains_profiles_evaluates_and_reports() {
 
     // The selection is a spec that xvr accepts.
     let selected = report.join("selected.yaml");
-    let validate = Command::new(env!("CARGO_BIN_EXE_xvr")).arg("validate").arg(&selected).output().unwrap();
+    let validate = Command::new(support::xvr_bin()).arg("validate").arg(&selected).output().unwrap();
     assert!(validate.status.success(), "{}", String::from_utf8_lossy(&validate.stderr));
     assert!(report.join("index.html").is_file());
 }

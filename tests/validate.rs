@@ -5,8 +5,10 @@
 use std::path::Path;
 use std::process::Command;
 
+mod support;
+
 fn validate(spec: &str) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_xvr"))
+    let out = Command::new(support::xvr_bin())
         .arg("validate")
         .arg(spec)
         .current_dir(env!("CARGO_MANIFEST_DIR"))

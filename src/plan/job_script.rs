@@ -1,11 +1,17 @@
 //! The PBS job script of one trial. One script serves Polaris (Cray PALS `mpiexec`) and
 //! this machine (MPICH Hydra `mpiexec`, run by the local scheduler): PALS takes
 //! `--depth/--cpu-bind`, Hydra rejects them, so the script picks the flags at run time.
+//!
+//! The script holds no path of its sweep: it runs in the directory it was submitted
+//! from (`$PBS_O_WORKDIR`, which `xvr submit` makes the trial's directory, as the local
+//! scheduler does), and refuses to start anywhere that is not this trial's directory.
+//! A sweep directory can so be copied, moved or mounted elsewhere and submitted there
+//! without ever writing into the original. Output goes to `job.out` beside it (PBS
+//! resolves a relative `-o` against the directory qsub ran in). Values that reach the
+//! script are checked or quoted by [`super::shell`].
 
-use std::fmt::Write as _;
-use std::path::Path;
-
-use super::site::SiteProfile;
+use super::shell::quote;
+use super::site::{ChunkResource, ResolvedWorker, SiteProfile};
 use super::walltime;
 use crate::results::names;
 
@@ -17,15 +23,18 @@ pub const LAUNCHER_ENV: &str = "XVR_MPIEXEC_FLAVOR";
 pub struct JobSpec<'a> {
     pub trial_id: &'a str,
     pub sweep: &'a str,
-    /// Absolute trial directory (`results/<sweep>/trials/<id>`).
-    pub trial_dir: &'a Path,
-    pub account: &'a str,
+    /// Project charged (`#PBS -A`); `None` leaves it to `xvr submit --account` (a PBS
+    /// submission without one is refused before qsub).
+    pub account: Option<&'a str>,
     pub queue: &'a str,
+    /// The queue preempts jobs: submit rerunnable.
+    pub rerunnable: bool,
     pub nodes: u32,
     pub ranks: u32,
     pub walltime_s: u64,
     /// One-line description of the trial's axis values, for the script's header comment.
     pub summary: &'a str,
+    pub worker: &'a ResolvedWorker,
 }
 
 /// PBS job name: a prefix of the sweep name and the trial id, within the 15 characters
@@ -35,24 +44,23 @@ pub fn job_name(sweep: &str, trial_id: &str) -> String {
     format!("{prefix}-{trial_id}")
 }
 
-/// Quotes a word for bash (single quotes; `'` spelt `'\''`).
-fn quote(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/._-:=+,@%".contains(&b))
-    {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
+/// `N:system=polaris[:mpiprocs=..][:ncpus=..][:ngpus=..]`: the chunks and what each uses.
+fn select(job: &JobSpec, site: &SiteProfile) -> String {
+    let per_node = job.ranks.min(site.gpus_per_node);
+    let mut s = format!("{}:system={}", job.nodes, site.system);
+    for r in &site.chunk_resources {
+        match r {
+            ChunkResource::Mpiprocs => s.push_str(&format!(":mpiprocs={per_node}")),
+            ChunkResource::Ncpus => s.push_str(&format!(":ncpus={}", per_node * site.depth)),
+            ChunkResource::Ngpus => s.push_str(&format!(":ngpus={per_node}")),
+        }
     }
+    s
 }
 
 /// Renders the job script. Every `#PBS` line comes before the first command and carries
 /// no comment (PBS would read a comment as part of the directive).
 pub fn render(job: &JobSpec, site: &SiteProfile) -> String {
-    let dir = job.trial_dir.display().to_string();
-    let out = job.trial_dir.join(names::JOB_OUTPUT).display().to_string();
     let ppn = job.ranks.min(site.gpus_per_node);
     let mut s = String::new();
     let mut line = |text: &str| {
@@ -60,12 +68,11 @@ pub fn render(job: &JobSpec, site: &SiteProfile) -> String {
         s.push('\n');
     };
     line("#!/bin/bash");
-    line(&format!("#PBS -A {}", job.account));
+    if let Some(account) = job.account {
+        line(&format!("#PBS -A {account}"));
+    }
     line(&format!("#PBS -q {}", job.queue));
-    line(&format!(
-        "#PBS -l select={}:system={}",
-        job.nodes, site.system
-    ));
+    line(&format!("#PBS -l select={}", select(job, site)));
     line(&format!("#PBS -l place={}", site.place));
     line(&format!(
         "#PBS -l walltime={}",
@@ -74,7 +81,10 @@ pub fn render(job: &JobSpec, site: &SiteProfile) -> String {
     line(&format!("#PBS -l filesystems={}", site.filesystems));
     line("#PBS -k doe");
     line("#PBS -j oe");
-    line(&format!("#PBS -o {out}"));
+    line(&format!("#PBS -o {}", names::JOB_OUTPUT));
+    if job.rerunnable {
+        line("#PBS -r y");
+    }
     line(&format!("#PBS -N {}", job_name(job.sweep, job.trial_id)));
     line("");
     line(&format!(
@@ -82,10 +92,31 @@ pub fn render(job: &JobSpec, site: &SiteProfile) -> String {
         job.trial_id, job.sweep, job.summary
     ));
     line("# Rendered by `xvr plan`; re-plan rather than edit (trial ids hash the config).");
+    line(&format!("# Worker: {}", job.worker.origin));
+    if job.rerunnable {
+        line("# Rerunnable: PBS requeues it when preempted; the worker resumes from its checkpoint.");
+    }
     line("set -euo pipefail");
     line("");
-    line(&format!("trial_dir={}", quote(&dir)));
+    line("# The trial's directory is where the job was submitted from (xvr submit runs qsub there).");
+    line("trial_dir=${PBS_O_WORKDIR:-$PWD}");
+    line(&format!(
+        "if [ \"$(basename \"$trial_dir\")\" != {id} ] || [ ! -f \"$trial_dir/{yaml}\" ]; then",
+        id = job.trial_id,
+        yaml = names::TRIAL_YAML
+    ));
+    line(&format!(
+        "  echo \"xvr: $trial_dir is not the directory of trial {}; submit with \\`xvr submit\\`, which runs qsub there\" >&2",
+        job.trial_id
+    ));
+    line("  exit 2");
+    line("fi");
     line("cd \"$trial_dir\"");
+    line(&format!("worker={}", quote(&job.worker.path.display().to_string())));
+    line("if [ ! -x \"$worker\" ]; then");
+    line("  echo \"xvr: worker $worker is not an executable file on $(hostname); re-plan where it exists (xvr plan resolves it)\" >&2");
+    line("  exit 2");
+    line("fi");
     if site.modules.enabled && !site.modules.load.is_empty() {
         line("");
         line("# Site modules (skipped where the `module` command does not exist, e.g. a laptop).");
@@ -138,14 +169,10 @@ pub fn render(job: &JobSpec, site: &SiteProfile) -> String {
         job.trial_id
     ));
     let wrapper = site.resolve(&site.affinity_wrapper).display().to_string();
-    let mut launch = String::new();
-    let _ = write!(
-        launch,
-        "\"${{launch[@]}}\" {} {} run \"$trial_dir\"",
-        quote(&wrapper),
-        quote(&site.worker_command())
-    );
-    line(&launch);
+    line(&format!(
+        "\"${{launch[@]}}\" {} \"$worker\" run \"$trial_dir\"",
+        quote(&wrapper)
+    ));
     s
 }
 
@@ -158,13 +185,5 @@ mod tests {
         assert_eq!(job_name("utilisation", "0123456789"), "util-0123456789");
         assert_eq!(job_name("ab", "0123456789"), "ab-0123456789");
         assert_eq!(job_name("data_fraction", "0123456789").len(), 15);
-    }
-
-    #[test]
-    fn quoting_leaves_plain_words_and_protects_the_rest() {
-        assert_eq!(quote("/soft/lib:x"), "/soft/lib:x");
-        assert_eq!(quote("AWS Libfabric"), "'AWS Libfabric'");
-        assert_eq!(quote("it's"), r"'it'\''s'");
-        assert_eq!(quote(""), "''");
     }
 }

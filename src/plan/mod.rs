@@ -3,6 +3,7 @@
 
 pub mod job_script;
 pub mod pack;
+pub mod shell;
 pub mod site;
 pub mod table;
 pub mod trial_id;
@@ -15,6 +16,24 @@ use crate::results::names;
 use crate::spec::marked::Pos;
 use crate::spec::{expand, ExpandedTrial, SpecErrors, SweepSpec, TrialConfig};
 use site::SiteProfile;
+
+/// Command-line settings that override the spec and the site profile when placing
+/// trials. They are not part of a trial's config, so they never change trial ids.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    /// PBS project (`-A`), over the spec's `account` and the profile's.
+    pub account: Option<String>,
+    /// Queue for every trial, over `resources.queue` and the profile's preference order.
+    pub queue: Option<String>,
+}
+
+/// What every trial of a plan is placed with.
+struct Placement<'a> {
+    site: &'a SiteProfile,
+    account: Option<&'a str>,
+    queue: Option<&'a str>,
+    worker: &'a site::ResolvedWorker,
+}
 
 /// One trial, placed on the site.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +72,15 @@ pub struct Plan {
 impl Plan {
     /// Reads, validates and places a spec; `results_root` is where `<sweep>/` would go.
     pub fn build(spec_file: &Path, results_root: &Path) -> Result<Plan, SpecErrors> {
+        Plan::build_with(spec_file, results_root, &Overrides::default())
+    }
+
+    /// [`Plan::build`] with command-line overrides (`--account`, `--queue`).
+    pub fn build_with(
+        spec_file: &Path,
+        results_root: &Path,
+        overrides: &Overrides,
+    ) -> Result<Plan, SpecErrors> {
         let spec = SweepSpec::read(spec_file)?;
         let mut errors = SpecErrors::default();
         let file = spec.file.clone();
@@ -64,18 +92,21 @@ impl Plan {
                 return Err(errors);
             }
         };
-        let account = match spec.account.clone().or_else(|| site.account.clone()) {
-            Some(a) => a,
-            None => {
-                errors.push(
-                    &file,
-                    root_pos,
-                    format!(
-                        "account: none given and site {} has no default; set `account:` (PBS -A)",
-                        site.name
-                    ),
-                );
-                String::new()
+        let account = overrides
+            .account
+            .clone()
+            .or_else(|| spec.account.clone())
+            .or_else(|| site.account.clone());
+        if let Some(a) = &account {
+            if let Err(e) = shell::directive("account", a, shell::Directive::Name) {
+                errors.push(&file, root_pos, e.to_string());
+            }
+        }
+        let worker = match site.resolve_worker() {
+            Ok(w) => w,
+            Err(e) => {
+                errors.push(&file, spec.site_pos, format!("site: {e}"));
+                return Err(errors);
             }
         };
         let expanded = expand(&spec).map_err(|e| {
@@ -92,7 +123,13 @@ impl Plan {
 
         let mut trials: Vec<PlannedTrial> = Vec::new();
         for t in &expanded {
-            match place(t, &site, &account, &sweep_dir) {
+            let placement = Placement {
+                site: &site,
+                account: account.as_deref(),
+                queue: overrides.queue.as_deref(),
+                worker: &worker,
+            };
+            match place(t, &placement) {
                 Ok(planned) => {
                     if let Some(twin) = trials.iter().find(|p| p.id() == planned.id()) {
                         let pos = t.locate(&axes.join(" "), root_pos);
@@ -158,40 +195,36 @@ pub fn describe(config: &TrialConfig) -> String {
 }
 
 /// Checks one trial's rules and places it on a queue.
-fn place(
-    t: &ExpandedTrial,
-    site: &SiteProfile,
-    account: &str,
-    sweep_dir: &Path,
-) -> Result<PlannedTrial, String> {
+fn place(t: &ExpandedTrial, at: &Placement) -> Result<PlannedTrial, String> {
+    let site = at.site;
     let mut config = t.config.clone();
     config.check()?;
     let walltime_s = walltime::parse(&config.resources.walltime)
         .map_err(|e| format!("resources.walltime: {e}"))?;
     let nodes = site.nodes(config.resources.gpus);
-    let queue = site
-        .select_queue(nodes, walltime_s, config.resources.queue.as_deref())?
-        .name
-        .clone();
+    let requested = at.queue.or(config.resources.queue.as_deref());
+    let queue = site.select_queue(nodes, walltime_s, requested)?;
     config.meta.id = trial_id::trial_id(&config);
-    let trial_dir = sweep_dir.join(names::TRIALS_DIR).join(&config.meta.id);
+    let name = job_script::job_name(&config.meta.sweep, &config.meta.id);
+    shell::directive("name", &name, shell::Directive::Name).map_err(|e| e.to_string())?;
     let summary = describe(&config);
     let job = job_script::JobSpec {
         trial_id: &config.meta.id,
         sweep: &config.meta.sweep,
-        trial_dir: &trial_dir,
-        account,
-        queue: &queue,
+        account: at.account,
+        queue: &queue.name,
+        rerunnable: queue.preemptable,
         nodes,
         ranks: config.resources.gpus,
         walltime_s,
         summary: &summary,
+        worker: at.worker,
     };
     let job_script = job_script::render(&job, site);
     Ok(PlannedTrial {
+        queue: queue.name.clone(),
         config,
         nodes,
-        queue,
         walltime_s,
         job_script,
     })

@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::shell::quote;
 use super::walltime;
 use crate::results::names;
 
@@ -89,7 +90,7 @@ for i in \"${{!trials[@]}}\"; do
   rm -f \"$dir/{exit}\"
   echo \"${{nodes[$i]}}\" > \"$dir/{nodefile}\"
   echo \"xvr pack {name}: trial ${{trials[$i]}} on ${{nodes[$i]}}\"
-  PBS_NODEFILE=\"$dir/{nodefile}\" bash \"$dir/{script}\" >> \"$dir/{out}\" 2>&1 &
+  (cd \"$dir\" && PBS_O_WORKDIR=\"$dir\" PBS_NODEFILE=\"$dir/{nodefile}\" bash \"$dir/{script}\") >> \"$dir/{out}\" 2>&1 &
   pids+=($!)
 done
 
@@ -104,26 +105,13 @@ done
 exit \"$status\"
 ",
         ids = list(&|m| m.trial_id.to_string()),
-        dirs = list(&|m| shell_word(&m.trial_dir.display().to_string())),
+        dirs = list(&|m| quote(&m.trial_dir.display().to_string())),
         exit = PACK_EXIT,
         nodefile = PACK_NODEFILE,
         script = names::JOB_SCRIPT,
         out = names::JOB_OUTPUT,
     ));
     Ok(s)
-}
-
-/// A path as one bash word (single-quoted unless plainly safe).
-fn shell_word(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/._-".contains(&b))
-    {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
 }
 
 #[cfg(test)]

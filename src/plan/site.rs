@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::walltime;
+use super::{shell, walltime};
 
 /// A site profile as written in `pbs/<site>.yaml`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -28,8 +28,10 @@ pub struct SiteProfile {
     pub filesystems: String,
     /// Hardware threads per rank (`mpiexec --depth`, with `--cpu-bind depth`).
     pub depth: u32,
-    /// How the job script runs the worker: a command name looked up on PATH, or a path
-    /// (relative paths are taken from the profile's directory).
+    /// The worker the job script runs: a path (relative paths are taken from the
+    /// profile's directory) or a command name, which `xvr plan` resolves to an absolute
+    /// path (beside the running `xvr` first, then on its PATH): a batch job's PATH is
+    /// the user's login PATH, not the planning shell's ([`SiteProfile::resolve_worker`]).
     pub worker: String,
     /// GPU affinity wrapper between mpiexec and the worker, relative to the profile's directory.
     pub affinity_wrapper: String,
@@ -39,9 +41,16 @@ pub struct SiteProfile {
     pub nccl: Nccl,
     /// Queues in preference order: the first whose limits fit a trial is chosen.
     pub queues: Vec<Queue>,
+    /// Per-chunk resources the `select` statement states, for sites that share nodes
+    /// and charge what a job asks for (none on Polaris, which schedules whole nodes).
+    #[serde(default)]
+    pub chunk_resources: Vec<ChunkResource>,
     /// Directory the profile was read from (relative paths resolve against it).
     #[serde(skip)]
     pub dir: PathBuf,
+    /// The profile file itself, for messages.
+    #[serde(skip)]
+    pub file: PathBuf,
 }
 
 /// `module load` lines, switchable.
@@ -78,6 +87,30 @@ pub struct Queue {
     /// have qsub refuse them or PBS leave them unrouted. Absent: no limit.
     #[serde(default)]
     pub max_jobs: Option<u32>,
+    /// Jobs may be preempted here (Polaris `preemptable`): they are submitted rerunnable
+    /// (`#PBS -r y`), so PBS requeues a preempted job and it resumes from its checkpoint.
+    #[serde(default)]
+    pub preemptable: bool,
+}
+
+/// A resource of one `select` chunk (one node) as a trial uses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChunkResource {
+    /// `mpiprocs=`: ranks on the node.
+    Mpiprocs,
+    /// `ncpus=`: ranks on the node × `depth`.
+    Ncpus,
+    /// `ngpus=`: GPUs the node's ranks use (one per rank).
+    Ngpus,
+}
+
+/// The worker executable a job script runs, and how it was found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedWorker {
+    pub path: PathBuf,
+    /// Where it came from, for the script's comment.
+    pub origin: String,
 }
 
 /// Node and walltime ranges, both inclusive.
@@ -146,6 +179,7 @@ impl SiteProfile {
                 Some(l) => format!("{}:{}:{}: {e}", path.display(), l.line(), l.column()),
                 None => format!("{}: {e}", path.display()),
             })?;
+        profile.file = path.to_path_buf();
         profile.dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         if profile.dir.as_os_str().is_empty() {
             profile.dir = PathBuf::from(".");
@@ -159,6 +193,9 @@ impl SiteProfile {
                 }
             }
         }
+        profile
+            .check_script_values()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         if profile.gpus_per_node == 0 || profile.queues.is_empty() {
             return Err(format!(
                 "{}: gpus_per_node must be >= 1 and at least one queue given",
@@ -241,14 +278,88 @@ impl SiteProfile {
         self.dir.join(setting)
     }
 
-    /// The worker command as the job script should run it.
-    pub fn worker_command(&self) -> String {
+    /// Every profile value that reaches a job script, checked for its field (see
+    /// [`shell`]): directive values are names, the rest text without control characters.
+    fn check_script_values(&self) -> Result<(), shell::UnsafeValue> {
+        use shell::Directive::{Name, NameList};
+        if let Some(account) = &self.account {
+            shell::directive("account", account, Name)?;
+        }
+        shell::directive("system", &self.system, Name)?;
+        shell::directive("place", &self.place, NameList)?;
+        shell::directive("filesystems", &self.filesystems, NameList)?;
+        for q in &self.queues {
+            shell::directive("queues.name", &q.name, Name)?;
+        }
+        shell::text("worker", &self.worker)?;
+        shell::text("affinity_wrapper", &self.affinity_wrapper)?;
+        for m in &self.modules.load {
+            shell::text("modules.load", m)?;
+        }
+        for (k, v) in &self.nccl.env {
+            shell::variable("nccl.env", k)?;
+            shell::text(&format!("nccl.env.{k}"), v)?;
+        }
+        for d in &self.nccl.ld_library_path {
+            shell::text("nccl.ld_library_path", d)?;
+        }
+        Ok(())
+    }
+
+    /// The worker executable for job scripts, as an absolute path: the profile's path,
+    /// or for a bare command name the one beside the running `xvr` (how a build leaves
+    /// them), else the one on this process's PATH. A batch job does not inherit the
+    /// planning shell's PATH, so a bare name in the script would not be found there.
+    pub fn resolve_worker(&self) -> Result<ResolvedWorker, String> {
         if self.worker.contains('/') {
-            self.resolve(&self.worker).display().to_string()
-        } else {
-            self.worker.clone()
+            let path = self.resolve(&self.worker);
+            return if is_executable(&path) {
+                Ok(ResolvedWorker {
+                    origin: format!("site profile {}: worker: {}", self.name, self.worker),
+                    path,
+                })
+            } else {
+                Err(format!(
+                    "worker: {} (site profile {}) is not an executable file; build it (`cargo build --release --workspace`) or correct `worker:`",
+                    path.display(),
+                    self.name
+                ))
+            };
+        }
+        let beside = std::env::current_exe()
+            .ok()
+            .and_then(|exe| Some((exe.parent()?.join(&self.worker), exe)));
+        if let Some((path, exe)) = beside.filter(|(p, _)| is_executable(p)) {
+            return Ok(ResolvedWorker {
+                origin: format!("`{}` beside {}", self.worker, exe.display()),
+                path,
+            });
+        }
+        let on_path = std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| std::path::absolute(d.join(&self.worker)).unwrap_or_default())
+            .find(|p| is_executable(p));
+        match on_path {
+            Some(path) => Ok(ResolvedWorker {
+                origin: format!("`{}` on the PATH of `xvr plan`", self.worker),
+                path,
+            }),
+            None => Err(format!(
+                "worker: `{}` (site profile {}) is neither beside this xvr nor on PATH; a batch job needs its absolute path: build it (`cargo build --release --workspace`, which puts it beside xvr) or set `worker:` in {} to its path",
+                self.worker,
+                self.name,
+                self.file.display()
+            )),
         }
     }
+}
+
+/// A regular file with an execute bit.
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// Finds the profile file for a spec's `site` value: a value with a `/` or ending in

@@ -4,37 +4,106 @@
 
 use std::io;
 
-use crate::results::{names, write_atomic, write_atomic_new, TrialState};
+use crate::results::{names, write_atomic, write_atomic_new, TrialState, TrialStatus};
 
 use super::Plan;
 
 /// plan.csv column: the trial's queue's `max_jobs` (empty: no limit).
 pub const QUEUE_MAX_JOBS: &str = "queue_max_jobs";
 
+/// What [`write_plan`] changed in an existing sweep.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WriteReport {
+    /// Trials whose job.pbs was rendered anew (a changed site profile, `--account`,
+    /// `--queue`, or a sweep directory planned elsewhere).
+    pub rerendered: Vec<String>,
+}
+
 /// Creates `sweep.yaml`, `plan.csv` and each `trials/<id>/{trial.yaml, job.pbs, state.json}`
 /// (`state.json` only when absent: a trial that already ran keeps its state).
-pub fn write_plan(plan: &Plan) -> io::Result<()> {
+///
+/// A job script that differs from the new rendering is replaced when its trial has no
+/// job in flight (planned, failed, cancelled, timed out, succeeded: the results stay);
+/// a trial whose job is queued or running keeps its script and the plan is refused with
+/// its name, after the other trials were written. `plan.csv` follows the new placement.
+pub fn write_plan(plan: &Plan) -> io::Result<WriteReport> {
     std::fs::create_dir_all(plan.sweep_dir.join(names::TRIALS_DIR))?;
     write_atomic_new(
         &plan.sweep_dir.join(names::SWEEP_SPEC),
         plan.spec.text.as_bytes(),
     )
     .map_err(|e| explain_changed_spec(e, plan))?;
-    write_atomic_new(&plan.sweep_dir.join(names::PLAN_CSV), &plan_csv(plan)?)?;
+    write_atomic_if_changed(&plan.sweep_dir.join(names::PLAN_CSV), &plan_csv(plan)?)?;
+    let mut report = WriteReport::default();
+    let mut in_flight = Vec::new();
     for t in &plan.trials {
         let dir = plan.trial_dir(t.id());
         std::fs::create_dir_all(&dir)?;
         let yaml = serde_yaml::to_string(&t.config).map_err(io::Error::other)?;
         write_atomic_new(&dir.join(names::TRIAL_YAML), yaml.as_bytes())?;
-        write_atomic_new(&dir.join(names::JOB_SCRIPT), t.job_script.as_bytes())?;
-        let state = dir.join(names::STATE_JSON);
-        if !state.exists() {
+        let state_path = dir.join(names::STATE_JSON);
+        let script = dir.join(names::JOB_SCRIPT);
+        match std::fs::read(&script) {
+            Ok(old) if old == t.job_script.as_bytes() => {}
+            Ok(_) => match job_in_flight(&state_path)? {
+                Some(what) => in_flight.push(format!("trial {} ({what})", t.id())),
+                None => {
+                    write_atomic(&script, t.job_script.as_bytes())?;
+                    report.rerendered.push(t.id().to_string());
+                }
+            },
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                write_atomic(&script, t.job_script.as_bytes())?;
+            }
+            Err(e) => return Err(io::Error::new(e.kind(), format!("{}: {e}", script.display()))),
+        }
+        if !state_path.exists() {
             let json =
                 serde_json::to_vec_pretty(&TrialState::planned()).map_err(io::Error::other)?;
-            write_atomic(&state, &json)?;
+            write_atomic(&state_path, &json)?;
         }
     }
-    Ok(())
+    if !in_flight.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "{}: the job script of {} would change, but its job is in flight (PBS keeps the copy it was given); let it end or `xvr cancel` it, then plan again. Re-rendered meanwhile: {}",
+                plan.sweep_dir.display(),
+                in_flight.join(", "),
+                if report.rerendered.is_empty() { "none".to_string() } else { report.rerendered.join(", ") }
+            ),
+        ));
+    }
+    Ok(report)
+}
+
+/// `Some("running as job 12.pbs")` when the trial's state says its job is queued or
+/// running; an unreadable state counts as in flight (nothing is replaced blindly).
+fn job_in_flight(state_path: &std::path::Path) -> io::Result<Option<String>> {
+    let bytes = match std::fs::read(state_path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io::Error::new(e.kind(), format!("{}: {e}", state_path.display()))),
+    };
+    let Ok(state) = serde_json::from_slice::<TrialState>(&bytes) else {
+        return Ok(Some(format!("{} unreadable", state_path.display())));
+    };
+    Ok(match state.status {
+        TrialStatus::Submitted | TrialStatus::Running => Some(format!(
+            "{} as job {}",
+            if state.status == TrialStatus::Running { "running" } else { "queued" },
+            state.job_id.unwrap_or_default()
+        )),
+        _ => None,
+    })
+}
+
+/// Writes `bytes` unless the file already holds them.
+fn write_atomic_if_changed(path: &std::path::Path, bytes: &[u8]) -> io::Result<()> {
+    match std::fs::read(path) {
+        Ok(old) if old == bytes => Ok(()),
+        _ => write_atomic(path, bytes),
+    }
 }
 
 fn explain_changed_spec(e: io::Error, plan: &Plan) -> io::Error {

@@ -8,7 +8,7 @@ mod rows;
 
 pub use atomic::{write_atomic, write_atomic_new};
 pub use progress::{describe as describe_progress, last_train_row};
-pub use rows::{ProfileRow, Summary, TrainRow, TrialState, TrialStatus, ValidationRow};
+pub use rows::{Attempt, ProfileRow, Summary, TrainRow, TrialState, TrialStatus, ValidationRow};
 
 /// File names inside `results/<sweep>/`.
 pub mod names {

@@ -57,6 +57,7 @@ mod tests {
             nodes: 16,
             walltime_s: 90 * 60,
             after: vec![],
+            account: None,
         };
         assert_eq!(job.node_hours(), 24.0);
     }

@@ -6,12 +6,17 @@
 use std::path::Path;
 
 use super::submit::status_name;
-use super::{state, sweep_dir};
+use super::{state, sweep_dir, Scheduler};
 use crate::results::TrialStatus;
 
 /// Job ids the new jobs must wait for: those of the trials of `parents` (planned sweep
-/// directories) that are submitted or running under `scheduler`.
-pub fn afterok_ids(parents: &[impl AsRef<Path>], scheduler: &str) -> Result<Vec<String>, String> {
+/// directories) that are submitted or running under `sched`.
+pub fn afterok_ids(
+    parents: &[impl AsRef<Path>],
+    sched: &dyn Scheduler,
+) -> Result<Vec<String>, String> {
+    let scheduler = sched.name();
+    let queues = sched.waits_for_dependencies();
     let mut ids = Vec::new();
     for parent in parents {
         let parent = parent.as_ref();
@@ -21,13 +26,13 @@ pub fn afterok_ids(parents: &[impl AsRef<Path>], scheduler: &str) -> Result<Vec<
             match (s.status, s.job_id) {
                 (TrialStatus::Succeeded, _) => {}
                 (TrialStatus::Submitted | TrialStatus::Running, Some(id))
-                    if s.scheduler.as_deref() == Some(scheduler) && scheduler != "local" =>
+                    if s.scheduler.as_deref() == Some(scheduler) && queues =>
                 {
                     ids.push(id)
                 }
-                (TrialStatus::Submitted | TrialStatus::Running, _) if scheduler == "local" => {
+                (TrialStatus::Submitted | TrialStatus::Running, _) if !queues => {
                     return Err(format!(
-                        "--after: {where_} is still running; the local scheduler has no queue to wait in, so submit this stage once it has succeeded"
+                        "--after: {where_} is still running; the {scheduler} scheduler has no queue to wait in, so submit this stage once it has succeeded"
                     ))
                 }
                 (status, _) => {

@@ -36,6 +36,9 @@ pub struct JobRequest {
     /// Job ids that must end successfully before this job starts (PBS
     /// `-W depend=afterok:…`), e.g. the jobs of an earlier stage of the study.
     pub after: Vec<String>,
+    /// Project charged (`#PBS -A` of the job script, or `--account`); `None` when
+    /// the script names none.
+    pub account: Option<String>,
 }
 
 impl JobRequest {
@@ -52,17 +55,70 @@ pub enum JobState {
     Queued,
     /// Started (PBS R/E/B).
     Running,
-    /// Over, with PBS's exit status: 0-255 the script's exit code, 256+N killed by
-    /// signal N, -29 killed for exceeding its walltime.
-    Finished { exit_status: i64 },
-    /// Over without having run, so without an exit status: deleted while queued, or
-    /// removed by PBS because an `afterok` parent failed. The text is PBS's comment.
-    EndedWithoutExit(String),
+    /// Over; the adapter has classified how ([`Outcome`]).
+    Ended(Outcome),
     /// Gone from the scheduler's records for longer than its grace period.
     Lost(String),
     /// The scheduler does not know the id (yet or any more). Never read as "finished":
     /// a failed poll says nothing about the job.
     Unknown(String),
+}
+
+/// How a job ended, as the adapter that ran it classifies it. The submit loop and the
+/// trial state machine act on the kind alone; they never read a scheduler's exit codes or
+/// comments themselves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub kind: EndKind,
+    /// The scheduler's exit status, when the job ran (PBS `Exit_status`).
+    pub exit_status: Option<i64>,
+    /// The scheduler's own words on the end (PBS's comment), or the adapter's reading of
+    /// the exit status; shown as the trial's reason.
+    pub detail: String,
+}
+
+/// The kinds of job ends the trial state machine tells apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndKind {
+    /// The job script ran to its end; `exit_status` is its exit code (0–255).
+    Exited,
+    /// Killed for exceeding its walltime: resumed from the checkpoint.
+    Walltime,
+    /// Preempted by the site (a job of higher priority took the nodes): resumed from the
+    /// checkpoint, like a walltime kill.
+    Preempted,
+    /// Removed by a person (PBS `qdel`, `xvr cancel`): cancelled, never resubmitted
+    /// automatically.
+    CancelledByUser,
+    /// Killed by a signal that no walltime, preemption or user explains.
+    Killed,
+    /// The scheduler failed to run the job (not the job's fault): failed, and
+    /// `xvr resubmit --failed` reruns it.
+    SchedulerFailure,
+    /// Deleted before it ran because a job it waited for (`afterok`) did not succeed.
+    DependencyFailed,
+    /// Deleted before it ran for another reason.
+    NeverRan,
+}
+
+impl Outcome {
+    pub fn new(kind: EndKind, exit_status: Option<i64>, detail: impl Into<String>) -> Self {
+        Outcome {
+            kind,
+            exit_status,
+            detail: detail.into(),
+        }
+    }
+
+    /// The job script exited with `code`.
+    pub fn exited(code: i64) -> Self {
+        let detail = if code == 0 {
+            "the job script exited 0".to_string()
+        } else {
+            format!("job script exited with status {code} (the end of job.out is in `xvr status`)")
+        };
+        Outcome::new(EndKind::Exited, Some(code), detail)
+    }
 }
 
 /// A batch scheduler as the submit loop sees it. Job ids are the scheduler's own strings
@@ -72,6 +128,8 @@ pub trait Scheduler {
     fn name(&self) -> &'static str;
     /// Submits one job; returns its id.
     fn submit(&mut self, job: &JobRequest) -> Result<String, String>;
+    /// The command [`Scheduler::submit`] would run for `job`, for `--dry-run`.
+    fn describe_submission(&self, job: &JobRequest) -> String;
     /// States of many jobs in one call (PBS: one qstat for all ids).
     fn poll(&mut self, ids: &[String]) -> Result<Vec<(String, JobState)>, String>;
     /// Asks for a job to be stopped; `poll` later reports it finished.
@@ -92,9 +150,36 @@ pub trait Scheduler {
     fn note(&self, _id: &str) -> Option<String> {
         None
     }
+    /// Why a queued job can never start as requested, when the scheduler says so (PBS:
+    /// a `Can Never Run` comment for a resource no node has, or a filesystem marked down).
+    fn cannot_start(&self, _id: &str) -> Option<String> {
+        None
+    }
     /// Run time the scheduler measured for a job (PBS `resources_used.walltime`), which
     /// beats the submitter's own clock: it may never have seen the job running.
     fn used_walltime_s(&self, _id: &str) -> Option<f64> {
         None
     }
+    /// Whether a submitted job starts at once (local) rather than waiting in a queue.
+    fn starts_at_once(&self) -> bool {
+        false
+    }
+    /// Whether jobs can wait in the queue for other jobs to succeed (PBS `afterok`).
+    fn waits_for_dependencies(&self) -> bool {
+        true
+    }
+    /// Whether a submission must name the project to charge (PBS `-A`).
+    fn charges_an_account(&self) -> bool {
+        false
+    }
+    /// Defaults of the submit loop for this scheduler: jobs in flight at once, and
+    /// submissions per trial in one run (walltime resumes included).
+    fn loop_defaults(&self) -> LoopDefaults;
+}
+
+/// Submit-loop defaults that depend on the scheduler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoopDefaults {
+    pub max_parallel: usize,
+    pub max_attempts: u32,
 }

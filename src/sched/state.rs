@@ -12,7 +12,8 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-use crate::results::{names, write_atomic, TrialState, TrialStatus};
+use super::{EndKind, Outcome};
+use crate::results::{names, write_atomic, Attempt, TrialState, TrialStatus};
 
 /// Reads a trial's state; a trial without `state.json` is planned.
 pub fn read(trial_dir: &Path) -> Result<TrialState, String> {
@@ -60,6 +61,7 @@ pub fn submitted(
         started_at: started.then(|| stamp(now)),
         finished_at: None,
         elapsed_s: None,
+        history: prev.history.clone(),
     }
 }
 
@@ -72,136 +74,97 @@ pub fn running(prev: &TrialState, now: DateTime<Utc>) -> TrialState {
     }
 }
 
-/// PBS's names for its internal exit statuses (openpbs `src/include/job.h`).
-fn pbs_exit_name(exit_status: i64) -> Option<&'static str> {
-    const NAMES: [&str; 30] = [
-        "JOB_EXEC_FAIL1",
-        "JOB_EXEC_FAIL2",
-        "JOB_EXEC_RETRY",
-        "JOB_EXEC_INITABT",
-        "JOB_EXEC_INITRST",
-        "JOB_EXEC_INITRMG",
-        "JOB_EXEC_BADRESRT",
-        "",
-        "",
-        "JOB_EXEC_FAILUID",
-        "JOB_EXEC_RERUN",
-        "JOB_EXEC_CHKP",
-        "JOB_EXEC_FAIL_PASSWORD",
-        "JOB_EXEC_RERUN_ON_SIS_FAIL",
-        "JOB_EXEC_QUERST",
-        "JOB_EXEC_FAILHOOK_RERUN",
-        "JOB_EXEC_FAILHOOK_DELETE",
-        "JOB_EXEC_HOOK_RERUN",
-        "JOB_EXEC_HOOK_DELETE",
-        "JOB_EXEC_RERUN_MS_FAIL",
-        "JOB_EXEC_FAIL_SECURITY",
-        "JOB_EXEC_HOOKERROR",
-        "JOB_EXEC_FAIL_KRB5",
-        "JOB_EXEC_KILL_NCPUS_BURST",
-        "JOB_EXEC_KILL_NCPUS_SUM",
-        "JOB_EXEC_KILL_VMEM",
-        "JOB_EXEC_KILL_MEM",
-        "JOB_EXEC_KILL_CPUT",
-        "JOB_EXEC_KILL_WALLTIME",
-        "JOB_EXEC_JOINJOB",
-    ];
-    let index = usize::try_from(-exit_status).ok()?.checked_sub(1)?;
-    NAMES.get(index).copied().filter(|n| !n.is_empty())
-}
-
-/// What a PBS exit status means for the trial: 0 success (if the trial also wrote its
-/// summary, see [`without_summary`]); -29 (PBS's JOB_EXEC_KILL_WALLTIME) and 271 (the job
-/// shell killed by SIGTERM, how walltime kills often show) a timeout to resume from the
-/// checkpoint; other negatives a failure of PBS (rerunnable); 1-255 the job's own failure.
-pub fn classify(exit_status: i64) -> (TrialStatus, Option<String>) {
-    match exit_status {
-        0 => (TrialStatus::Succeeded, None),
-        -29 => (
-            TrialStatus::TimedOut,
-            Some("killed for exceeding its walltime (exit -29)".into()),
-        ),
-        271 => (
-            TrialStatus::TimedOut,
-            Some("job shell killed by SIGTERM (exit 271), as on a walltime kill".into()),
-        ),
-        s if s > 256 => (
-            TrialStatus::Failed,
-            Some(format!("job shell killed by signal {} (exit {s})", s - 256)),
-        ),
-        s if s < 0 => (
-            TrialStatus::Failed,
-            Some(format!(
-                "PBS failure {}(exit {s}), not the job's; `xvr resubmit --failed` reruns it",
-                pbs_exit_name(s)
-                    .map(|n| format!("{n} "))
-                    .unwrap_or_default()
-            )),
-        ),
-        s => (
-            TrialStatus::Failed,
-            Some(format!(
-                "job script exited with status {s} (the end of job.out is in `xvr status`)"
-            )),
-        ),
-    }
-}
-
-/// The job is over. A trial cancelled meanwhile stays cancelled, with the exit recorded.
-pub fn finished(prev: &TrialState, exit_status: i64, now: DateTime<Utc>) -> TrialState {
-    let (status, reason) = if prev.status == TrialStatus::Cancelled {
+/// The job is over, as its adapter classified it. A trial that wrote its summary.json
+/// finished its work, however the job then ended: it is never failed or resubmitted. A
+/// trial cancelled meanwhile (`xvr cancel`) stays cancelled.
+pub fn ended(
+    prev: &TrialState,
+    outcome: &Outcome,
+    has_summary: bool,
+    now: DateTime<Utc>,
+) -> TrialState {
+    let clean_exit = outcome.kind == EndKind::Exited && outcome.exit_status == Some(0);
+    let (status, reason) = if has_summary {
+        let reason = (!clean_exit).then(|| {
+            format!(
+                "{} was written; the job then ended: {}",
+                names::SUMMARY_JSON,
+                outcome.detail
+            )
+        });
+        (TrialStatus::Succeeded, reason)
+    } else if prev.status == TrialStatus::Cancelled {
         (TrialStatus::Cancelled, prev.reason.clone())
     } else {
-        classify(exit_status)
+        match outcome.kind {
+            EndKind::Exited if clean_exit => (
+                TrialStatus::Failed,
+                Some(format!(
+                    "the job exited 0 but the trial wrote no {}: the worker did not finish",
+                    names::SUMMARY_JSON
+                )),
+            ),
+            EndKind::Walltime | EndKind::Preempted => {
+                (TrialStatus::TimedOut, Some(outcome.detail.clone()))
+            }
+            EndKind::CancelledByUser => (
+                TrialStatus::Cancelled,
+                Some(format!("cancelled: {}", outcome.detail)),
+            ),
+            EndKind::Exited
+            | EndKind::Killed
+            | EndKind::SchedulerFailure
+            | EndKind::DependencyFailed
+            | EndKind::NeverRan => (TrialStatus::Failed, Some(outcome.detail.clone())),
+        }
     };
-    TrialState {
+    let ran = outcome.exit_status.is_some();
+    close_attempt(TrialState {
         status,
-        exit_status: Some(exit_status),
+        exit_status: outcome.exit_status,
         reason,
         finished_at: Some(stamp(now)),
-        elapsed_s: elapsed(prev, now),
+        elapsed_s: if ran { elapsed(prev, now) } else { prev.elapsed_s },
         ..prev.clone()
-    }
+    })
 }
 
-/// Exit status 0 without the trial's summary.json is not a success: PBS reports 0 for a
-/// running job removed with qdel, and a worker may exit 0 before it finished.
-pub fn without_summary(finished: TrialState) -> TrialState {
-    TrialState {
-        status: TrialStatus::Failed,
-        reason: Some(format!(
-            "the job exited 0 but the trial wrote no {}: the worker did not finish",
-            crate::results::names::SUMMARY_JSON
-        )),
-        ..finished
-    }
-}
-
-/// The job ended without running (deleted while queued, or a failed `afterok` parent).
-/// A trial cancelled meanwhile stays cancelled.
-pub fn ended_without_exit(prev: &TrialState, why: &str, now: DateTime<Utc>) -> TrialState {
-    TrialState {
-        status: if prev.status == TrialStatus::Cancelled {
-            TrialStatus::Cancelled
-        } else {
-            TrialStatus::Failed
-        },
+/// The scheduler lost the job: failed, so `xvr resubmit --failed` runs it again —
+/// unless the trial wrote its summary.json, which proves it finished.
+pub fn lost(prev: &TrialState, why: &str, has_summary: bool, now: DateTime<Utc>) -> TrialState {
+    let (status, reason) = if has_summary {
+        (
+            TrialStatus::Succeeded,
+            format!("{} was written; then its job was lost: {why}", names::SUMMARY_JSON),
+        )
+    } else if prev.status == TrialStatus::Cancelled {
+        (TrialStatus::Cancelled, format!("cancelled; then its job was lost: {why}"))
+    } else {
+        (TrialStatus::Failed, format!("lost: {why}"))
+    };
+    close_attempt(TrialState {
+        status,
         exit_status: None,
-        reason: Some(format!("the job ended without running: {why}")),
+        reason: Some(reason),
         finished_at: Some(stamp(now)),
         ..prev.clone()
-    }
+    })
 }
 
-/// The scheduler lost the job: failed, so `xvr resubmit --failed` runs it again.
-pub fn lost(prev: &TrialState, why: &str, now: DateTime<Utc>) -> TrialState {
-    TrialState {
-        status: TrialStatus::Failed,
-        exit_status: None,
-        reason: Some(format!("lost: {why}")),
-        finished_at: Some(stamp(now)),
-        ..prev.clone()
-    }
+/// Appends the attempt that just ended to the history.
+fn close_attempt(mut state: TrialState) -> TrialState {
+    state.history.push(Attempt {
+        attempt: state.attempts,
+        scheduler: state.scheduler.clone(),
+        job_id: state.job_id.clone(),
+        queue: state.queue.clone(),
+        status: state.status,
+        exit_status: state.exit_status,
+        reason: state.reason.clone(),
+        submitted_at: state.submitted_at.clone(),
+        finished_at: state.finished_at.clone(),
+    });
+    state
 }
 
 /// qsub refused the job: the trial stays planned (a later submit tries again) with PBS's
@@ -231,14 +194,14 @@ pub fn interrupted(
     why: &str,
     now: DateTime<Utc>,
 ) -> TrialState {
-    TrialState {
+    close_attempt(TrialState {
         status: TrialStatus::Planned,
         exit_status,
         reason: Some(format!("interrupted: {why}; `xvr submit` again to resume")),
         finished_at: Some(stamp(now)),
         elapsed_s: elapsed(prev, now),
         ..prev.clone()
-    }
+    })
 }
 
 fn elapsed(prev: &TrialState, now: DateTime<Utc>) -> Option<f64> {
@@ -250,24 +213,45 @@ fn elapsed(prev: &TrialState, now: DateTime<Utc>) -> Option<f64> {
 mod tests {
     use super::*;
 
+    fn outcome(kind: EndKind, exit: Option<i64>) -> Outcome {
+        Outcome::new(kind, exit, "detail")
+    }
+
     #[test]
-    fn exit_statuses_map_like_pbs() {
-        assert_eq!(classify(0).0, TrialStatus::Succeeded);
-        assert_eq!(classify(3).0, TrialStatus::Failed);
-        assert_eq!(classify(-29).0, TrialStatus::TimedOut);
-        assert_eq!(classify(271).0, TrialStatus::TimedOut);
+    fn each_kind_of_end_gives_its_status() {
+        let t0: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        let s = submitted(&TrialState::planned(), "pbs", "1.s", "debug", false, t0);
+        let status = |kind, exit, summary| ended(&s, &outcome(kind, exit), summary, t0).status;
+        assert_eq!(status(EndKind::Exited, Some(0), true), TrialStatus::Succeeded);
+        assert_eq!(status(EndKind::Exited, Some(0), false), TrialStatus::Failed);
+        assert_eq!(status(EndKind::Exited, Some(3), false), TrialStatus::Failed);
+        assert_eq!(status(EndKind::Walltime, Some(-29), false), TrialStatus::TimedOut);
+        assert_eq!(status(EndKind::Preempted, None, false), TrialStatus::TimedOut);
+        assert_eq!(status(EndKind::CancelledByUser, Some(271), false), TrialStatus::Cancelled);
+        assert_eq!(status(EndKind::SchedulerFailure, Some(-11), false), TrialStatus::Failed);
+        assert_eq!(status(EndKind::DependencyFailed, None, false), TrialStatus::Failed);
+        // A trial with its summary finished its work, however the job ended after.
+        assert_eq!(status(EndKind::Walltime, Some(-29), true), TrialStatus::Succeeded);
+        assert_eq!(lost(&s, "gone", true, t0).status, TrialStatus::Succeeded);
+        assert_eq!(lost(&s, "gone", false, t0).status, TrialStatus::Failed);
+    }
+
+    #[test]
+    fn every_ended_attempt_is_kept_in_the_history() {
+        let t0: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        let s1 = submitted(&TrialState::planned(), "pbs", "1.s", "tiny", false, t0);
+        let e1 = ended(&s1, &outcome(EndKind::Walltime, Some(-29)), false, t0);
+        let s2 = submitted(&e1, "pbs", "2.s", "tiny", false, t0);
+        let e2 = ended(&s2, &outcome(EndKind::Exited, Some(0)), true, t0);
+        assert_eq!(e2.history.len(), 2);
         assert_eq!(
-            classify(265).1.unwrap(),
-            "job shell killed by signal 9 (exit 265)"
+            (e2.history[0].job_id.as_deref(), e2.history[0].status, e2.history[0].exit_status),
+            (Some("1.s"), TrialStatus::TimedOut, Some(-29))
         );
-        let pbs = classify(-11).1.unwrap();
-        assert!(
-            pbs.starts_with("PBS failure JOB_EXEC_RERUN (exit -11)"),
-            "{pbs}"
+        assert_eq!(
+            (e2.history[1].job_id.as_deref(), e2.history[1].attempt, e2.history[1].status),
+            (Some("2.s"), 2, TrialStatus::Succeeded)
         );
-        assert!(classify(-8).1.unwrap().starts_with("PBS failure (exit -8)"));
-        assert!(classify(-1).1.unwrap().contains("JOB_EXEC_FAIL1"));
-        assert!(classify(-30).1.unwrap().contains("JOB_EXEC_JOINJOB"));
     }
 
     #[test]
@@ -276,7 +260,12 @@ mod tests {
         let s = submitted(&TrialState::planned(), "local", "1.host", "debug", true, t0);
         assert_eq!((s.status, s.attempts), (TrialStatus::Running, 1));
         let c = cancelled(&s, "xvr cancel");
-        let f = finished(&c, 271, t0 + chrono::Duration::milliseconds(2500));
+        let f = ended(
+            &c,
+            &outcome(EndKind::Killed, Some(271)),
+            false,
+            t0 + chrono::Duration::milliseconds(2500),
+        );
         assert_eq!(
             (f.status, f.exit_status, f.elapsed_s),
             (TrialStatus::Cancelled, Some(271), Some(2.5))

@@ -9,9 +9,11 @@
 //! - Limits: at most `max_parallel` jobs in flight, and at most the site's `max_jobs` per
 //!   queue; trials over a limit are held back until a job of theirs ends, never flooded
 //!   into qsub. `budget_node_hours` stops submissions that would exceed it.
-//! - Ends: exit 0 counts only with the trial's summary.json; a walltime kill (−29, 271) is
+//! - Ends: as the adapter classifies them ([`super::Outcome`]): exit 0 counts only with the
+//!   trial's summary.json (which, once written, is never failed); a walltime kill or preemption is
 //!   resubmitted at once to resume from the checkpoint, up to `max_attempts` submissions
-//!   per trial in one run; a refused qsub leaves the trial planned with PBS's message.
+//!   per trial in one run; a user's qdel is cancelled and never resubmitted; a refused qsub
+//!   leaves the trial planned with PBS's message.
 //! - Packing (`pack` > 1): one-node trials of one queue are submitted together, up to
 //!   `pack` per job ([`crate::plan::pack`]); each member is still its own trial, judged
 //!   by its own exit status (`.pack.exit`) and summary.json.
@@ -24,7 +26,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 
 use super::lock::TrialLock;
-use super::{signals, state, JobRequest, JobState, Scheduler};
+use super::{signals, state, EndKind, JobRequest, JobState, Outcome, Scheduler};
 use crate::plan::pack;
 use crate::results::{names, write_atomic, TrialState, TrialStatus};
 
@@ -113,8 +115,7 @@ struct Active {
 
 /// How a job ended, as the loop records it.
 enum End {
-    Exit(i64),
-    WithoutExit(String),
+    Ended(Outcome),
     Lost(String),
 }
 
@@ -380,6 +381,7 @@ impl Run<'_> {
             nodes: members.len() as u32,
             walltime_s,
             after: first.after.clone(),
+            account: first.account.clone(),
         };
         let ids: Vec<String> = members.iter().map(|m| m.job.trial_id.clone()).collect();
         let cost = request.node_hours();
@@ -399,7 +401,7 @@ impl Run<'_> {
             match &result {
                 Ok(id) => {
                     let _ = std::fs::remove_file(job.trial_dir.join(pack::PACK_EXIT));
-                    let started = self.sched.name() == "local";
+                    let started = self.sched.starts_at_once();
                     let mut next = state::submitted(
                         &prev,
                         self.sched.name(),
@@ -477,7 +479,7 @@ impl Run<'_> {
             Ok(id) => {
                 // Recorded first: a submitter killed from here on leaves a trial whose
                 // job the next submit finds and tracks.
-                let started = self.sched.name() == "local";
+                let started = self.sched.starts_at_once();
                 let next = state::submitted(
                     &prev,
                     self.sched.name(),
@@ -547,8 +549,7 @@ impl Run<'_> {
     fn apply(&mut self, i: usize, id: &str, job_state: &JobState) -> Result<(), String> {
         let dir = self.active[i].job.trial_dir.clone();
         match job_state.clone() {
-            JobState::Finished { exit_status } => self.end(i, End::Exit(exit_status))?,
-            JobState::EndedWithoutExit(why) => self.end(i, End::WithoutExit(why))?,
+            JobState::Ended(outcome) => self.end(i, End::Ended(outcome))?,
             JobState::Lost(why) => self.end(i, End::Lost(why))?,
             JobState::Running | JobState::Queued => {
                 let prev = state::read(&dir)?;
@@ -562,11 +563,11 @@ impl Run<'_> {
                     prev.clone()
                 };
                 let note = self.sched.note(id);
-                if let Some(n) = note.as_deref().filter(|n| n.contains(CAN_NEVER_RUN)) {
+                if let Some(why) = self.sched.cannot_start(id) {
                     if self.warned.insert(id.to_string()) {
                         let trial = self.active[i].job.trial_id.clone();
                         self.say(&format!(
-                            "trial {trial}: WARNING: job {id} is queued but PBS says it can never run as it stands ({n}); it waits (a filesystem marked down comes back), or `xvr cancel` it and fix the site profile"
+                            "trial {trial}: WARNING: job {id} is queued but the scheduler says it can never run as it stands ({why}); it waits (a filesystem marked down comes back), or `xvr cancel` it and fix the site profile"
                         ));
                     }
                 }
@@ -592,29 +593,21 @@ impl Run<'_> {
         let dir = self.active[i].job.trial_dir.clone();
         let prev = state::read(&dir)?;
         let now = Utc::now();
+        let has_summary = has_summary(&dir);
         let mut next = match how {
-            End::Exit(exit) if self.stopping && prev.status != TrialStatus::Cancelled => {
-                state::interrupted(&prev, Some(exit), "xvr submit was stopped", now)
+            End::Ended(outcome) if self.stopping && prev.status != TrialStatus::Cancelled && !has_summary => {
+                state::interrupted(&prev, outcome.exit_status, "xvr submit was stopped", now)
             }
-            End::Exit(job_exit) => {
+            End::Ended(mut outcome) => {
                 // A packed trial's own exit status, when the pack script got to record it.
-                let exit = if self.active[i].packed {
-                    pack_exit(&dir).unwrap_or(job_exit)
-                } else {
-                    job_exit
-                };
-                let finished = state::finished(&prev, exit, now);
-                if finished.status == TrialStatus::Succeeded && !has_summary(&dir) {
-                    state::without_summary(finished)
-                } else {
-                    finished
+                if self.active[i].packed && outcome.kind == EndKind::Exited {
+                    if let Some(own) = pack_exit(&dir) {
+                        outcome = Outcome::exited(own);
+                    }
                 }
+                state::ended(&prev, &outcome, has_summary, now)
             }
-            End::WithoutExit(why) => state::ended_without_exit(&prev, &why, now),
-            End::Lost(why) if prev.status == TrialStatus::Cancelled => {
-                state::ended_without_exit(&prev, &why, now)
-            }
-            End::Lost(why) => state::lost(&prev, &why, now),
+            End::Lost(why) => state::lost(&prev, &why, has_summary, now),
         };
         let a = self.active.remove(i);
         if let Some(used) = self.sched.used_walltime_s(&a.id) {
@@ -684,10 +677,6 @@ impl Run<'_> {
     }
 }
 
-/// PBS's comment on a queued job that no node can run as requested (a resource no node
-/// has, a filesystem marked down): qsub accepted it, so only the comment says so.
-const CAN_NEVER_RUN: &str = "Can Never Run";
-
 /// Start of the reason recorded for a trial submitted in a pack.
 const PACKED: &str = "packed in";
 
@@ -717,6 +706,13 @@ fn claim(job: &JobRequest, sched: &mut dyn Scheduler) -> Result<Claim, String> {
         return Ok(Claim::Skip("another xvr submit is running it".into()));
     };
     let prev = state::read(&job.trial_dir)?;
+    if prev.status != TrialStatus::Succeeded && has_summary(&job.trial_dir) {
+        return Ok(Claim::Skip(format!(
+            "{} is written, so the trial finished its work ({} in state.json); move it away to run the trial again",
+            names::SUMMARY_JSON,
+            status_name(prev.status)
+        )));
+    }
     match prev.status {
         TrialStatus::Succeeded => Ok(Claim::Skip("succeeded already".into())),
         TrialStatus::Planned
@@ -779,6 +775,8 @@ mod tests {
         in_flight_at_submit: Vec<usize>,
         in_flight: HashSet<String>,
         polls: usize,
+        /// Each submitted job writes its trial's summary.json (the worker finishing).
+        writes_summary: bool,
     }
 
     impl Scripted {
@@ -789,6 +787,7 @@ mod tests {
                 in_flight_at_submit: Vec::new(),
                 in_flight: HashSet::new(),
                 polls: 0,
+                writes_summary: false,
             }
         }
     }
@@ -797,7 +796,10 @@ mod tests {
         fn name(&self) -> &'static str {
             "pbs"
         }
-        fn submit(&mut self, _job: &JobRequest) -> Result<String, String> {
+        fn submit(&mut self, job: &JobRequest) -> Result<String, String> {
+            if self.writes_summary {
+                std::fs::write(job.trial_dir.join(names::SUMMARY_JSON), "{}").unwrap();
+            }
             self.in_flight_at_submit.push(self.in_flight.len());
             let id = format!("{}.server", self.submitted.len() + 1);
             self.submitted.push(id.clone());
@@ -810,7 +812,7 @@ mod tests {
                 .answers
                 .pop_front()
                 .expect("polled after the script ended")?;
-            if matches!(answer, JobState::Finished { .. }) {
+            if matches!(answer, JobState::Ended(_)) {
                 for id in ids {
                     self.in_flight.remove(id);
                 }
@@ -820,11 +822,20 @@ mod tests {
         fn cancel(&mut self, _id: &str) -> Result<(), String> {
             Ok(())
         }
+        fn describe_submission(&self, job: &JobRequest) -> String {
+            job.trial_id.clone()
+        }
         fn poll_interval(&self) -> Duration {
             Duration::ZERO
         }
         fn is_alive(&mut self, _id: &str) -> bool {
             false
+        }
+        fn loop_defaults(&self) -> crate::sched::LoopDefaults {
+            crate::sched::LoopDefaults {
+                max_parallel: 1,
+                max_attempts: 3,
+            }
         }
     }
 
@@ -842,6 +853,7 @@ mod tests {
                     nodes: 1,
                     walltime_s: 60,
                     after: vec![],
+                    account: None,
                 }
             })
             .collect()
@@ -860,7 +872,7 @@ mod tests {
                 Ok(JobState::Unknown("missing from qstat -x".into())),
                 Ok(JobState::Queued),
                 Ok(JobState::Running),
-                Ok(JobState::Finished { exit_status: 0 }),
+                Ok(JobState::Ended(Outcome::exited(0))),
             ]
         };
         let jobs = trials(root.path(), 1);
@@ -871,9 +883,9 @@ mod tests {
         assert_eq!((s.status, s.exit_status), (TrialStatus::Failed, Some(0)));
         assert!(s.reason.unwrap().contains("no summary.json"));
 
-        // The same with the trial's summary written: a success.
-        std::fs::write(jobs[0].trial_dir.join(names::SUMMARY_JSON), "{}").unwrap();
+        // The same with the trial's summary written by the job: a success.
         let mut sched = Scripted::new(script());
+        sched.writes_summary = true;
         let opts = SubmitOptions {
             rerun: vec![TrialStatus::Failed],
             ..SubmitOptions::default()
@@ -888,10 +900,8 @@ mod tests {
     fn walltime_kills_are_resubmitted_up_to_max_attempts() {
         let root = tempfile::tempdir().unwrap();
         let jobs = trials(root.path(), 1);
-        let mut sched = Scripted::new(vec![
-            Ok(JobState::Finished { exit_status: -29 }),
-            Ok(JobState::Finished { exit_status: 271 }),
-        ]);
+        let walltime = |exit| Ok(JobState::Ended(Outcome::new(EndKind::Walltime, Some(exit), "walltime")));
+        let mut sched = Scripted::new(vec![walltime(-29), walltime(-29)]);
         let opts = SubmitOptions {
             max_attempts: 2,
             ..SubmitOptions::default()
@@ -904,19 +914,48 @@ mod tests {
         let s = state::read(&jobs[0].trial_dir).unwrap();
         assert_eq!(
             (s.status, s.attempts, s.exit_status),
-            (TrialStatus::TimedOut, 2, Some(271))
+            (TrialStatus::TimedOut, 2, Some(-29))
         );
         assert_eq!(s.job_id.as_deref(), Some("2.server"));
+    }
+
+    #[test]
+    fn a_cancelled_job_is_never_resubmitted_and_a_trial_with_its_summary_never_fails() {
+        let root = tempfile::tempdir().unwrap();
+        let jobs = trials(root.path(), 1);
+        let qdel = Outcome::new(EndKind::CancelledByUser, Some(271), "PBS: terminated by u@h");
+        let mut sched = Scripted::new(vec![Ok(JobState::Ended(qdel))]);
+        let report = run(jobs.clone(), &mut sched, &SubmitOptions::default());
+        assert_eq!((sched.submitted.len(), report.resumed), (1, 0));
+        let s = state::read(&jobs[0].trial_dir).unwrap();
+        assert_eq!(s.status, TrialStatus::Cancelled);
+        assert!(s.reason.unwrap().contains("terminated by u@h"));
+
+        // Lost, but its summary.json is there: it finished, and `--retry` leaves it.
+        let jobs = trials(&root.path().join("b"), 1);
+        let mut sched = Scripted::new(vec![Ok(JobState::Lost("gone".into()))]);
+        sched.writes_summary = true;
+        let report = run(jobs.clone(), &mut sched, &SubmitOptions::default());
+        assert_eq!(report.succeeded, 1);
+        assert_eq!(state::read(&jobs[0].trial_dir).unwrap().status, TrialStatus::Succeeded);
+        let mut failed = state::read(&jobs[0].trial_dir).unwrap();
+        failed.status = TrialStatus::Failed;
+        state::write(&jobs[0].trial_dir, &failed).unwrap();
+        let opts = SubmitOptions {
+            rerun: RETRY_ALL.to_vec(),
+            ..SubmitOptions::default()
+        };
+        let mut sched = Scripted::new(vec![]);
+        let report = run(jobs, &mut sched, &opts);
+        assert_eq!((sched.submitted.len(), report.skipped), (0, 1));
     }
 
     #[test]
     fn a_queue_limit_holds_trials_back_instead_of_submitting_them() {
         let root = tempfile::tempdir().unwrap();
         let jobs = trials(root.path(), 3);
-        for j in &jobs {
-            std::fs::write(j.trial_dir.join(names::SUMMARY_JSON), "{}").unwrap();
-        }
-        let mut sched = Scripted::new(vec![Ok(JobState::Finished { exit_status: 0 }); 3]);
+        let mut sched = Scripted::new(vec![Ok(JobState::Ended(Outcome::exited(0))); 3]);
+        sched.writes_summary = true;
         let opts = SubmitOptions {
             max_parallel: usize::MAX,
             queue_limits: HashMap::from([("debug".to_string(), 1)]),
@@ -932,7 +971,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let jobs = trials(root.path(), 3);
         // Each trial: 1 node x 60 s = 1/60 node-hour; two fit in 0.04.
-        let mut sched = Scripted::new(vec![Ok(JobState::Finished { exit_status: 3 })]);
+        let mut sched = Scripted::new(vec![Ok(JobState::Ended(Outcome::exited(3)))]);
         let opts = SubmitOptions {
             max_parallel: usize::MAX,
             budget_node_hours: Some(0.04),

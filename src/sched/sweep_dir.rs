@@ -50,7 +50,12 @@ pub fn load(sweep_dir: &Path) -> Result<Vec<JobRequest>, String> {
             .ok_or_else(|| format!("{}: no #PBS -N line", script.display()))?
             .trim()
             .to_string();
+        let account = text
+            .lines()
+            .find_map(|l| l.strip_prefix("#PBS -A "))
+            .map(|a| a.trim().to_string());
         jobs.push(JobRequest {
+            account,
             queue: r[queue_col].to_string(),
             nodes: r[nodes_col]
                 .parse()

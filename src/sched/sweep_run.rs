@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::adapter::{self, SchedulerKind, SchedulerSettings};
 use super::submit::{status_name, submit, SubmitOptions, SubmitReport};
-use super::{budget, depend, state, sweep_dir, JobRequest};
+use super::{budget, depend, state, sweep_dir, JobRequest, Scheduler};
 use crate::plan::walltime;
 use crate::results::TrialStatus;
 
@@ -32,6 +32,10 @@ pub struct SweepRequest {
     pub after: Vec<PathBuf>,
     /// One-node trials per job (packing); 1: one job per trial.
     pub pack: usize,
+    /// `--account`: project charged, over the job scripts' `#PBS -A`.
+    pub account: Option<String>,
+    /// `--queue`: queue for every job, over the job scripts' `#PBS -q`.
+    pub queue: Option<String>,
 }
 
 impl SweepRequest {
@@ -46,6 +50,8 @@ impl SweepRequest {
             budget_node_hours: None,
             after: Vec::new(),
             pack: 1,
+            account: None,
+            queue: None,
         }
     }
 }
@@ -56,27 +62,22 @@ pub fn run_sweep(
     request: &SweepRequest,
     out: &mut dyn Write,
 ) -> Result<SubmitReport, String> {
-    let (jobs, opts) = prepare(sweep, request, out)?;
     let mut sched = adapter::build(request.scheduler, &request.settings);
+    let (jobs, opts) = prepare(sweep, request, sched.as_ref(), out)?;
     submit(jobs, sched.as_mut(), &opts, out)
 }
 
 /// Says what [`run_sweep`] would submit — the same checks (trials, `--after`, budget),
 /// then one line per trial: the qsub it would run, or why it is left — and submits nothing.
 pub fn dry_run(sweep: &Path, request: &SweepRequest, out: &mut dyn Write) -> Result<(), String> {
-    let (jobs, opts) = prepare(sweep, request, out)?;
+    let sched = adapter::build(request.scheduler, &request.settings);
+    let (jobs, opts) = prepare(sweep, request, sched.as_ref(), out)?;
     for job in &jobs {
         let s = state::read(&job.trial_dir)?;
         let line = if budget::will_submit(s.status, &opts.rerun) {
-            let depend = if job.after.is_empty() {
-                String::new()
-            } else {
-                format!("-W depend=afterok:{} ", job.after.join(":"))
-            };
             format!(
-                "would run: (cd {} && qsub {depend}{})  # queue {}, {} node(s), walltime {}, {:.2} node-h",
-                job.trial_dir.display(),
-                job.script.display(),
+                "would run: {}  # queue {}, {} node(s), walltime {}, {:.2} node-h",
+                sched.describe_submission(job),
                 job.queue,
                 job.nodes,
                 walltime::format(job.walltime_s),
@@ -110,11 +111,33 @@ pub fn dry_run(sweep: &Path, request: &SweepRequest, out: &mut dyn Write) -> Res
     Ok(())
 }
 
+/// A scheduler that charges a project gets one for every job that will be submitted,
+/// or nothing is submitted.
+fn check_accounts(jobs: &[JobRequest], sweep: &Path, request: &SweepRequest) -> Result<(), String> {
+    let mut missing = Vec::new();
+    for job in jobs {
+        let s = state::read(&job.trial_dir)?;
+        if job.account.is_none() && budget::will_submit(s.status, &request.rerun) {
+            missing.push(job.trial_id.clone());
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "no project to charge for {} trial(s) of {} ({}): nothing submitted. Set `account:` in the spec or the site profile (pbs/<site>.yaml), or pass --account PROJECT",
+        missing.len(),
+        sweep.display(),
+        missing.join(", ")
+    ))
+}
+
 /// The trials to hand to the submit loop and its options, after the checks both the
 /// real and the dry run make.
 fn prepare(
     sweep: &Path,
     request: &SweepRequest,
+    sched: &dyn Scheduler,
     out: &mut dyn Write,
 ) -> Result<(Vec<JobRequest>, SubmitOptions), String> {
     let mut jobs = sweep_dir::load(sweep)?;
@@ -131,11 +154,18 @@ fn prepare(
     if !request.only.is_empty() {
         jobs.retain(|j| request.only.contains(&j.trial_id));
     }
-    let pbs = request.scheduler == SchedulerKind::Pbs;
-    let name = if pbs { "pbs" } else { "local" };
-    let after = depend::afterok_ids(&request.after, name)?;
+    let after = depend::afterok_ids(&request.after, sched)?;
     for job in &mut jobs {
         job.after = after.clone();
+        if let Some(account) = &request.account {
+            job.account = Some(account.clone());
+        }
+        if let Some(queue) = &request.queue {
+            job.queue = queue.clone();
+        }
+    }
+    if sched.charges_an_account() {
+        check_accounts(&jobs, sweep, request)?;
     }
     let estimate = budget::estimate(&jobs, &request.rerun)?;
     let _ = writeln!(
@@ -153,12 +183,11 @@ fn prepare(
     if !after.is_empty() {
         let _ = writeln!(out, "every job waits for (afterok): {}", after.join(" "));
     }
+    let defaults = sched.loop_defaults();
     let opts = SubmitOptions {
-        max_parallel: request
-            .max_parallel
-            .unwrap_or(if pbs { usize::MAX } else { 1 }),
+        max_parallel: request.max_parallel.unwrap_or(defaults.max_parallel),
         rerun: request.rerun.clone(),
-        max_attempts: request.max_attempts.unwrap_or(if pbs { 3 } else { 1 }),
+        max_attempts: request.max_attempts.unwrap_or(defaults.max_attempts),
         queue_limits: sweep_dir::queue_limits(sweep)?,
         budget_node_hours: request.budget_node_hours,
         pack: request.pack,

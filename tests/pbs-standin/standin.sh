@@ -1,10 +1,12 @@
 # Shared by the stand-in qsub, qstat, qdel and job runner (sourced, not run).
 #
 # A stand-in PBS Pro server for tests, behaving as reference/polaris-pbs.md records the
-# real one (OpenPBS 23.06 / Polaris PBS Pro 2024): ids `<seq>.<server>`, a rejected qsub
-# still using a sequence number, `qstat -x -f -F json` layout, job states Q/H/R/F,
-# Exit_status -29 on a walltime kill, a qdel'ed running job ending F with Exit_status 0,
-# an afterok child deleted without Exit_status when its parent fails.
+# real one where they overlap (as the real OpenPBS 23.06 testbed server showed, docs/pbs.md):
+# ids `<seq>.<server>`, a rejected qsub still using a sequence number, `qstat -x -f -F json`
+# layout, job states Q/H/R/F, Exit_status -29 (substate 93) on a walltime kill, a qdel'ed
+# running job ending F with Exit_status 271 (substate 91, "terminated by"), an afterok
+# child deleted without Exit_status or comment (substate 92) when its parent fails. It is
+# kept for what a real server will not do on demand: broken JSON, qstat outages, lost jobs.
 #
 # All state lives in the directory $XVR_PBS_STANDIN (required):
 #   seq                  last job sequence number
@@ -23,7 +25,7 @@
 #   queue_delay          seconds a job stays queued before it runs (default 0.3)
 #   never_run            jobs stay queued with the comment in this file (e.g. PBS's
 #                        `Can Never Run: Insufficient amount of resource: …`) while it exists
-#   walltime_exit        Exit_status of a walltime kill (default -29; 271 also happens)
+#   first_only           a batched `qstat ID1 ID2 …` prints only the first job (openpbs #2672)
 
 set -u
 : "${XVR_PBS_STANDIN:?the PBS stand-in needs XVR_PBS_STANDIN (its state directory)}"

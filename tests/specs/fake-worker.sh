@@ -3,7 +3,7 @@
 # the trial's train.seed: 0 succeed, 1 fail (a message, then exit status 3), 2 sleep 600 s
 # (for walltime kills and cancels), 3 sleep 1 s then succeed, 4 resume: the first run
 # writes a checkpoint and sleeps 600 s (to be killed at its walltime), a run that finds
-# the checkpoint succeeds. Succeeding means what the real worker's end means: rank 0
+# the checkpoint succeeds, 5 sleep 8 s then succeed, 6 sleep 6 s then fail. Succeeding means what the real worker's end means: rank 0
 # writes train.csv and summary.json. Each run appends one line per rank to
 # TRIAL_DIR/fake-worker.log with the rank, CUDA_VISIBLE_DEVICES and PBS_JOBID.
 set -eu
@@ -33,5 +33,7 @@ case "$seed" in
   3) sleep 1; succeed ;;
   4) if [ -d "$dir/checkpoint" ]; then succeed; fi
      mkdir -p "$dir/checkpoint"; sleep 600 ;;
+  5) sleep 8; succeed ;;
+  6) sleep 6; echo "fake-worker: loss diverged at iteration 7" >&2; exit 3 ;;
   *) echo "fake-worker: unknown seed $seed" >&2; exit 65 ;;
 esac

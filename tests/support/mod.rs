@@ -13,6 +13,34 @@ pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// target/<profile>/ of the binaries under test.
+pub fn bin_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_xvr")).parent().unwrap().to_path_buf()
+}
+
+/// The `xvr` under test, with `xvr-worker` and `xvr-analysis` beside it: `xvr plan`
+/// resolves the worker there. `cargo test -p xvr` builds only this package's binaries;
+/// the worker and the analysis live in sibling packages, so they are built when missing
+/// (`cargo test --workspace`, the README's command, builds them in the same profile).
+pub fn xvr_bin() -> PathBuf {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let dir = bin_dir();
+        if dir.join("xvr-worker").is_file() && dir.join("xvr-analysis").is_file() {
+            return;
+        }
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args(["build", "-p", "xvr-worker", "-p", "xvr-analysis", "--bins"])
+            .current_dir(repo())
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building xvr-worker and xvr-analysis failed");
+        assert!(dir.join("xvr-worker").is_file(), "xvr-worker not in {}", dir.display());
+    });
+    PathBuf::from(env!("CARGO_BIN_EXE_xvr"))
+}
+
 /// stdout then stderr of a finished command, for assertion messages.
 pub fn text(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr)

@@ -3,14 +3,13 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use super::{group_alive, host_name, signal_group};
 use crate::plan::walltime;
 use crate::results::names;
-use crate::sched::{JobRequest, JobState};
+use crate::sched::{EndKind, JobRequest, JobState, Outcome};
 
 /// PBS's exit status for a job killed for exceeding its walltime (JOB_EXEC_KILL_WALLTIME).
 pub const EXIT_WALLTIME: i64 = -29;
@@ -28,8 +27,10 @@ pub struct LocalJob {
     /// When SIGTERM was sent (walltime or cancel), for the SIGKILL deadline.
     terminated_at: Option<Instant>,
     walltime_exceeded: bool,
-    /// PBS exit status once the job script has exited.
-    exit_status: Option<i64>,
+    /// Stopped on request (`xvr cancel`, or the submitter stopping).
+    cancelled: bool,
+    /// How the job ended, once the job script has exited.
+    outcome: Option<Outcome>,
 }
 
 impl LocalJob {
@@ -54,15 +55,15 @@ impl LocalJob {
             f.try_clone()
                 .map_err(|e| format!("{}: {e}", out_path.display()))
         };
-        let workdir = std::env::current_dir().map_err(|e| e.to_string())?;
         let child = Command::new("bash")
             .arg("-c")
             .arg(r#"export PBS_JOBID="$$.$1"; exec bash "$0""#)
             .arg(&job.script)
             .arg(&host)
             .current_dir(&job.trial_dir)
-            .env("PATH", path_with_own_dir())
-            .env("PBS_O_WORKDIR", &workdir)
+            // As `qsub` run in the trial directory gives it on PBS. PATH is left as it
+            // is: the script names the worker by its absolute path, as it must on PBS.
+            .env("PBS_O_WORKDIR", &job.trial_dir)
             .env("PBS_NODEFILE", &nodefile)
             .env("PBS_JOBNAME", &job.job_name)
             .env("PBS_QUEUE", &job.queue)
@@ -84,34 +85,30 @@ impl LocalJob {
             output,
             terminated_at: None,
             walltime_exceeded: false,
-            exit_status: None,
+            cancelled: false,
+            outcome: None,
         })
     }
 
     /// Reaps the job if it ended; enforces its walltime and the SIGKILL deadline if not.
     pub fn poll(&mut self, grace: Duration) -> Result<JobState, String> {
-        if self.exit_status.is_none() {
+        if self.outcome.is_none() {
             if let Some(status) = self
                 .child
                 .try_wait()
                 .map_err(|e| format!("{}: {e}", self.id))?
             {
-                let exit = if self.walltime_exceeded {
-                    EXIT_WALLTIME
-                } else {
-                    pbs_exit_status(status)
-                };
-                self.exit_status = Some(exit);
+                self.outcome = Some(self.classify(status));
             }
         }
-        if let Some(exit_status) = self.exit_status {
+        if let Some(outcome) = &self.outcome {
             // As on a PBS node, the job is over when all its processes are: whatever the
             // script left behind in its group is killed, and reported once gone.
             if group_alive(self.pgid) {
                 signal_group(self.pgid, libc::SIGKILL);
                 return Ok(JobState::Running);
             }
-            return Ok(JobState::Finished { exit_status });
+            return Ok(JobState::Ended(outcome.clone()));
         }
         let now = Instant::now();
         if self.terminated_at.is_none() && now.duration_since(self.started) > self.walltime {
@@ -133,6 +130,37 @@ impl LocalJob {
         Ok(JobState::Running)
     }
 
+    /// How the job ended: the local scheduler knows when it killed a job itself.
+    fn classify(&self, status: ExitStatus) -> Outcome {
+        let exit = pbs_exit_status(status);
+        if self.walltime_exceeded {
+            Outcome::new(
+                EndKind::Walltime,
+                Some(EXIT_WALLTIME),
+                format!(
+                    "killed for exceeding its walltime of {} (local scheduler)",
+                    walltime::format(self.walltime.as_secs())
+                ),
+            )
+        } else if self.cancelled {
+            Outcome::new(EndKind::CancelledByUser, Some(exit), "stopped on request (xvr cancel)")
+        } else if (0..=255).contains(&exit) {
+            Outcome::exited(exit)
+        } else {
+            Outcome::new(
+                EndKind::Killed,
+                Some(exit),
+                format!("job shell killed by signal {} (exit {exit})", exit - 256),
+            )
+        }
+    }
+
+    /// Stops the job on request: SIGTERM now, SIGKILL after the grace period.
+    pub fn cancel(&mut self) {
+        self.cancelled = true;
+        self.terminate();
+    }
+
     /// SIGTERM to the whole group; `poll` sends SIGKILL once the grace period is over.
     pub fn terminate(&mut self) {
         signal_group(self.pgid, libc::SIGTERM);
@@ -146,22 +174,5 @@ fn pbs_exit_status(status: ExitStatus) -> i64 {
         (Some(code), _) => i64::from(code),
         (None, Some(signal)) => 256 + i64::from(signal),
         (None, None) => -1,
-    }
-}
-
-/// PATH with the directory of the running `xvr` first, so a job finds the `xvr-worker`
-/// built beside it.
-fn path_with_own_dir() -> std::ffi::OsString {
-    let own = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(Path::to_path_buf));
-    let rest = std::env::var_os("PATH").unwrap_or_default();
-    match own {
-        Some(dir) => {
-            let mut paths = vec![dir];
-            paths.extend(std::env::split_paths(&rest));
-            std::env::join_paths(paths).unwrap_or(rest)
-        }
-        None => rest,
     }
 }

@@ -10,8 +10,9 @@ mod job;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::{JobRequest, JobState, Scheduler};
+use super::{JobRequest, JobState, LoopDefaults, Scheduler};
 use job::LocalJob;
+use crate::plan::shell::quote;
 
 /// Runs job scripts as child process groups of this process.
 pub struct LocalScheduler {
@@ -77,6 +78,14 @@ impl Scheduler for LocalScheduler {
         Ok(id)
     }
 
+    fn describe_submission(&self, job: &JobRequest) -> String {
+        format!(
+            "(cd {} && bash {})",
+            quote(&job.trial_dir.display().to_string()),
+            quote(&job.script.display().to_string())
+        )
+    }
+
     fn poll(&mut self, ids: &[String]) -> Result<Vec<(String, JobState)>, String> {
         let grace = self.grace;
         let mut states = Vec::with_capacity(ids.len());
@@ -84,7 +93,7 @@ impl Scheduler for LocalScheduler {
             let state = match self.jobs.get_mut(id) {
                 Some(job) => {
                     let state = job.poll(grace)?;
-                    if matches!(state, JobState::Finished { .. }) {
+                    if matches!(state, JobState::Ended(_)) {
                         self.jobs.remove(id);
                     }
                     state
@@ -103,7 +112,7 @@ impl Scheduler for LocalScheduler {
 
     fn cancel(&mut self, id: &str) -> Result<(), String> {
         match self.jobs.get_mut(id) {
-            Some(job) => job.terminate(),
+            Some(job) => job.cancel(),
             None => {
                 // A job of another xvr process: nobody here will poll it, so escalate now.
                 let pgid = process_group(id).ok_or_else(|| format!("{id}: not a local job id"))?;
@@ -126,5 +135,22 @@ impl Scheduler for LocalScheduler {
 
     fn is_alive(&mut self, id: &str) -> bool {
         self.jobs.contains_key(id) || process_group(id).is_some_and(group_alive)
+    }
+
+    fn starts_at_once(&self) -> bool {
+        true
+    }
+
+    fn waits_for_dependencies(&self) -> bool {
+        false
+    }
+
+    fn loop_defaults(&self) -> LoopDefaults {
+        // One trial at a time uses the machine's cores; a local walltime is usually a
+        // test limit, so no automatic resubmission.
+        LoopDefaults {
+            max_parallel: 1,
+            max_attempts: 1,
+        }
     }
 }

@@ -5,18 +5,21 @@
 //! job ids reported shorter than qsub printed them ([`job_id::same_job`]); invalid JSON
 //! ([`lenient_json`]); a qstat that fails or prints nothing (an error: the poll says
 //! nothing, the jobs are not finished); a job that vanishes from `qstat -x` (reported
-//! [`JobState::Lost`] only after `lost_after` of absence, never at once); a job deleted
-//! before it ran ([`JobState::EndedWithoutExit`]).
+//! [`JobState::Lost`] only after `lost_after` of absence, never at once, and only after
+//! asking for it alone: OpenPBS's batched JSON answer lists only the first job); how a
+//! job ended, from PBS's comment, substate and exit status ([`outcome`]).
 
 pub mod job_id;
 pub mod lenient_json;
+pub mod outcome;
 pub mod qstat;
 
 use std::collections::HashMap;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{JobRequest, JobState, Scheduler};
+use super::{JobRequest, JobState, LoopDefaults, Scheduler};
+use crate::plan::shell::quote;
 use crate::plan::walltime;
 
 /// Polling settings of the PBS adapter.
@@ -114,6 +117,23 @@ fn run(program: &str, args: &[String], dir: Option<&std::path::Path>) -> Result<
     })
 }
 
+/// qsub's arguments for a job, run in its trial directory. The project and queue go on
+/// the command line, which PBS lets override the script's directives (`--account`,
+/// `--queue` on a planned sweep).
+fn qsub_args(job: &JobRequest) -> Vec<String> {
+    let mut args = Vec::new();
+    if let Some(account) = &job.account {
+        args.extend(["-A".to_string(), account.clone()]);
+    }
+    args.extend(["-q".to_string(), job.queue.clone()]);
+    if !job.after.is_empty() {
+        args.push("-W".to_string());
+        args.push(format!("depend=afterok:{}", job.after.join(":")));
+    }
+    args.push(job.script.display().to_string());
+    args
+}
+
 /// Ids that qstat's error output names as unknown (`qstat: Unknown Job Id <id>`).
 fn unknown_ids(stderr: &str) -> Vec<String> {
     stderr
@@ -126,29 +146,42 @@ fn unknown_ids(stderr: &str) -> Vec<String> {
         .collect()
 }
 
-impl Scheduler for PbsScheduler {
-    fn name(&self) -> &'static str {
-        "pbs"
+/// What one or more qstat calls said.
+#[derive(Default)]
+struct Report {
+    jobs: Vec<qstat::QstatJob>,
+    /// Ids qstat named as unknown.
+    unknown: Vec<String>,
+    /// Whether some call printed a report (so a job absent from it is missing, rather
+    /// than merely not asked about).
+    answered: bool,
+}
+
+impl Report {
+    fn find(&self, id: &str) -> Option<qstat::QstatJob> {
+        self.jobs.iter().find(|j| job_id::same_job(id, &j.key)).cloned()
     }
 
-    fn submit(&mut self, job: &JobRequest) -> Result<String, String> {
-        let mut args = Vec::new();
-        if !job.after.is_empty() {
-            args.push("-W".to_string());
-            args.push(format!("depend=afterok:{}", job.after.join(":")));
-        }
-        args.push(job.script.display().to_string());
-        let out = run("qsub", &args, Some(&job.trial_dir))?;
-        if !out.status.success() {
-            return Err(pbs_message("qsub", &out));
-        }
-        job_id::from_qsub_output(&String::from_utf8_lossy(&out.stdout))
+    fn named_unknown(&self, id: &str) -> bool {
+        self.unknown.iter().any(|u| job_id::same_job(id, u))
     }
 
-    fn poll(&mut self, ids: &[String]) -> Result<Vec<(String, JobState)>, String> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
+    /// Whether qstat said something about `id`: its record, or that it is unknown.
+    fn covers(&self, id: &str) -> bool {
+        self.find(id).is_some() || self.named_unknown(id)
+    }
+
+    fn absorb(&mut self, other: Report) {
+        self.jobs.extend(other.jobs);
+        self.unknown.extend(other.unknown);
+        self.answered |= other.answered;
+    }
+}
+
+impl PbsScheduler {
+    /// One `qstat -x -f -F json <ids…>`. An error when qstat could not be asked or its
+    /// answer cannot be read: a failed poll says nothing about the jobs.
+    fn query(&self, ids: &[String]) -> Result<Report, String> {
         let mut args: Vec<String> = ["-x", "-f", "-F", "json"].map(String::from).to_vec();
         args.extend(ids.iter().cloned());
         let out = run("qstat", &args, None)?;
@@ -156,31 +189,77 @@ impl Scheduler for PbsScheduler {
         let stderr = String::from_utf8_lossy(&out.stderr);
         let unknown = unknown_ids(&stderr);
         // qstat exits non-zero when any id is unknown and still reports the others.
-        let report = if stdout.trim().is_empty() {
+        if stdout.trim().is_empty() {
             if unknown.is_empty() {
                 return Err(format!(
                     "qstat printed no report: {}",
                     pbs_message("qstat", &out)
                 ));
             }
-            None
-        } else {
-            Some(qstat::parse(&stdout).map_err(|e| {
-                format!(
-                    "qstat report unreadable ({e}); {}",
-                    pbs_message("qstat", &out)
-                )
-            })?)
-        };
+            return Ok(Report {
+                unknown,
+                ..Report::default()
+            });
+        }
+        let jobs = qstat::parse(&stdout).map_err(|e| {
+            format!(
+                "qstat report unreadable ({e}); {}",
+                pbs_message("qstat", &out)
+            )
+        })?;
+        Ok(Report {
+            jobs,
+            unknown,
+            answered: true,
+        })
+    }
+}
+
+impl Scheduler for PbsScheduler {
+    fn name(&self) -> &'static str {
+        "pbs"
+    }
+
+    fn submit(&mut self, job: &JobRequest) -> Result<String, String> {
+        let out = run("qsub", &qsub_args(job), Some(&job.trial_dir))?;
+        if !out.status.success() {
+            return Err(pbs_message("qsub", &out));
+        }
+        job_id::from_qsub_output(&String::from_utf8_lossy(&out.stdout))
+    }
+
+    fn describe_submission(&self, job: &JobRequest) -> String {
+        let words: Vec<String> = qsub_args(job).iter().map(|a| quote(a)).collect();
+        format!("(cd {} && qsub {})", quote(&job.trial_dir.display().to_string()), words.join(" "))
+    }
+
+    fn poll(&mut self, ids: &[String]) -> Result<Vec<(String, JobState)>, String> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut report = self.query(ids)?;
+        // OpenPBS 23.06 prints only the first job for `qstat -x -f -F json ID1 ID2 …`
+        // (openpbs issue #2672): ask again, one by one, for every job a batched answer
+        // left out, before any of them counts as missing. Nothing is asked twice when the
+        // batched answer is complete.
+        if ids.len() > 1 {
+            let left_out: Vec<String> = ids
+                .iter()
+                .filter(|id| !report.covers(id))
+                .cloned()
+                .collect();
+            for id in left_out {
+                let single = self.query(std::slice::from_ref(&id))?;
+                report.absorb(single);
+            }
+        }
         let mut states = Vec::with_capacity(ids.len());
         for id in ids {
-            let found = report
-                .as_ref()
-                .and_then(|jobs| jobs.iter().find(|j| job_id::same_job(id, &j.key)));
+            let found = report.find(id);
             let state = match found {
                 Some(job) => {
                     self.missing_since.remove(id);
-                    self.notes.insert(id.clone(), qstat::note(job));
+                    self.notes.insert(id.clone(), qstat::note(&job));
                     if let Some(s) = job
                         .walltime_used
                         .as_deref()
@@ -188,12 +267,10 @@ impl Scheduler for PbsScheduler {
                     {
                         self.used.insert(id.clone(), s);
                     }
-                    qstat::job_state(job)
+                    qstat::job_state(&job)
                 }
-                None if unknown.iter().any(|u| job_id::same_job(id, u)) => {
-                    self.missing(id, "qstat: Unknown Job Id")
-                }
-                None if report.is_some() => self.missing(id, "not in the report"),
+                None if report.named_unknown(id) => self.missing(id, "qstat: Unknown Job Id"),
+                None if report.answered => self.missing(id, "not in the report"),
                 // No report and not named: qstat said nothing about this job.
                 None => JobState::Unknown(format!("qstat said nothing about job {id}")),
             };
@@ -229,8 +306,29 @@ impl Scheduler for PbsScheduler {
         true
     }
 
+    fn charges_an_account(&self) -> bool {
+        true
+    }
+
+    fn loop_defaults(&self) -> LoopDefaults {
+        // No cap of its own: the queues' max_jobs apply. Three submissions let a
+        // walltime-killed trial resume twice in one run.
+        LoopDefaults {
+            max_parallel: usize::MAX,
+            max_attempts: 3,
+        }
+    }
+
     fn note(&self, id: &str) -> Option<String> {
         self.notes.get(id).cloned()
+    }
+
+    fn cannot_start(&self, id: &str) -> Option<String> {
+        // qsub accepts a job no node can run as requested; only the comment says so.
+        self.notes
+            .get(id)
+            .filter(|n| n.contains("Can Never Run"))
+            .cloned()
     }
 
     fn used_walltime_s(&self, id: &str) -> Option<f64> {

@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use super::lenient_json::{self, as_i64};
+use super::outcome;
 use crate::sched::JobState;
 
 /// The fields of one job the driver uses.
@@ -22,6 +23,8 @@ pub struct QstatJob {
     pub queue: Option<String>,
     /// `resources_used.walltime`, `HH:MM:SS`.
     pub walltime_used: Option<String>,
+    /// `depend` (`afterok:<id>@<server>…`): the jobs this one waits for.
+    pub depend: Option<String>,
 }
 
 /// Reads a report; a document without `Jobs` has no jobs (PBS omits the key then).
@@ -50,6 +53,7 @@ pub fn parse(text: &str) -> Result<Vec<QstatJob>, String> {
                 .and_then(|r| r.get("walltime"))
                 .and_then(Value::as_str)
                 .map(String::from),
+            depend: text_of(job, "depend"),
         })
         .collect())
 }
@@ -57,20 +61,13 @@ pub fn parse(text: &str) -> Result<Vec<QstatJob>, String> {
 /// What a PBS job state means to the submit loop. Q queued, H held (e.g. waiting on an
 /// `afterok` parent), W waiting for its start time, T in transit, M moved: not started.
 /// R running, E exiting, B an array with a running subjob, S/U suspended (it holds its
-/// nodes): started. F finished (X a finished subjob): over, with `Exit_status` when it
-/// ran; a job deleted before it ran (qdel, or a failed `afterok` parent) has none.
+/// nodes): started. F finished (X a finished subjob): over, classified by
+/// [`outcome::classify`].
 pub fn job_state(job: &QstatJob) -> JobState {
     match job.state.as_str() {
         "Q" | "H" | "W" | "T" | "M" => JobState::Queued,
         "R" | "E" | "B" | "S" | "U" => JobState::Running,
-        "F" | "X" => match job.exit_status {
-            Some(exit_status) => JobState::Finished { exit_status },
-            None => JobState::EndedWithoutExit(
-                job.comment
-                    .clone()
-                    .unwrap_or_else(|| "finished without an exit status".into()),
-            ),
-        },
+        "F" | "X" => JobState::Ended(outcome::classify(job)),
         other => JobState::Unknown(format!("PBS job state `{other}` not understood")),
     }
 }
@@ -103,12 +100,23 @@ pub fn note(job: &QstatJob) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sched::{EndKind, Outcome};
 
     fn fixture(name: &str) -> String {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("src/sched/pbs/fixtures")
             .join(name);
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// The kind and exit status of an end (the details are PBS's words).
+    fn exit_of(state: &JobState) -> (EndKind, Option<i64>) {
+        match state {
+            JobState::Ended(o) => (o.kind, o.exit_status),
+            JobState::Queued => (EndKind::NeverRan, Some(1000)),
+            JobState::Running => (EndKind::NeverRan, Some(1001)),
+            other => panic!("{other:?}"),
+        }
     }
 
     fn by_key<'a>(jobs: &'a [QstatJob], key: &str) -> &'a QstatJob {
@@ -128,18 +136,16 @@ mod tests {
         assert_eq!(job_state(by_key(&jobs, "640002.")), JobState::Running);
         assert_eq!(
             job_state(by_key(&jobs, "640003.")),
-            JobState::Finished { exit_status: 0 }
+            JobState::Ended(Outcome::exited(0))
         );
         let killed = by_key(&jobs, "640004.");
-        assert_eq!(job_state(killed), JobState::Finished { exit_status: -29 });
+        assert_eq!(exit_of(&job_state(killed)), (EndKind::Walltime, Some(-29)));
         assert_eq!(killed.walltime_used.as_deref(), Some("00:10:35"));
         assert_eq!(killed.substate, Some(93));
         assert_eq!(job_state(by_key(&jobs, "640005.")), JobState::Queued);
         assert_eq!(
-            job_state(by_key(&jobs, "640006.")),
-            JobState::EndedWithoutExit(
-                "Job deleted as result of dependency on job 640004.polaris-pbs-01.hsn.cm.polaris.alcf.anl.gov".into()
-            )
+            exit_of(&job_state(by_key(&jobs, "640006."))),
+            (EndKind::DependencyFailed, None)
         );
     }
 
@@ -151,17 +157,17 @@ mod tests {
             (
                 "duplicate-keys.json",
                 "7103.",
-                JobState::Finished { exit_status: 271 },
+                JobState::Ended(Outcome::new(EndKind::Killed, Some(271), "")),
             ),
             (
                 "unescaped-quote.json",
                 "7104.",
-                JobState::Finished { exit_status: 3 },
+                JobState::Ended(Outcome::exited(3)),
             ),
             ("bash-func.json", "7105.", JobState::Running),
         ] {
             let jobs = parse(&fixture(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-            assert_eq!(job_state(by_key(&jobs, key)), state, "{file}");
+            assert_eq!(exit_of(&job_state(by_key(&jobs, key))), exit_of(&state), "{file}");
         }
         // serde_json itself refuses every one of them (otherwise the fixture tests nothing).
         for file in [
