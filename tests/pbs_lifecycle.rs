@@ -30,7 +30,10 @@ impl Pbs {
 
     /// Tells the stand-in to misbehave (see tests/pbs-standin/standin.sh).
     fn set(&self, knob: &str, value: &str) {
-        std::fs::write(self.state.path().join(knob), value).unwrap();
+        // Atomically: a stand-in reading a half-written knob would take it as unset.
+        let tmp = self.state.path().join(format!(".{knob}.tmp"));
+        std::fs::write(&tmp, value).unwrap();
+        std::fs::rename(&tmp, self.state.path().join(knob)).unwrap();
     }
 
     fn unset(&self, knob: &str) {
@@ -511,9 +514,11 @@ fn jobs_a_batched_qstat_leaves_out_are_asked_for_and_never_lost() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
+    // Each was killed at its walltime once and resumed: nothing lost, nothing run thrice.
     for dir in trial_dirs(&pbs.sweep("resume")) {
         let s = state(&dir);
-        assert_eq!((s.status, s.attempts), (TrialStatus::Succeeded, 1), "{s:?}");
+        assert_eq!((s.status, s.attempts), (TrialStatus::Succeeded, 2), "{s:?}");
+        assert_eq!(s.history[0].status, TrialStatus::TimedOut, "{s:?}");
     }
     // Some polls were batched, and what they left out was asked for alone.
     let qstats = pbs.log("qstat");

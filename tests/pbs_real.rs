@@ -375,9 +375,10 @@ fn the_shipped_polaris_profile_runs_the_real_worker_unchanged() {
     copy_exec(&bin_dir().join("xvr-worker"), &tb.dir.join("xvr-worker"));
     let spec = tb.write_spec(
         "tiny",
-        "name: tiny\nbase:\n  model: {lr_frames: 3, window: 2, heads: 1, channels: 8, depths: [1], recon_channels: 8}\n  data:\n    crop_lr: 8\n    synthetic: {videos: 2, frames: 12, height: 32, width: 32}\n    val_videos: 1\n    val_frames: 2\n  train: {total_samples: 4, batch_per_gpu: 1, warmup: 1, val_every: 0}\n  profile: {warmup: 1, iterations: 1}\n  resources: {gpus: 1, walltime: \"00:10:00\"}\n",
+        "name: tiny\nbase:\n  model: {lr_frames: 3, window: 2, heads: 1, channels: 8, depths: [1], recon_channels: 8}\n  data:\n    crop_lr: 8\n    synthetic: {videos: 2, frames: 12, height: 32, width: 32}\n    val_videos: 1\n    val_frames: 2\n  train: {total_samples: 4, batch_per_gpu: 1, warmup: 1, val_every: 0}\n  profile: {warmup: 1, iterations: 1}\n  resources: {gpus: 1, walltime: \"00:10:00\"}\nsweep:\n  grid:\n    data.seed: [0]\n",
     );
     let out = tb.xvr(&format!("{} --account TESTPROJ", Testbed::submit_args(&spec, "")));
+    assert!(tb.sweep("tiny").join(names::PLAN_CSV).is_file(), "{}", text(&out));
     let dir = only_trial(&tb.sweep("tiny"));
     let job_out = std::fs::read_to_string(dir.join(names::JOB_OUTPUT)).unwrap_or_default();
     assert!(out.status.success(), "{}\njob.out:\n{job_out}", text(&out));

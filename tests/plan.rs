@@ -247,8 +247,10 @@ fn golden_job_script(results: &Path) -> (String, String) {
     let id = dir.file_name().unwrap().to_str().unwrap().to_string();
     let script = std::fs::read_to_string(dir.join(names::JOB_SCRIPT)).unwrap();
     let root = std::fs::canonicalize(repo()).unwrap();
+    let bin = std::fs::canonicalize(support::bin_dir()).unwrap();
     let generic = script
         .replace(results.to_str().unwrap(), "<RESULTS>")
+        .replace(bin.to_str().unwrap(), "<BIN>")
         .replace(root.to_str().unwrap(), "<REPO>")
         .replace(&id, "<ID>");
     (script, generic)
@@ -460,7 +462,7 @@ fn site_with(field: &str, value: &str) -> String {
         .replace(field, value)
 }
 
-const SPEC: &str = "name: hostile\nsite: hostile\naccount: PROJ\nbase:\n  resources: {gpus: 1, walltime: '00:10:00'}\n";
+const SPEC: &str = "name: hostile\nsite: hostile\naccount: PROJ\nbase:\n  resources: {gpus: 1, walltime: '00:10:00'}\nsweep:\n  grid:\n    data.seed: [0]\n";
 
 #[test]
 fn hostile_values_never_reach_a_job_script_as_shell() {
