@@ -528,3 +528,59 @@ fn hostile_values_never_reach_a_job_script_as_shell() {
         }
     }
 }
+
+#[test]
+fn a_changed_profile_re_renders_scripts_of_trials_not_in_flight_only() {
+    let site = site_with("", "");
+    let spec = SPEC.replace("data.seed: [0]", "data.seed: [0, 1, 2]");
+    let (dir, out) = plan_with_site(&site, &spec);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sweep = dir.path().join("results/hostile");
+    let ids = column(&read_csv(&sweep.join(names::PLAN_CSV)), "trial_id");
+    let trial = |k: usize| sweep.join("trials").join(&ids[k]);
+    // Trial 0 finished (its results stay), trial 1 is running, trial 2 planned.
+    std::fs::write(trial(0).join(names::SUMMARY_JSON), "{}").unwrap();
+    let state_of = |status: &str| format!("{{\"status\": \"{status}\", \"job_id\": \"7.pbs\"}}");
+    std::fs::write(trial(0).join(names::STATE_JSON), state_of("succeeded")).unwrap();
+    std::fs::write(trial(1).join(names::STATE_JSON), state_of("running")).unwrap();
+    let script = |k: usize| std::fs::read_to_string(trial(k).join(names::JOB_SCRIPT)).unwrap();
+    let before = script(1);
+
+    // The profile's filesystems fixed: planning again re-renders 0 and 2, refuses for 1.
+    std::fs::write(
+        dir.path().join("pbs/hostile.yaml"),
+        site.replace("filesystems: home:eagle", "filesystems: home:flare"),
+    )
+    .unwrap();
+    let replan = |extra: &[&str]| {
+        let mut args = vec![
+            "plan".to_string(),
+            dir.path().join("spec.yaml").display().to_string(),
+            "--results".to_string(),
+            dir.path().join("results").display().to_string(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        xvr(&args)
+    };
+    let out = replan(&[]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success());
+    assert!(err.contains(&format!("trial {} (running as job 7.pbs)", ids[1])), "{err}");
+    assert!(err.contains(&ids[0]) && err.contains(&ids[2]), "re-rendered list: {err}");
+    assert!(script(0).contains("filesystems=home:flare") && script(2).contains("filesystems=home:flare"));
+    assert_eq!(script(1), before, "the running trial keeps the script PBS copied");
+    assert!(trial(0).join(names::SUMMARY_JSON).is_file());
+
+    // Once it is no longer in flight, a plan (here with --account) goes through and says so.
+    std::fs::write(trial(1).join(names::STATE_JSON), state_of("cancelled")).unwrap();
+    let out = replan(&["--account", "OTHER"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("re-rendered the job scripts of 3 trial(s)"), "{text}");
+    for k in 0..3 {
+        assert!(script(k).contains("#PBS -A OTHER"), "{}", script(k));
+    }
+    // Trial ids do not change with the account.
+    assert_eq!(column(&read_csv(&sweep.join(names::PLAN_CSV)), "trial_id"), ids);
+}
