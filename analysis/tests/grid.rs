@@ -38,7 +38,7 @@ fn gpu_batch_grid(root: &std::path::Path) -> std::path::PathBuf {
                 let mut t = Synthetic::new(&axes, scaling_config());
                 t.repeat = repeat as u32;
                 t.wall_s = wall;
-                t.profile = Some((util, comm));
+                t.profile = Some((1.0, util, comm));
                 trials.push(t);
             }
         }
@@ -82,6 +82,7 @@ fn scaling_has_one_series_per_batch_size_with_its_own_efficiency_and_fit() {
     assert_close(fit("10", "parallel_s"), 800.0, "T_p batch 10");
     let svg = std::fs::read_to_string(out.join("scaling_efficiency.svg")).unwrap();
     assert!(svg.contains("train.batch_per_gpu=10"), "the legend names the series");
+    keep_for_readme(&out, "grid", &["scaling_wall_time", "scaling_efficiency"]);
 }
 
 #[test]
@@ -105,7 +106,8 @@ fn utilisation_and_kernel_mix_keep_configurations_apart() {
     assert_close(num(row(&mix, &[("gpus", "16"), ("train.batch_per_gpu", "5")]), "communication_pct"), 16.0, "b5");
     assert_close(num(row(&mix, &[("gpus", "16"), ("train.batch_per_gpu", "10")]), "communication_pct"), 32.0, "b10");
     let svg = std::fs::read_to_string(out.join("kernel_mix_pies.svg")).unwrap();
-    assert!(svg.contains("16 GPUs, train.batch_per_gpu=10"), "one pie per GPU count and configuration");
+    assert!(svg.contains("\n16 GPUs, train.batch_per_gpu=10\n"), "one pie per GPU count and configuration");
+    keep_for_readme(&out, "grid", &["utilisation_pct"]);
 }
 
 /// Window 4, 8 × data fraction 0.1, 1: PSNR (4, 0.1) 30, (4, 1) 34 and 34.4 (two repeats),
@@ -157,6 +159,7 @@ fn quality_has_one_line_per_combination_of_the_other_axes() {
     );
     let svg = std::fs::read_to_string(out.join("quality_model_window_psnr.svg")).unwrap();
     assert!(svg.contains("data.fraction=0.1") && svg.contains("data.fraction=1.0"), "legend names the lines");
+    keep_for_readme(&out, "grid", &["quality_model_window_psnr"]);
     // Selection: the best configuration, not a pooled window.
     let sel = table(&out, "selection");
     assert_eq!(row(&sel, &[("selected", "yes")])["config"], "model.window=8, data.fraction=1.0");

@@ -20,7 +20,7 @@ fn measured(root: &Path) -> std::path::PathBuf {
             let mut t = Synthetic::new(&[("train.batch_per_gpu", Value::from(b))], c);
             t.wall_s = 100.0 * (0.01 + 0.02 * b as f64 + 0.004);
             t.params = 10_000_000;
-            t.profile = Some((1.0, 0.04));
+            t.profile = Some((1.0, 1.0, 0.04));
             t
         })
         .collect();

@@ -25,9 +25,10 @@ pub struct Synthetic {
     pub infer_s: f64,
     pub params: u64,
     pub flops: u64,
-    /// Utilisation and communication share of the profiled window (every rank the same);
+    /// Span (s), utilisation and communication share of the busy time in the profiled
+    /// window (every rank the same; memory is 5 % of the busy time, computation the rest);
     /// `None`: no profile.csv.
-    pub profile: Option<(f64, f64)>,
+    pub profile: Option<(f64, f64, f64)>,
 }
 
 impl Synthetic {
@@ -52,6 +53,15 @@ impl Synthetic {
             flops: 1_000_000_000,
             profile: None,
         }
+    }
+
+    /// A planned trial (from `xvr::plan::Plan`): its axes and variant as planned.
+    pub fn planned(config: &TrialConfig) -> Self {
+        let mut t = Self::new(&[], config.clone());
+        t.axes = config.meta.axes.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        t.variant = config.meta.variant.clone();
+        t.repeat = config.meta.repeat;
+        t
     }
 
     pub fn id(&self) -> String {
@@ -186,20 +196,20 @@ fn write_trial(dir: &Path, sweep: &str, id: &str, t: &Synthetic) {
         ),
     )
     .unwrap();
-    if let Some((util, comm)) = t.profile {
+    if let Some((span, util, comm)) = t.profile {
         let mut w = csv::Writer::from_path(dir.join("profile.csv")).unwrap();
         for rank in 0..gpus as usize {
-            let busy = util;
+            let busy = util * span;
             w.serialize(ProfileRow {
                 rank,
                 preset: "paper".into(),
-                span_s: 1.0,
+                span_s: span,
                 busy_s: busy,
-                idle_s: 1.0 - busy,
+                idle_s: span - busy,
                 utilization: util,
-                computation_s: busy * (1.0 - comm),
+                computation_s: busy * (0.95 - comm),
                 communication_s: busy * comm,
-                memory_s: 0.0,
+                memory_s: busy * 0.05,
                 other_s: 0.0,
                 comp_comm_overlap: 0.0,
             })
@@ -265,4 +275,19 @@ pub fn assert_close(actual: f64, expected: f64, what: &str) {
         (actual - expected).abs() <= 1e-9 * expected.abs().max(1.0),
         "{what}: {actual} != {expected}"
     );
+}
+
+/// With XVR_README_FIGURES=<dir> set, copies `<stem>.png` of the report to
+/// `<dir>/<prefix>_<stem>.png` (the pictures in analysis/README.md).
+pub fn keep_for_readme(out: &Path, prefix: &str, stems: &[&str]) {
+    if let Some(dir) = std::env::var_os("XVR_README_FIGURES") {
+        std::fs::create_dir_all(&dir).unwrap();
+        for stem in stems {
+            std::fs::copy(
+                out.join(format!("{stem}.png")),
+                Path::new(&dir).join(format!("{prefix}_{stem}.png")),
+            )
+            .unwrap();
+        }
+    }
 }
