@@ -44,7 +44,13 @@ fn gpu_batch_grid(root: &std::path::Path) -> std::path::PathBuf {
         }
     }
     let spec = "name: grid\nbase:\n  train:\n    total_samples: 8000\nsweep:\n  grid:\n    resources.gpus: [4, 8, 16]\n    train.batch_per_gpu: [5, 10]\n  repeats: 1\n";
-    write_sweep(root, "grid", spec, &["resources.gpus", "train.batch_per_gpu"], &trials)
+    write_sweep(
+        root,
+        "grid",
+        spec,
+        &["resources.gpus", "train.batch_per_gpu"],
+        &trials,
+    )
 }
 
 #[test]
@@ -59,21 +65,43 @@ fn scaling_has_one_series_per_batch_size_with_its_own_efficiency_and_fit() {
         let gs = g.to_string();
         let b5 = row(&rows, &[("train.batch_per_gpu", "5"), ("gpus", &gs)]);
         assert_close(num(b5, "efficiency_pct"), 100.0, "batch 5 scales perfectly");
-        assert_eq!((b5["batch_per_gpu"].as_str(), b5["baseline_gpus"].as_str()), ("5", "4"));
+        assert_eq!(
+            (b5["batch_per_gpu"].as_str(), b5["baseline_gpus"].as_str()),
+            ("5", "4")
+        );
         assert_eq!(b5["config"], "train.batch_per_gpu=5");
     }
     // Batch 10: e(8) = 4·220/(8·120) = 11/12, e(16) = 4·220/(16·70) = 11/14. Pooled with batch 5
     // (medians (100+220)/2 = 160, (50+120)/2 = 85, ...) the efficiency would be 4·160/(8·85) = 94.1 %.
     let b10 = |g: &str| row(&rows, &[("train.batch_per_gpu", "10"), ("gpus", g)]).clone();
-    assert_close(num(&b10("8"), "efficiency_pct"), 100.0 * 11.0 / 12.0, "e(8), batch 10");
-    assert_close(num(&b10("16"), "efficiency_pct"), 100.0 * 11.0 / 14.0, "e(16), batch 10");
+    assert_close(
+        num(&b10("8"), "efficiency_pct"),
+        100.0 * 11.0 / 12.0,
+        "e(8), batch 10",
+    );
+    assert_close(
+        num(&b10("16"), "efficiency_pct"),
+        100.0 * 11.0 / 14.0,
+        "e(16), batch 10",
+    );
     assert_eq!(b10("8")["repeats"], "2");
-    assert_close(num(&b10("8"), "wall_s_median"), 120.0, "median of the repeats");
+    assert_close(
+        num(&b10("8"), "wall_s_median"),
+        120.0,
+        "median of the repeats",
+    );
     assert_eq!(b10("8")["global_batch"], "80");
     let fits = table(&out, "scaling_fits");
     let fit = |b: &str, p: &str| {
         num(
-            row(&fits, &[("train.batch_per_gpu", b), ("model", "amdahl"), ("parameter", p)]),
+            row(
+                &fits,
+                &[
+                    ("train.batch_per_gpu", b),
+                    ("model", "amdahl"),
+                    ("parameter", p),
+                ],
+            ),
             "value",
         )
     };
@@ -81,7 +109,10 @@ fn scaling_has_one_series_per_batch_size_with_its_own_efficiency_and_fit() {
     assert_close(fit("10", "serial_s"), 20.0, "T_s batch 10");
     assert_close(fit("10", "parallel_s"), 800.0, "T_p batch 10");
     let svg = std::fs::read_to_string(out.join("scaling_efficiency.svg")).unwrap();
-    assert!(svg.contains("train.batch_per_gpu=10"), "the legend names the series");
+    assert!(
+        svg.contains("train.batch_per_gpu=10"),
+        "the legend names the series"
+    );
     keep_for_readme(&out, "grid", &["scaling_wall_time", "scaling_efficiency"]);
 }
 
@@ -97,16 +128,44 @@ fn utilisation_and_kernel_mix_keep_configurations_apart() {
         let b5 = row(&util, &[("batch_per_gpu", "5"), ("gpus", g)]);
         assert_close(num(b5, "utilization_pct"), 60.0, "batch 5");
         assert_eq!(b5["resources.gpus"], g);
-        assert_close(num(row(&util, &[("batch_per_gpu", "10"), ("gpus", g)]), "utilization_pct"), 90.0, "batch 10");
+        assert_close(
+            num(
+                row(&util, &[("batch_per_gpu", "10"), ("gpus", g)]),
+                "utilization_pct",
+            ),
+            90.0,
+            "batch 10",
+        );
     }
-    assert_eq!(row(&util, &[("batch_per_gpu", "10"), ("gpus", "8")])["ranks"], "16", "two repeats of 8 ranks");
+    assert_eq!(
+        row(&util, &[("batch_per_gpu", "10"), ("gpus", "8")])["ranks"],
+        "16",
+        "two repeats of 8 ranks"
+    );
     let mix = table(&out, "kernel_mix");
     assert_eq!(mix.len(), 6, "per GPU count and batch size");
     // Communication share = g/100 (batch 5) and g/50 (batch 10) of the busy time; pooled, 16 GPUs would give 24 %.
-    assert_close(num(row(&mix, &[("gpus", "16"), ("train.batch_per_gpu", "5")]), "communication_pct"), 16.0, "b5");
-    assert_close(num(row(&mix, &[("gpus", "16"), ("train.batch_per_gpu", "10")]), "communication_pct"), 32.0, "b10");
+    assert_close(
+        num(
+            row(&mix, &[("gpus", "16"), ("train.batch_per_gpu", "5")]),
+            "communication_pct",
+        ),
+        16.0,
+        "b5",
+    );
+    assert_close(
+        num(
+            row(&mix, &[("gpus", "16"), ("train.batch_per_gpu", "10")]),
+            "communication_pct",
+        ),
+        32.0,
+        "b10",
+    );
     let svg = std::fs::read_to_string(out.join("kernel_mix_pies.svg")).unwrap();
-    assert!(svg.contains("\n16 GPUs, train.batch_per_gpu=10\n"), "one pie per GPU count and configuration");
+    assert!(
+        svg.contains("\n16 GPUs, train.batch_per_gpu=10\n"),
+        "one pie per GPU count and configuration"
+    );
     keep_for_readme(&out, "grid", &["utilisation_pct"]);
 }
 
@@ -122,7 +181,10 @@ fn quality_grid(root: &std::path::Path) -> std::path::PathBuf {
     ] {
         for (repeat, psnr) in psnrs.into_iter().enumerate() {
             let mut t = Synthetic::new(
-                &[("model.window", Value::from(w)), ("data.fraction", Value::from(f))],
+                &[
+                    ("model.window", Value::from(w)),
+                    ("data.fraction", Value::from(f)),
+                ],
                 TrialConfig::default(),
             );
             t.repeat = repeat as u32;
@@ -132,7 +194,13 @@ fn quality_grid(root: &std::path::Path) -> std::path::PathBuf {
         }
     }
     let spec = "name: qgrid\nbase:\n  resources:\n    walltime: \"04:00:00\"\nsweep:\n  grid:\n    model.window: [4, 8]\n    data.fraction: [0.1, 1.0]\n";
-    write_sweep(root, "qgrid", spec, &["model.window", "data.fraction"], &trials)
+    write_sweep(
+        root,
+        "qgrid",
+        spec,
+        &["model.window", "data.fraction"],
+        &trials,
+    )
 }
 
 #[test]
@@ -143,9 +211,18 @@ fn quality_has_one_line_per_combination_of_the_other_axes() {
     analyse(&dir, &out, &[]);
     let by_window = table(&out, "quality_model_window");
     assert_eq!(by_window.len(), 4);
-    let at = |w: &str, f: &str| num(row(&by_window, &[("value", w), ("data.fraction", f)]), "psnr_db");
+    let at = |w: &str, f: &str| {
+        num(
+            row(&by_window, &[("value", w), ("data.fraction", f)]),
+            "psnr_db",
+        )
+    };
     assert_close(at("4", "0.1"), 30.0, "w4 f0.1");
-    assert_close(at("4", "1.0"), 34.2, "w4 f1: mean of the repeats (34 + 34.4)/2");
+    assert_close(
+        at("4", "1.0"),
+        34.2,
+        "w4 f1: mean of the repeats (34 + 34.4)/2",
+    );
     assert_close(at("8", "0.1"), 31.0, "w8 f0.1");
     assert_close(at("8", "1.0"), 36.0, "w8 f1");
     let w4 = row(&by_window, &[("value", "4"), ("data.fraction", "1.0")]);
@@ -153,16 +230,25 @@ fn quality_has_one_line_per_combination_of_the_other_axes() {
     assert_eq!(w4["config"], "data.fraction=1.0");
     let by_fraction = table(&out, "quality_data_fraction");
     assert_close(
-        num(row(&by_fraction, &[("value", "0.1"), ("model.window", "8")]), "psnr_db"),
+        num(
+            row(&by_fraction, &[("value", "0.1"), ("model.window", "8")]),
+            "psnr_db",
+        ),
         31.0,
         "per fraction, one line per window",
     );
     let svg = std::fs::read_to_string(out.join("quality_model_window_psnr.svg")).unwrap();
-    assert!(svg.contains("data.fraction=0.1") && svg.contains("data.fraction=1.0"), "legend names the lines");
+    assert!(
+        svg.contains("data.fraction=0.1") && svg.contains("data.fraction=1.0"),
+        "legend names the lines"
+    );
     keep_for_readme(&out, "grid", &["quality_model_window_psnr"]);
     // Selection: the best configuration, not a pooled window.
     let sel = table(&out, "selection");
-    assert_eq!(row(&sel, &[("selected", "yes")])["config"], "model.window=8, data.fraction=1.0");
+    assert_eq!(
+        row(&sel, &[("selected", "yes")])["config"],
+        "model.window=8, data.fraction=1.0"
+    );
 }
 
 /// GPUs 1, 2 × channels 16, 24 (the smoke sweep's shape): the best PSNR is at 2 GPUs, 24
@@ -171,39 +257,83 @@ fn quality_has_one_line_per_combination_of_the_other_axes() {
 fn selection_chooses_hyperparameters_and_keeps_the_base_resources() {
     let root = tempfile::tempdir().unwrap();
     let mut trials = Vec::new();
-    for (g, ch, psnr) in [(1u32, 16u64, 30.0), (1, 24, 31.0), (2, 16, 30.5), (2, 24, 31.5)] {
+    for (g, ch, psnr) in [
+        (1u32, 16u64, 30.0),
+        (1, 24, 31.0),
+        (2, 16, 30.5),
+        (2, 24, 31.5),
+    ] {
         let mut c = TrialConfig::default();
         c.model.heads = 2;
         c.train.total_samples = Some(3200);
         c.resources.walltime = "00:10:00".into();
         let mut t = Synthetic::new(
-            &[("resources.gpus", Value::from(g)), ("model.channels", Value::from(ch))],
+            &[
+                ("resources.gpus", Value::from(g)),
+                ("model.channels", Value::from(ch)),
+            ],
             c,
         );
         t.psnr_db = psnr;
         trials.push(t);
     }
     let spec = "name: smokegrid\nsite: polaris\nbase:\n  model:\n    heads: 2\n  train:\n    total_samples: 3200\n  resources:\n    walltime: \"00:10:00\"\nsweep:\n  grid:\n    resources.gpus: [1, 2]\n    model.channels: [16, 24]\n";
-    let dir = write_sweep(root.path(), "smokegrid", spec, &["resources.gpus", "model.channels"], &trials);
+    let dir = write_sweep(
+        root.path(),
+        "smokegrid",
+        spec,
+        &["resources.gpus", "model.channels"],
+        &trials,
+    );
     let out = root.path().join("report");
     analyse(&dir, &out, &[]);
     let sel = table(&out, "selection");
-    assert_eq!(sel.len(), 4, "two GPU counts are two configurations, not repeats");
+    assert_eq!(
+        sel.len(),
+        4,
+        "two GPU counts are two configurations, not repeats"
+    );
     let pick = row(&sel, &[("selected", "yes")]);
     assert_eq!(pick["hyperparameters"], "model.channels=24");
-    assert_eq!((pick["gpus"].as_str(), pick["iterations"].as_str(), pick["global_batch"].as_str()), ("2", "1600", "2"));
+    assert_eq!(
+        (
+            pick["gpus"].as_str(),
+            pick["iterations"].as_str(),
+            pick["global_batch"].as_str()
+        ),
+        ("2", "1600", "2")
+    );
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
-    assert!(html.contains("The choice is of hyperparameters: model.channels=24"), "the report says so");
+    assert!(
+        html.contains("The choice is of hyperparameters: model.channels=24"),
+        "the report says so"
+    );
     let text = std::fs::read_to_string(out.join("selected.yaml")).unwrap();
     let spec: Value = serde_yaml::from_str(&text).unwrap();
-    assert_eq!(spec["base"]["resources"]["walltime"], Value::from("00:10:00"));
-    assert!(spec["base"]["resources"].get("gpus").is_none(), "not the pick's 2 GPUs: {text}");
+    assert_eq!(
+        spec["base"]["resources"]["walltime"],
+        Value::from("00:10:00")
+    );
+    assert!(
+        spec["base"]["resources"].get("gpus").is_none(),
+        "not the pick's 2 GPUs: {text}"
+    );
     assert_eq!(spec["base"]["model"]["channels"], Value::from(24));
-    assert!(spec["base"]["train"].get("total_samples").is_none(), "the final run's iterations must apply: {text}");
+    assert!(
+        spec["base"]["train"].get("total_samples").is_none(),
+        "the final run's iterations must apply: {text}"
+    );
     // A valid spec: the final run plans with the base resources (4 GPUs, the default) and 75 000 iterations.
     let results = tempfile::tempdir().unwrap();
     let plan = xvr::plan::Plan::build(&out.join("selected.yaml"), results.path())
         .unwrap_or_else(|e| panic!("xvr validate refuses it: {e}"));
     let trial = &plan.trials[0].config;
-    assert_eq!((trial.resources.gpus, trial.train.iterations, trial.model.channels), (4, 75000, 24));
+    assert_eq!(
+        (
+            trial.resources.gpus,
+            trial.train.iterations,
+            trial.model.channels
+        ),
+        (4, 75000, 24)
+    );
 }

@@ -59,8 +59,15 @@ fn prediction_matches_the_alpha_beta_model_by_hand() {
         out.to_str().unwrap(),
     ]);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    assert!(stdout.contains("Assumptions:") && stdout.contains("c = 0.020000 s per sample"), "{stdout}");
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("Assumptions:") && stdout.contains("c = 0.020000 s per sample"),
+        "{stdout}"
+    );
     let rows = table(&out, "prediction");
     assert_eq!(rows.len(), 3);
     // n = 4·10⁷ B. Compute at b = 10: 0.01 + 0.2 = 0.21 s.
@@ -81,19 +88,38 @@ fn prediction_matches_the_alpha_beta_model_by_hand() {
         assert_close(num(r, "iterations"), iterations, "iterations");
         assert_close(num(r, "wall_s"), wall, "wall");
     }
-    assert_close(num(row(&rows, &[("gpus", "8")]), "allreduce_tree_s"), 8.626e-3, "tree");
+    assert_close(
+        num(row(&rows, &[("gpus", "8")]), "allreduce_tree_s"),
+        8.626e-3,
+        "tree",
+    );
     // e(16) = 4·t(4)/(16·t(16)); node-hours at 16 GPUs = 4 nodes × 10.89 s.
     let r16 = row(&rows, &[("gpus", "16")]);
-    assert_close(num(r16, "efficiency_pct"), 100.0 * 4.0 * 42.1212 / (16.0 * 10.89), "e(16)");
+    assert_close(
+        num(r16, "efficiency_pct"),
+        100.0 * 4.0 * 42.1212 / (16.0 * 10.89),
+        "e(16)",
+    );
     assert_close(num(r16, "node_hours"), 4.0 * 10.89 / 3600.0, "node-hours");
-    assert_close(num(r16, "requested_node_hours"), 4.0 * 600.0 / 3600.0, "requested");
+    assert_close(
+        num(r16, "requested_node_hours"),
+        4.0 * 600.0 / 3600.0,
+        "requested",
+    );
     assert_eq!(r16["fits_walltime"], "yes");
     // Measured at 4 GPUs, batch 10: 0.214 s per iteration; predicted 0.210606 s (the model's
     // all-reduce, not the measured 4 ms): −1.586 %.
     let r4 = row(&rows, &[("gpus", "4")]);
     assert_close(num(r4, "measured_s_per_iter"), 0.214, "measured");
-    assert_close(num(r4, "error_pct"), 100.0 * (0.210606 - 0.214) / 0.214, "error");
-    assert_eq!(r16["measured_s_per_iter"], "", "nothing measured at 16 GPUs");
+    assert_close(
+        num(r4, "error_pct"),
+        100.0 * (0.210606 - 0.214) / 0.214,
+        "error",
+    );
+    assert_eq!(
+        r16["measured_s_per_iter"], "",
+        "nothing measured at 16 GPUs"
+    );
     assert!(out.join("prediction_wall_time.png").is_file());
 }
 
@@ -106,17 +132,40 @@ fn site_links_are_used_and_an_unmeasured_model_is_refused() {
     let spec = root.path().join("one.yaml");
     std::fs::write(&spec, "name: one\nsite: polaris\nbase:\n  train:\n    batch_per_gpu: 5\n    iterations: 10\nsweep:\n  variants:\n    - {name: only, set: {}}\n  repeats: 2\n").unwrap();
     let out = root.path().join("p");
-    let output = predict(&[spec.to_str().unwrap(), "--from", from.to_str().unwrap(), "--out", out.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = predict(&[
+        spec.to_str().unwrap(),
+        "--from",
+        from.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let rows = table(&out, "prediction");
     assert_eq!(rows.len(), 1, "repeats are predicted once");
-    assert_close(num(&rows[0], "allreduce_ring_s"), 1.2e-5 + 2e-4, "Polaris NVLink");
+    assert_close(
+        num(&rows[0], "allreduce_ring_s"),
+        1.2e-5 + 2e-4,
+        "Polaris NVLink",
+    );
     // A model nobody measured: a clear error, no guess.
     std::fs::write(&spec, "name: one\nbase:\n  model:\n    channels: 96\nsweep:\n  variants:\n    - {name: wide, set: {}}\n").unwrap();
     let output = predict(&[spec.to_str().unwrap(), "--from", from.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     let err = String::from_utf8_lossy(&output.stderr);
-    assert!(err.contains("channels=96") && err.contains("measure it first"), "{err}");
-    let output = predict(&[spec.to_str().unwrap(), "--from", from.to_str().unwrap(), "--intra-node", "fast"]);
+    assert!(
+        err.contains("channels=96") && err.contains("measure it first"),
+        "{err}"
+    );
+    let output = predict(&[
+        spec.to_str().unwrap(),
+        "--from",
+        from.to_str().unwrap(),
+        "--intra-node",
+        "fast",
+    ]);
     assert!(String::from_utf8_lossy(&output.stderr).contains("--intra-node `fast`"));
 }

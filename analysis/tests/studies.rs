@@ -15,7 +15,9 @@ use xvr::spec::TrialConfig;
 /// Plans `sweeps/<study>.yaml`, writes a result per planned trial from `numbers`, runs the
 /// analysis; returns the report directory.
 fn study(root: &Path, name: &str, numbers: impl Fn(&TrialConfig, &mut Synthetic)) -> PathBuf {
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sweeps").join(format!("{name}.yaml"));
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../sweeps")
+        .join(format!("{name}.yaml"));
     let plan = xvr::plan::Plan::build(&spec, root).unwrap_or_else(|e| panic!("{name}: {e}"));
     let trials: Vec<Synthetic> = plan
         .trials
@@ -50,13 +52,27 @@ fn utilisation_study_draws_idle_and_non_idle_bars_and_utilisation_vs_batch() {
         t.profile = Some((10.0 * (0.05 + 0.03 * b), 1.0 - 0.6 / (b + 0.5), 0.03));
     });
     let rows = table(&out, "utilisation");
-    assert_eq!(rows.len(), 5, "one bar per batch size of sweeps/utilisation.yaml");
-    assert_close(num(row(&rows, &[("batch_per_gpu", "10")]), "utilization_pct"), 100.0 * (1.0 - 0.6 / 10.5), "b10");
+    assert_eq!(
+        rows.len(),
+        5,
+        "one bar per batch size of sweeps/utilisation.yaml"
+    );
+    assert_close(
+        num(row(&rows, &[("batch_per_gpu", "10")]), "utilization_pct"),
+        100.0 * (1.0 - 0.6 / 10.5),
+        "b10",
+    );
     let bars = svg(&out, "utilisation_time");
-    assert!(bars.contains("non-idle") && bars.contains("idle"), "stacked idle / non-idle bars");
+    assert!(
+        bars.contains("non-idle") && bars.contains("idle"),
+        "stacked idle / non-idle bars"
+    );
     let line = svg(&out, "utilisation_pct");
     assert!(line.contains("GPU utilisation vs batch size") && line.contains("batch size per GPU"));
-    assert!(!out.join("scaling_wall_time.png").exists(), "one GPU count: no scaling plot");
+    assert!(
+        !out.join("scaling_wall_time.png").exists(),
+        "one GPU count: no scaling plot"
+    );
     keep_for_readme(&out, "study", &["utilisation_time", "utilisation_pct"]);
 }
 
@@ -73,17 +89,33 @@ fn scaling_study_draws_log_log_wall_time_with_fits_efficiency_and_kernel_pies() 
     let rows = table(&out, "scaling");
     assert_eq!(rows.len(), 7, "4 … 256 GPUs");
     // e(32) = 4·20 008/(32·2 564).
-    assert_close(num(row(&rows, &[("gpus", "32")]), "efficiency_pct"), 100.0 * 4.0 * 20_008.0 / (32.0 * 2_564.0), "e(32)");
+    assert_close(
+        num(row(&rows, &[("gpus", "32")]), "efficiency_pct"),
+        100.0 * 4.0 * 20_008.0 / (32.0 * 2_564.0),
+        "e(32)",
+    );
     let wall = svg(&out, "scaling_wall_time");
-    assert!(wall.contains("(log-log)") && wall.contains("power law") && wall.contains("Amdahl") && wall.contains("ideal"));
+    assert!(
+        wall.contains("(log-log)")
+            && wall.contains("power law")
+            && wall.contains("Amdahl")
+            && wall.contains("ideal")
+    );
     let eff = svg(&out, "scaling_efficiency");
     assert!(eff.contains("100 % (ideal)") && eff.contains("90 %"));
     let pies = svg(&out, "kernel_mix_pies");
     for g in [4, 8, 16, 32, 64, 128, 256] {
         // plotters writes each text on a line of its own.
-        assert!(pies.contains(&format!("\n{g} GPUs\n")), "a pie for {g} GPUs");
+        assert!(
+            pies.contains(&format!("\n{g} GPUs\n")),
+            "a pie for {g} GPUs"
+        );
     }
-    keep_for_readme(&out, "study", &["scaling_wall_time", "scaling_efficiency", "kernel_mix_pies"]);
+    keep_for_readme(
+        &out,
+        "study",
+        &["scaling_wall_time", "scaling_efficiency", "kernel_mix_pies"],
+    );
 }
 
 /// Fig. 5/6 shape: PSNR per value against bicubic, inference time per value.
@@ -92,11 +124,21 @@ fn quality_figures(out: &Path, axis: &str, values: &[&str]) {
     let rows = table(out, &stem);
     let got: Vec<&str> = rows.iter().map(|r| r["value"].as_str()).collect();
     assert_eq!(got, values, "{stem}: one point per value, in order");
-    let label = if axis == "variant" { "model variant" } else { axis };
+    let label = if axis == "variant" {
+        "model variant"
+    } else {
+        axis
+    };
     let psnr = svg(out, &format!("{stem}_psnr"));
-    assert!(psnr.contains(&format!("Validation PSNR vs {label}")) && psnr.contains("bicubic"), "{stem}");
+    assert!(
+        psnr.contains(&format!("Validation PSNR vs {label}")) && psnr.contains("bicubic"),
+        "{stem}"
+    );
     let infer = svg(out, &format!("{stem}_infer"));
-    assert!(infer.contains(&format!("Inference time per frame vs {label}")), "{stem}");
+    assert!(
+        infer.contains(&format!("Inference time per frame vs {label}")),
+        "{stem}"
+    );
 }
 
 #[test]
@@ -119,7 +161,11 @@ fn spatial_window_study() {
         t.infer_s = 0.018 + 0.022 / w;
     });
     quality_figures(&out, "model.window", &["1", "2", "4", "8"]);
-    keep_for_readme(&out, "study", &["quality_model_window_psnr", "quality_model_window_infer"]);
+    keep_for_readme(
+        &out,
+        "study",
+        &["quality_model_window_psnr", "quality_model_window_infer"],
+    );
 }
 
 #[test]
@@ -132,7 +178,9 @@ fn data_size_study() {
     quality_figures(
         &out,
         "data.fraction",
-        &["0.0007", "0.001", "0.005", "0.01", "0.1", "0.4", "0.7", "1.0"],
+        &[
+            "0.0007", "0.001", "0.005", "0.01", "0.1", "0.4", "0.7", "1.0",
+        ],
     );
 }
 
@@ -153,7 +201,13 @@ fn model_size_study() {
     quality_figures(
         &out,
         "variant",
-        &["baseline", "heads1", "channels384", "channels384_heads6", "blocks48"],
+        &[
+            "baseline",
+            "heads1",
+            "channels384",
+            "channels384_heads6",
+            "blocks48",
+        ],
     );
     keep_for_readme(&out, "study", &["quality_variant_psnr", "selection_pareto"]);
 }
@@ -164,6 +218,10 @@ fn final_model_is_reported_against_bicubic() {
     let out = study(root.path(), "final", |_, t| t.psnr_db = 35.5);
     let rows = table(&out, "quality_trials");
     assert_eq!(rows.len(), 1);
-    assert_close(num(&rows[0], "psnr_db") - num(&rows[0], "bicubic_psnr_db"), 4.5, "gain over bicubic");
+    assert_close(
+        num(&rows[0], "psnr_db") - num(&rows[0], "bicubic_psnr_db"),
+        4.5,
+        "gain over bicubic",
+    );
     quality_figures(&out, "variant", &["final"]);
 }

@@ -122,9 +122,10 @@ impl Figure for BarChart {
         let mut chart = canvas::chart(&area, &x, &y, &self.x_label)?;
         for (k, stack) in self.stacks.iter().enumerate() {
             let color = stack.color;
-            let rects = self.segments(k).into_iter().map(|(x0, x1, lo, hi)| {
-                Rectangle::new([(x0, lo), (x1, hi)], color.filled())
-            });
+            let rects = self
+                .segments(k)
+                .into_iter()
+                .map(|(x0, x1, lo, hi)| Rectangle::new([(x0, lo), (x1, hi)], color.filled()));
             let annotation = chart.draw_series(rects).map_err(fail)?;
             if !stack.name.is_empty() {
                 annotation

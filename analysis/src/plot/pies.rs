@@ -76,7 +76,13 @@ impl Figure for PieGrid {
             let labels: Vec<String> = values
                 .iter()
                 .map(|v| 100.0 * v / total)
-                .map(|p| if p >= 0.05 { format!("{p:.1} %") } else { String::new() })
+                .map(|p| {
+                    if p >= 0.05 {
+                        format!("{p:.1} %")
+                    } else {
+                        String::new()
+                    }
+                })
                 .collect();
             let mut pie = Pie::new(&center, &radius, values, &colors, &labels);
             pie.start_angle(-90.0);

@@ -112,10 +112,7 @@ fn chart(prediction: &Prediction) -> XyChart {
             String::new()
         };
         let colour = palette::nth(k);
-        let predicted = rows
-            .iter()
-            .map(|r| (f64::from(r.gpus), r.wall_s))
-            .collect();
+        let predicted = rows.iter().map(|r| (f64::from(r.gpus), r.wall_s)).collect();
         c.series.push(Series::new(
             &format!("predicted {label}").trim_end().to_string(),
             predicted,
@@ -124,7 +121,12 @@ fn chart(prediction: &Prediction) -> XyChart {
         ));
         let measured: Vec<(f64, f64)> = rows
             .iter()
-            .filter_map(|r| Some((f64::from(r.gpus), r.measured.as_ref()?.0 * r.iterations as f64)))
+            .filter_map(|r| {
+                Some((
+                    f64::from(r.gpus),
+                    r.measured.as_ref()?.0 * r.iterations as f64,
+                ))
+            })
             .collect();
         if !measured.is_empty() {
             c.series.push(Series::new(

@@ -147,8 +147,10 @@ pub fn predict(plan: &Plan, measured: &Sweep, links: &Links) -> Result<Predictio
     for t in &plan.trials {
         let config = &t.config;
         let key = workload(config);
-        let same: Vec<&(Measurement, &TrialConfig, u64)> =
-            found.iter().filter(|(_, c, _)| workload(c) == key).collect();
+        let same: Vec<&(Measurement, &TrialConfig, u64)> = found
+            .iter()
+            .filter(|(_, c, _)| workload(c) == key)
+            .collect();
         let Some(&&(_, _, params)) = same.first() else {
             return Err(format!(
                 "planned trial {} ({}): no succeeded trial in {} has this model ({}); measure it first",
@@ -178,10 +180,12 @@ pub fn predict(plan: &Plan, measured: &Sweep, links: &Links) -> Result<Predictio
         let batch = config.train.batch_per_gpu;
         let iterations = config.train.effective_iterations(gpus);
         let series = series_of(t);
-        if rows
-            .iter()
-            .any(|r| r.series == series && r.gpus == gpus && r.batch_per_gpu == batch && r.iterations == iterations)
-        {
+        if rows.iter().any(|r| {
+            r.series == series
+                && r.gpus == gpus
+                && r.batch_per_gpu == batch
+                && r.iterations == iterations
+        }) {
             continue; // a repeat
         }
         let allreduce = AllReduce::of(gpus, per_node, GRADIENT_BYTES * params as f64, links);
@@ -318,7 +322,12 @@ impl Prediction {
                     "no"
                 }),
                 Cell::opt(r.measured.as_ref().map(|m| m.0)),
-                Cell::text(r.measured.as_ref().map(|m| m.1.join(" ")).unwrap_or_default()),
+                Cell::text(
+                    r.measured
+                        .as_ref()
+                        .map(|m| m.1.join(" "))
+                        .unwrap_or_default(),
+                ),
                 Cell::opt(r.error_pct()),
             ]);
         }

@@ -325,7 +325,13 @@ fn study(
             .filter_map(|(_, i, v)| f(v).map(|y| (*i as f64, y)))
             .collect::<Vec<_>>()
     };
-    let colour = |k: usize| if several { palette::nth(k) } else { palette::BLUE };
+    let colour = |k: usize| {
+        if several {
+            palette::nth(k)
+        } else {
+            palette::BLUE
+        }
+    };
     // Legend names: the configuration when there are several, else `plain`.
     let named = |k: usize, plain: &str| -> String {
         match (several, legend) {
@@ -335,14 +341,20 @@ fn study(
         }
     };
     let bicubic_mark = if ordered { Mark::Dashed } else { Mark::Points };
-    let chart = |title: &str, y: Axis, f: fn(&ValueStats) -> Option<f64>, bicubic: Option<fn(&ValueStats) -> Option<f64>>, plain: &str| {
+    let chart = |title: &str,
+                 y: Axis,
+                 f: fn(&ValueStats) -> Option<f64>,
+                 bicubic: Option<fn(&ValueStats) -> Option<f64>>,
+                 plain: &str| {
         let mut c = XyChart::new(&format!("{title} vs {axis_label}"), x.clone(), y);
         for k in 0..series.len() {
             if let Some(b) = bicubic {
                 let name = if k == 0 { "bicubic" } else { "" };
-                c.series.push(Series::new(name, points(k, b), bicubic_mark, palette::GREY));
+                c.series
+                    .push(Series::new(name, points(k, b), bicubic_mark, palette::GREY));
             }
-            c.series.push(Series::new(&named(k, plain), points(k, f), mark, colour(k)));
+            c.series
+                .push(Series::new(&named(k, plain), points(k, f), mark, colour(k)));
         }
         c.legend = LegendAt::UpperRight;
         c

@@ -6,8 +6,7 @@
 
 use super::{configs, Section};
 use crate::plot::{
-    self, palette, Axis, BarChart, Guide, Layout, LegendAt, Mark, Series, Stack,
-    XyChart,
+    self, palette, Axis, BarChart, Guide, Layout, LegendAt, Mark, Series, Stack, XyChart,
 };
 use crate::scaling::Scaling;
 use crate::sweep::{group_by, Config, Sweep, Trial, GPUS_AXIS};
@@ -220,12 +219,27 @@ fn fits_table(series: &[Curve], names: &[String]) -> Table {
             t.push(row);
         };
         if let Some(p) = x.scaling.power_law {
-            push("power_law", "a", Cell::Num(p.a), "t = a·g^b: time on one GPU (s)");
+            push(
+                "power_law",
+                "a",
+                Cell::Num(p.a),
+                "t = a·g^b: time on one GPU (s)",
+            );
             push("power_law", "b", Cell::Num(p.b), "exponent; −1 is ideal");
-            push("power_law", "r_squared", Cell::opt(p.r_squared), "R² of ln t vs ln g");
+            push(
+                "power_law",
+                "r_squared",
+                Cell::opt(p.r_squared),
+                "R² of ln t vs ln g",
+            );
         }
         if let Some(a) = x.scaling.amdahl {
-            push("amdahl", "serial_s", Cell::Num(a.serial_s), "t = T_s + T_p/g: T_s (s)");
+            push(
+                "amdahl",
+                "serial_s",
+                Cell::Num(a.serial_s),
+                "t = T_s + T_p/g: T_s (s)",
+            );
             push("amdahl", "parallel_s", Cell::Num(a.parallel_s), "T_p (s)");
             push(
                 "amdahl",
@@ -233,7 +247,12 @@ fn fits_table(series: &[Curve], names: &[String]) -> Table {
                 Cell::Num(a.serial_fraction()),
                 "T_s/(T_s + T_p), the serial share of a one-GPU run",
             );
-            push("amdahl", "r_squared", Cell::opt(a.r_squared), "R² of t vs 1/g");
+            push(
+                "amdahl",
+                "r_squared",
+                Cell::opt(a.r_squared),
+                "R² of t vs 1/g",
+            );
         }
     }
     t
@@ -269,7 +288,11 @@ fn wall_time_chart(series: &[Curve], gpus: &[f64]) -> XyChart {
     for (i, x) in series.iter().enumerate() {
         let scaling = &x.scaling;
         let own: Vec<f64> = scaling.rows.iter().map(|r| f64::from(r.gpus)).collect();
-        let colour = if several { palette::nth(i) } else { palette::BLUE };
+        let colour = if several {
+            palette::nth(i)
+        } else {
+            palette::BLUE
+        };
         let (r, t_r) = (
             f64::from(scaling.baseline_gpus),
             scaling.rows[0].wall.median,
@@ -343,7 +366,11 @@ fn efficiency_chart(series: &[Curve], gpus: &BTreeSet<u32>) -> BarChart {
             .iter()
             .enumerate()
             .map(|(i, x)| Stack {
-                name: if several { x.config.label() } else { String::new() },
+                name: if several {
+                    x.config.label()
+                } else {
+                    String::new()
+                },
                 values: gpus
                     .iter()
                     .map(|g| {
@@ -354,10 +381,18 @@ fn efficiency_chart(series: &[Curve], gpus: &BTreeSet<u32>) -> BarChart {
                             .map_or(f64::NAN, |row| 100.0 * row.efficiency)
                     })
                     .collect(),
-                color: if several { palette::nth(i) } else { palette::BLUE },
+                color: if several {
+                    palette::nth(i)
+                } else {
+                    palette::BLUE
+                },
             })
             .collect(),
-        layout: if several { Layout::Grouped } else { Layout::Stacked },
+        layout: if several {
+            Layout::Grouped
+        } else {
+            Layout::Stacked
+        },
         guides: vec![
             Guide {
                 name: "100 % (ideal)".into(),
@@ -377,7 +412,13 @@ fn efficiency_chart(series: &[Curve], gpus: &BTreeSet<u32>) -> BarChart {
 
 fn speedup_chart(series: &[Curve], gpus: &[f64]) -> XyChart {
     let several = series.len() > 1;
-    let r = f64::from(series.iter().map(|x| x.scaling.baseline_gpus).min().unwrap_or(1));
+    let r = f64::from(
+        series
+            .iter()
+            .map(|x| x.scaling.baseline_gpus)
+            .min()
+            .unwrap_or(1),
+    );
     let ideal_ticks: Vec<f64> = gpus.iter().map(|g| g / r).collect();
     let title = if several {
         "Speed-up vs ideal, each series against its smallest GPU count".to_string()
@@ -391,7 +432,12 @@ fn speedup_chart(series: &[Curve], gpus: &[f64]) -> XyChart {
     );
     for (i, x) in series.iter().enumerate() {
         let rx = f64::from(x.scaling.baseline_gpus);
-        let own: Vec<f64> = x.scaling.rows.iter().map(|row| f64::from(row.gpus)).collect();
+        let own: Vec<f64> = x
+            .scaling
+            .rows
+            .iter()
+            .map(|row| f64::from(row.gpus))
+            .collect();
         c.series.push(Series::new(
             if i == 0 { "ideal s* = g/r" } else { "" },
             own.iter().map(|&g| (g, g / rx)).collect(),
@@ -408,7 +454,11 @@ fn speedup_chart(series: &[Curve], gpus: &[f64]) -> XyChart {
             &series_name(x, several, "measured"),
             measured,
             Mark::LinePoints,
-            if several { palette::nth(i) } else { palette::BLUE },
+            if several {
+                palette::nth(i)
+            } else {
+                palette::BLUE
+            },
         ));
     }
     c.legend = LegendAt::UpperLeft;

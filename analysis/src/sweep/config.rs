@@ -75,7 +75,12 @@ impl Sweep {
         Config(
             names
                 .iter()
-                .map(|n| (n.clone(), Sweep::setting_value(trial, n).unwrap_or_default()))
+                .map(|n| {
+                    (
+                        n.clone(),
+                        Sweep::setting_value(trial, n).unwrap_or_default(),
+                    )
+                })
                 .collect(),
         )
     }
@@ -97,7 +102,10 @@ impl Sweep {
 }
 
 /// Items grouped by key, groups in order of first appearance, items in input order.
-pub fn group_by<T, K: PartialEq>(items: impl IntoIterator<Item = T>, key: impl Fn(&T) -> K) -> Vec<(K, Vec<T>)> {
+pub fn group_by<T, K: PartialEq>(
+    items: impl IntoIterator<Item = T>,
+    key: impl Fn(&T) -> K,
+) -> Vec<(K, Vec<T>)> {
     let mut groups: Vec<(K, Vec<T>)> = Vec::new();
     for item in items {
         let k = key(&item);

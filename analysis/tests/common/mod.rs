@@ -58,7 +58,12 @@ impl Synthetic {
     /// A planned trial (from `xvr::plan::Plan`): its axes and variant as planned.
     pub fn planned(config: &TrialConfig) -> Self {
         let mut t = Self::new(&[], config.clone());
-        t.axes = config.meta.axes.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        t.axes = config
+            .meta
+            .axes
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         t.variant = config.meta.variant.clone();
         t.repeat = config.meta.repeat;
         t
@@ -69,9 +74,11 @@ impl Synthetic {
             .variant
             .iter()
             .cloned()
-            .chain(self.axes.iter().map(|(k, v)| {
-                format!("{}{}", k.rsplit('.').next().unwrap_or(k), text(v))
-            }))
+            .chain(
+                self.axes
+                    .iter()
+                    .map(|(k, v)| format!("{}{}", k.rsplit('.').next().unwrap_or(k), text(v))),
+            )
             .collect::<Vec<_>>()
             .join("-");
         if id.is_empty() {
@@ -103,7 +110,13 @@ pub fn set(config: &mut TrialConfig, path: &str, value: &Value) {
 
 /// Writes `results/<name>/` under `root`: sweep.yaml (`spec`), plan.csv and one directory
 /// per trial. Returns the sweep directory.
-pub fn write_sweep(root: &Path, name: &str, spec: &str, axes: &[&str], trials: &[Synthetic]) -> PathBuf {
+pub fn write_sweep(
+    root: &Path,
+    name: &str,
+    spec: &str,
+    axes: &[&str],
+    trials: &[Synthetic],
+) -> PathBuf {
     let dir = root.join(name);
     std::fs::create_dir_all(dir.join("trials")).unwrap();
     std::fs::write(dir.join("sweep.yaml"), spec).unwrap();
@@ -147,12 +160,20 @@ fn write_trial(dir: &Path, sweep: &str, id: &str, t: &Synthetic) {
     config.meta.variant = t.variant.clone();
     config.meta.repeat = t.repeat;
     config.meta.axes = t.axes.iter().cloned().collect();
-    std::fs::write(dir.join("trial.yaml"), serde_yaml::to_string(&config).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("trial.yaml"),
+        serde_yaml::to_string(&config).unwrap(),
+    )
+    .unwrap();
     let mut state = TrialState::planned();
     state.status = TrialStatus::Succeeded;
     state.attempts = 1;
     state.exit_status = Some(0);
-    std::fs::write(dir.join("state.json"), serde_json::to_string(&state).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("state.json"),
+        serde_json::to_string(&state).unwrap(),
+    )
+    .unwrap();
     let gpus = config.resources.gpus;
     let summary = Summary {
         trial_id: id.into(),
@@ -175,9 +196,15 @@ fn write_trial(dir: &Path, sweep: &str, id: &str, t: &Synthetic) {
         flops_per_sample: t.flops,
         status: "succeeded".into(),
     };
-    std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&summary).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("summary.json"),
+        serde_json::to_string_pretty(&summary).unwrap(),
+    )
+    .unwrap();
     // Two videos of one frame each at the trial's PSNR: the mean of video means is psnr_db.
-    let mut v = String::from("video,frame,psnr_db,ssim,aad,bicubic_psnr_db,bicubic_ssim,bicubic_aad,infer_s\n");
+    let mut v = String::from(
+        "video,frame,psnr_db,ssim,aad,bicubic_psnr_db,bicubic_ssim,bicubic_aad,infer_s\n",
+    );
     for video in ["v1", "v2"] {
         v.push_str(&format!(
             "{video},0,{},0.9,1.0,{},0.8,2.0,{}\n",
@@ -240,7 +267,8 @@ pub fn analyse(dir: &Path, out: &Path, args: &[&str]) {
 /// A CSV table as rows of column → text.
 pub fn table(dir: &Path, stem: &str) -> Vec<BTreeMap<String, String>> {
     let path = dir.join(format!("{stem}.csv"));
-    let mut reader = csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader =
+        csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let headers = reader.headers().unwrap().clone();
     reader
         .records()
@@ -255,10 +283,16 @@ pub fn table(dir: &Path, stem: &str) -> Vec<BTreeMap<String, String>> {
 }
 
 /// The one row whose columns equal all of `keys`.
-pub fn row<'a>(rows: &'a [BTreeMap<String, String>], keys: &[(&str, &str)]) -> &'a BTreeMap<String, String> {
+pub fn row<'a>(
+    rows: &'a [BTreeMap<String, String>],
+    keys: &[(&str, &str)],
+) -> &'a BTreeMap<String, String> {
     let found: Vec<_> = rows
         .iter()
-        .filter(|r| keys.iter().all(|(k, v)| r.get(*k).map(String::as_str) == Some(*v)))
+        .filter(|r| {
+            keys.iter()
+                .all(|(k, v)| r.get(*k).map(String::as_str) == Some(*v))
+        })
         .collect();
     assert_eq!(found.len(), 1, "rows with {keys:?}: {rows:#?}");
     found[0]
