@@ -26,6 +26,8 @@ pub struct Sweep {
     pub trials: Vec<Trial>,
     /// sweep.yaml as planned, when present (the selection copies its `site`).
     pub spec: Option<serde_yaml::Value>,
+    /// [`Sweep::study_axes`], worked out once at load (it compares every pair of trials).
+    studies: Vec<(String, Vec<String>)>,
 }
 
 impl Sweep {
@@ -83,13 +85,16 @@ impl Sweep {
             .ok()
             .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| dir.display().to_string());
-        Ok(Self {
+        let mut sweep = Self {
             name,
             dir: dir.to_path_buf(),
             axes,
             trials,
             spec,
-        })
+            studies: Vec::new(),
+        };
+        sweep.studies = sweep.find_study_axes();
+        Ok(sweep)
     }
 
     pub fn complete(&self) -> impl Iterator<Item = &Trial> {
@@ -125,6 +130,10 @@ impl Sweep {
     /// study of its own, nor is an axis that only the variants set (the variant names the
     /// change). Returns (axis, [axes it determines]).
     pub fn study_axes(&self) -> Vec<(String, Vec<String>)> {
+        self.studies.clone()
+    }
+
+    fn find_study_axes(&self) -> Vec<(String, Vec<String>)> {
         let variants = self.has_variants();
         let mut studies: Vec<(String, Vec<String>)> = Vec::new();
         for axis in &self.axes {
