@@ -105,7 +105,8 @@ pub enum Command {
 ///   t_iter = o + c·b + T_allreduce(g)
 ///
 /// c (compute seconds per sample) and o (seconds per iteration) are fitted to the succeeded
-/// trials of --from that have the same model and crop size (their time per iteration minus
+/// trials of --from that have the same model and crop size, at the smallest GPU count they
+/// were run with (trials at larger counts are left as a check; their time per iteration minus
 /// their communication time per iteration from profile.csv; one rank has none), by least
 /// squares over batch sizes b (o = 0 with one batch size). T_allreduce is the α–β time of
 /// the gradient all-reduce (4 bytes per parameter, parameters from summary.json): the

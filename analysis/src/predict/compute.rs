@@ -23,8 +23,9 @@ pub struct Measurement {
 pub struct ComputeModel {
     pub per_sample_s: f64,
     pub overhead_s: f64,
-    /// Trials and distinct batch sizes the fit used.
+    /// Trials, their GPU count (the smallest measured) and distinct batch sizes the fit used.
     pub trials: usize,
+    pub gpus: u32,
     pub batch_sizes: usize,
 }
 
@@ -59,6 +60,7 @@ impl ComputeModel {
         Some(Self {
             per_sample_s,
             overhead_s,
+            gpus: measured.iter().map(|m| m.gpus).min().unwrap_or(1),
             trials: points.len(),
             batch_sizes: batches.len(),
         })

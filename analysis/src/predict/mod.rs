@@ -2,8 +2,9 @@
 //!
 //!   t_iter(g, b) = o + c·b + T_allreduce(g, 4·P bytes),
 //!
-//! with the compute part (o, c) fitted to measured trials of the same model (see
-//! [`compute`]) and the gradient all-reduce of P f32 parameters from the site's link figures
+//! with the compute part (o, c) fitted to the measured trials of the same model at their
+//! smallest GPU count (see [`compute`]; trials at larger counts are left to check the
+//! prediction) and the gradient all-reduce of P f32 parameters from the site's link figures
 //! ([`allreduce`]). Wall time = iterations × t_iter; efficiency e = r·t(r)/(g·t(g)) with r the
 //! smallest planned GPU count of the series; node-hours = nodes × wall time. Where the
 //! measured sweep has trials at a predicted count, they are shown next to the prediction.
@@ -163,7 +164,14 @@ pub fn predict(plan: &Plan, measured: &Sweep, links: &Links) -> Result<Predictio
         let model = match fits.iter().find(|(k, _, _)| *k == key) {
             Some((_, m, _)) => *m,
             None => {
-                let ms: Vec<Measurement> = same.iter().map(|(m, _, _)| m.clone()).collect();
+                // Fitted at the smallest measured GPU count only: trials at larger counts are
+                // then an independent check of the prediction.
+                let fewest = same.iter().map(|(m, _, _)| m.gpus).min().unwrap_or(1);
+                let ms: Vec<Measurement> = same
+                    .iter()
+                    .map(|(m, _, _)| m.clone())
+                    .filter(|m| m.gpus == fewest)
+                    .collect();
                 let m = ComputeModel::fit(&ms).ok_or_else(|| {
                     format!(
                         "{}: the trials with the model of planned trial {} ran on several ranks without a \
@@ -254,9 +262,10 @@ pub fn predict(plan: &Plan, measured: &Sweep, links: &Links) -> Result<Predictio
     ];
     for (_, m, params) in &fits {
         assumptions.push(format!(
-            "Compute fit over {} measured trial(s) at {} batch size(s), P = {params}: c = {:.6} s per sample, \
-             o = {:.6} s per iteration{}.",
+            "Compute fit over {} measured trial(s) at {} GPU(s) and {} batch size(s), P = {params}: c = {:.6} s \
+             per sample, o = {:.6} s per iteration{}.",
             m.trials,
+            m.gpus,
             m.batch_sizes,
             m.per_sample_s,
             m.overhead_s,
