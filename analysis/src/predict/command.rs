@@ -114,7 +114,7 @@ fn chart(prediction: &Prediction) -> XyChart {
         let colour = palette::nth(k);
         let predicted = rows.iter().map(|r| (f64::from(r.gpus), r.wall_s)).collect();
         c.series.push(Series::new(
-            &format!("predicted {label}").trim_end().to_string(),
+            format!("predicted {label}").trim_end(),
             predicted,
             Mark::LinePoints,
             colour,
@@ -130,7 +130,7 @@ fn chart(prediction: &Prediction) -> XyChart {
             .collect();
         if !measured.is_empty() {
             c.series.push(Series::new(
-                &format!("measured {label}").trim_end().to_string(),
+                format!("measured {label}").trim_end(),
                 measured,
                 Mark::Ring,
                 colour,

@@ -87,7 +87,11 @@ fn describe_model(config: &TrialConfig) -> String {
 fn measurement(trial: &crate::sweep::Trial) -> Option<(Measurement, &TrialConfig, u64)> {
     let config = trial.config.as_ref()?;
     let summary = trial.summary.as_ref()?;
-    if !trial.is_complete() || summary.iterations == 0 || !(summary.train_wall_s > 0.0) {
+    if !trial.is_complete()
+        || summary.iterations == 0
+        || summary.train_wall_s.is_nan()
+        || summary.train_wall_s <= 0.0
+    {
         return None;
     }
     let comm = if summary.gpus <= 1 {

@@ -27,6 +27,9 @@ const CATEGORIES: [Category; 4] = [
     ("other", |r| r.other_s, palette::GREY),
 ];
 
+/// Trial ids and the rank rows of one GPU count and configuration.
+type Group<'a> = (Vec<String>, Vec<&'a ProfileRow>);
+
 pub fn section(sweep: &Sweep, preset: KernelPreset, out: &Path) -> Result<Section, String> {
     let name = preset_name(preset);
     let mut s = Section::new(
@@ -35,7 +38,7 @@ pub fn section(sweep: &Sweep, preset: KernelPreset, out: &Path) -> Result<Sectio
     );
     // One group per GPU count and configuration of the other settings: only repeats pool.
     let names = sweep.config_names(&[GPUS_AXIS]);
-    let mut by_gpus: BTreeMap<(u32, Config), (Vec<String>, Vec<&ProfileRow>)> = BTreeMap::new();
+    let mut by_gpus: BTreeMap<(u32, Config), Group> = BTreeMap::new();
     let mut lacking = Vec::new();
     for t in &sweep.trials {
         let (Some(rows), Some(gpus)) = (&t.profile, t.gpus()) else {

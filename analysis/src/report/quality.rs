@@ -259,7 +259,7 @@ fn study(
         let in_series = |t: &Trial| sweep.config_over(t, &names) == *config;
         for (i, value) in values.iter().enumerate() {
             let at = |t: &Trial| in_series(t) && value_of(t, name).as_deref() == Some(value);
-            if !sweep.trials.iter().any(|t| at(t)) {
+            if !sweep.trials.iter().any(&at) {
                 continue;
             }
             let done: Vec<&TrialQuality> = qualities.iter().filter(|q| at(q.trial)).collect();
