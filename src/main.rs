@@ -11,7 +11,7 @@ use xvr::results::TrialStatus;
 use xvr::sched::adapter::{self, SchedulerKind, SchedulerSettings};
 use xvr::sched::submit::{SubmitReport, RETRY_ALL};
 use xvr::sched::sweep_run::{dry_run, run_sweep, SweepRequest};
-use xvr::run::analysis::{analysis_binary, run_analysis};
+use xvr::run::analysis::{analysis_binary, run_analysis, run_predict};
 use xvr::sched::{cancel, signals, status, sweep_dir, JobRequest};
 
 /// Runs the SWIN-XVR hyperparameter and scaling study: a YAML sweep spec becomes trials,
@@ -166,6 +166,19 @@ enum Command {
         trials: Vec<String>,
         #[command(flatten)]
         scheduler: SchedulerArgs,
+    },
+    /// Predicts a planned sweep's training wall time, efficiency and node-hours per GPU
+    /// count from a measured sweep, before node-hours are spent (runs `xvr-analysis
+    /// predict`; `xvr-analysis predict --help` states the model and its assumptions).
+    Predict {
+        /// Sweep spec (YAML) to predict, e.g. sweeps/scaling.yaml.
+        spec: PathBuf,
+        /// Results of a measured sweep with the same model, e.g. results/utilisation.
+        #[arg(long)]
+        from: PathBuf,
+        /// Further options of `xvr-analysis predict` (--out DIR, --intra-node, --inter-node).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        options: Vec<String>,
     },
 }
 
@@ -516,6 +529,10 @@ fn run(command: Command) -> Result<ExitCode, String> {
             let mut sched = adapter::build(scheduler.scheduler, &scheduler.settings()?);
             let n = cancel::cancel(&jobs, &trials, sched.as_mut(), &mut std::io::stdout())?;
             println!("{n} trial(s) cancelled");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Predict { spec, from, options } => {
+            run_predict(&analysis_binary(), &spec, &from, &options)?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -1,7 +1,8 @@
 //! The command line: `xvr-analysis SWEEP_DIR [options]`. `--help` is the manual.
 
+use crate::predict::command::{parse_link, Request};
 use crate::report::{selection::Rule, FinalRun, Options};
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use xvr::spec::trial::KernelPreset;
 
@@ -30,18 +31,39 @@ use xvr::spec::trial::KernelPreset;
 ///   selection    the rule below, the Pareto front of PSNR vs inference time, and selected.yaml,
 ///                a sweep spec for the final run
 ///
+/// A configuration is every setting but the repeat index (the variant and each swept axis);
+/// every section groups by it and pools only repeats: one scaling series per configuration
+/// of the non-GPU settings, one utilisation series per configuration of the settings other
+/// than the batch size, one kernel-mix pie per GPU count and configuration, one quality line
+/// per configuration of the settings other than the studied axis.
+///
 /// Selection rule: repeats of a configuration are averaged; among configurations whose
 /// inference time per frame is ≤ --budget-s-per-frame (no limit by default), the highest
 /// validation PSNR wins; configurations within --tie-db of the best are tied and the cheapest
 /// wins (fewest FLOPs per sample, then fewest parameters, then fastest). Only succeeded
-/// trials with a summary.json take part.
+/// trials with a summary.json take part. What is chosen are the winner's model, data and
+/// training settings; GPU count, walltime and queue are not hyperparameters of quality, and
+/// selected.yaml keeps the sweep's base resources (change them with --final-set).
+///
+/// `xvr-analysis predict SPEC --from results/<sweep>` predicts wall time, efficiency and
+/// node-hours of a planned sweep before it runs (see `xvr-analysis predict --help`).
 ///
 /// Every table is also a CSV and every plot a PNG and an SVG; index.html embeds them all.
 #[derive(Debug, Parser)]
-#[command(name = "xvr-analysis", version, verbatim_doc_comment)]
+#[command(
+    name = "xvr-analysis",
+    version,
+    verbatim_doc_comment,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// The sweep's results directory, results/<sweep>/ (holds plan.csv and trials/).
-    pub sweep_dir: PathBuf,
+    #[arg(required = true)]
+    pub sweep_dir: Option<PathBuf>,
 
     /// Where to write the report [default: SWEEP_DIR/report].
     #[arg(long)]
@@ -71,6 +93,72 @@ pub struct Cli {
     pub final_set: Vec<String>,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Predict(PredictArgs),
+}
+
+/// Predicts a planned sweep's training time before node-hours are spent.
+///
+/// Plans SPEC (writes nothing), then for each planned trial (repeats once):
+///
+///   t_iter = o + c·b + T_allreduce(g)
+///
+/// c (compute seconds per sample) and o (seconds per iteration) are fitted to the succeeded
+/// trials of --from that have the same model and crop size, at the smallest GPU count they
+/// were run with (trials at larger counts are left as a check; their time per iteration minus
+/// their communication time per iteration from profile.csv; one rank has none), by least
+/// squares over batch sizes b (o = 0 with one batch size). T_allreduce is the α–β time of
+/// the gradient all-reduce (4 bytes per parameter, parameters from summary.json): the
+/// faster of a flat ring, 2(g−1)α + 2(g−1)/g·n/β, and a ring inside each node plus a
+/// pipelined tree between nodes, 2⌈log2 N⌉α + 2n/β; the ring leaving a node runs at the
+/// inter-node figures. The figures are the site profile's `links:` (pbs/polaris.yaml:
+/// NVLink and Slingshot 11, from ALCF's documentation) unless given here.
+///
+/// Prints per GPU count: compute and all-reduce time per iteration, wall time =
+/// iterations × t_iter, efficiency e = r·t(r)/(g·t(g)) against the series' smallest GPU
+/// count, node-hours = nodes × wall time, whether it fits the requested walltime, and
+/// where --from has trials at that GPU count and batch, their measured time per iteration
+/// and the prediction's error.
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct PredictArgs {
+    /// The sweep spec to predict (YAML), e.g. sweeps/scaling.yaml.
+    pub spec: PathBuf,
+
+    /// Results of a measured sweep with the same model, e.g. results/utilisation.
+    #[arg(long, value_name = "DIR")]
+    pub from: PathBuf,
+
+    /// Also write prediction.csv and prediction_wall_time.png/svg to DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Link between the GPUs of a node, instead of the site profile's: GB/s per direction
+    /// and latency in µs.
+    #[arg(long, value_name = "GB_S,US")]
+    pub intra_node: Option<String>,
+
+    /// Link between nodes (the node's bandwidth), instead of the site profile's.
+    #[arg(long, value_name = "GB_S,US")]
+    pub inter_node: Option<String>,
+}
+
+impl PredictArgs {
+    pub fn request(&self) -> Result<Request, String> {
+        let link = |option: &str, text: &Option<String>| {
+            text.as_deref().map(|t| parse_link(option, t)).transpose()
+        };
+        Ok(Request {
+            spec: self.spec.clone(),
+            from: self.from.clone(),
+            out: self.out.clone(),
+            intra_node: link("--intra-node", &self.intra_node)?,
+            inter_node: link("--inter-node", &self.inter_node)?,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Preset {
     Paper,
@@ -80,6 +168,10 @@ pub enum Preset {
 impl Cli {
     /// Checks the values clap cannot and builds the report options.
     pub fn options(&self) -> Result<Options, String> {
+        let sweep_dir = self
+            .sweep_dir
+            .clone()
+            .ok_or("SWEEP_DIR is required (see --help)")?;
         if let Some(b) = self.budget_s_per_frame {
             if !(b.is_finite() && b > 0.0) {
                 return Err(format!(
@@ -101,7 +193,7 @@ impl Cli {
             out: self
                 .out
                 .clone()
-                .unwrap_or_else(|| crate::report::default_out(&self.sweep_dir)),
+                .unwrap_or_else(|| crate::report::default_out(&sweep_dir)),
             preset: match self.preset {
                 Preset::Paper => KernelPreset::Paper,
                 Preset::Hta => KernelPreset::Hta,

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod fit;
 pub mod plot;
+pub mod predict;
 pub mod quality_metrics;
 pub mod report;
 pub mod scaling;

@@ -1,7 +1,8 @@
-//! `xvr-analysis SWEEP_DIR`: see `xvr-analysis --help`.
+//! `xvr-analysis SWEEP_DIR` and `xvr-analysis predict SPEC --from DIR`: see `--help`.
 
 use clap::Parser;
-use xvr_analysis::cli::Cli;
+use xvr_analysis::cli::{Cli, Command};
+use xvr_analysis::predict;
 use xvr_analysis::report;
 use xvr_analysis::sweep::Sweep;
 
@@ -14,8 +15,12 @@ fn main() {
 }
 
 fn run(cli: &Cli) -> Result<(), String> {
+    if let Some(Command::Predict(args)) = &cli.command {
+        return predict::command::run(&args.request()?);
+    }
     let options = cli.options()?;
-    let sweep = Sweep::load(&cli.sweep_dir)?;
+    let sweep_dir = cli.sweep_dir.as_deref().ok_or("SWEEP_DIR is required")?;
+    let sweep = Sweep::load(sweep_dir)?;
     let written = report::write(&sweep, &options)?;
     let complete = sweep.complete().count();
     println!(

@@ -104,6 +104,37 @@ impl Table {
         self.rows.push(row);
     }
 
+    /// The rounded values in aligned columns, for a terminal.
+    pub fn to_text(&self) -> String {
+        let cells: Vec<Vec<String>> = std::iter::once(self.columns.clone())
+            .chain(
+                self.rows
+                    .iter()
+                    .map(|r| r.iter().map(Cell::display).collect()),
+            )
+            .collect();
+        let widths: Vec<usize> = (0..self.columns.len())
+            .map(|c| {
+                cells
+                    .iter()
+                    .map(|r| r.get(c).map_or(0, |x| x.chars().count()))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let mut text = String::new();
+        for row in &cells {
+            let line: Vec<String> = row
+                .iter()
+                .zip(&widths)
+                .map(|(x, w)| format!("{x:<w$}"))
+                .collect();
+            text.push_str(line.join("  ").trim_end());
+            text.push('\n');
+        }
+        text
+    }
+
     pub fn write_csv(&self, dir: &Path) -> Result<(), String> {
         let path = dir.join(format!("{}.csv", self.stem));
         let mut writer = csv::Writer::from_writer(Vec::new());

@@ -45,6 +45,9 @@ pub struct SiteProfile {
     /// and charge what a job asks for (none on Polaris, which schedules whole nodes).
     #[serde(default)]
     pub chunk_resources: Vec<ChunkResource>,
+    /// Link figures for the scaling prediction (`xvr-analysis predict`); absent: none.
+    #[serde(default)]
+    pub links: Option<Links>,
     /// Directory the profile was read from (relative paths resolve against it).
     #[serde(skip)]
     pub dir: PathBuf,
@@ -73,6 +76,24 @@ pub struct Nccl {
     /// Directories prepended to LD_LIBRARY_PATH.
     #[serde(default)]
     pub ld_library_path: Vec<String>,
+}
+
+/// Bandwidth and latency of the links a gradient all-reduce crosses: between the GPUs of
+/// one node and between nodes (the α–β model of `xvr-analysis predict`).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Links {
+    pub intra_node: Link,
+    pub inter_node: Link,
+}
+
+/// One kind of link: bandwidth per direction in GB/s (10⁹ bytes per second; between
+/// nodes, the whole node's) and latency per message in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    pub bandwidth_gb_s: f64,
+    pub latency_us: f64,
 }
 
 /// A queue and the limits it accepts. A routing queue (Polaris `prod`) lists one limit
@@ -196,6 +217,16 @@ impl SiteProfile {
         profile
             .check_script_values()
             .map_err(|e| format!("{}: {e}", path.display()))?;
+        if let Some(l) = &profile.links {
+            for (name, link) in [("intra_node", l.intra_node), ("inter_node", l.inter_node)] {
+                if !(link.bandwidth_gb_s > 0.0 && link.latency_us >= 0.0) {
+                    return Err(format!(
+                        "{}: links.{name}: bandwidth_gb_s must be > 0 and latency_us >= 0",
+                        path.display()
+                    ));
+                }
+            }
+        }
         if profile.gpus_per_node == 0 || profile.queues.is_empty() {
             return Err(format!(
                 "{}: gpus_per_node must be >= 1 and at least one queue given",
@@ -438,6 +469,14 @@ mod tests {
         assert!(err.contains("1-2 nodes"), "{err}");
         let err = p.select_queue(1, 3600, Some("fast")).unwrap_err();
         assert!(err.contains("allowed: debug, debug-scaling"), "{err}");
+    }
+
+    #[test]
+    fn polaris_links_are_nvlink_and_two_slingshot_ports() {
+        let links = polaris().links.unwrap();
+        // 600 GB/s per A100 both ways together; two 200 Gb/s Slingshot 11 ports per node.
+        assert_eq!(links.intra_node.bandwidth_gb_s, 300.0);
+        assert_eq!(links.inter_node.bandwidth_gb_s, 2.0 * 200.0 / 8.0);
     }
 
     #[test]

@@ -26,17 +26,36 @@ pub fn run_analysis(binary: &Path, sweep_dir: &Path, extra_args: &[String]) -> R
         .arg(sweep_dir)
         .args(extra_args)
         .status()
-        .map_err(|e| {
-            format!(
-                "cannot start {}: {e}; build it with `cargo build --release -p xvr-analysis` \
-                 (it is expected beside xvr or on PATH)",
-                binary.display()
-            )
-        })?;
+        .map_err(|e| cannot_start(binary, &e))?;
     if !status.success() {
         return Err(format!("{} {} failed ({status})", binary.display(), sweep_dir.display()));
     }
     Ok(sweep_dir.join(crate::results::names::REPORT_DIR).join("index.html"))
+}
+
+fn cannot_start(binary: &Path, e: &std::io::Error) -> String {
+    format!(
+        "cannot start {}: {e}; build it with `cargo build --release -p xvr-analysis` \
+         (it is expected beside xvr or on PATH)",
+        binary.display()
+    )
+}
+
+/// Runs `xvr-analysis predict SPEC --from MEASURED OPTIONS`, its output going to ours.
+pub fn run_predict(binary: &Path, spec: &Path, measured: &Path, options: &[String]) -> Result<(), String> {
+    let status = Command::new(binary)
+        .arg("predict")
+        .arg(spec)
+        .arg("--from")
+        .arg(measured)
+        .args(options)
+        .status()
+        .map_err(|e| cannot_start(binary, &e))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} predict {} failed ({status})", binary.display(), spec.display()))
+    }
 }
 
 #[cfg(test)]
@@ -48,6 +67,13 @@ mod tests {
         let err = run_analysis(Path::new("/nonexistent/xvr-analysis"), Path::new("/tmp"), &[]).unwrap_err();
         assert!(err.contains("cannot start /nonexistent/xvr-analysis"), "{err}");
         assert!(err.contains("cargo build --release -p xvr-analysis"), "{err}");
+    }
+
+    #[test]
+    fn a_failing_prediction_is_an_error_naming_the_spec() {
+        let err = run_predict(Path::new("false"), Path::new("sweeps/scaling.yaml"), Path::new("results/u"), &[])
+            .unwrap_err();
+        assert!(err.contains("false predict sweeps/scaling.yaml failed"), "{err}");
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Bar charts over categories, optionally stacked, with labelled horizontal guides
-//! (efficiency 100 % / 90 %) and the bar totals printed above the bars.
+//! Bar charts over categories, stacked or grouped side by side (one bar per series), with
+//! labelled horizontal guides (efficiency 100 % / 90 %) and the bar values printed on them.
 
 use super::axis::{tick_label, Axis};
 use super::canvas::{self, fail, FONT};
@@ -17,6 +17,15 @@ pub struct Stack {
     pub color: RGBColor,
 }
 
+/// How several stacks share a category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// On top of each other (parts of one whole: idle + non-idle time).
+    Stacked,
+    /// Side by side (series to compare: efficiency of two configurations).
+    Grouped,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct BarChart {
     pub title: String,
@@ -24,12 +33,68 @@ pub struct BarChart {
     pub categories: Vec<String>,
     /// Linear value axis; bars start at zero.
     pub y: Axis,
-    /// Drawn bottom to top.
+    /// Drawn bottom to top (stacked) or left to right (grouped); a NaN value draws no bar.
     pub stacks: Vec<Stack>,
+    pub layout: Layout,
     pub guides: Vec<Guide>,
     /// Print each bar's total above it, followed by this unit (None: no labels).
     pub total_labels: Option<String>,
     pub legend: SeriesLabelPosition,
+}
+
+/// Width of a category's bars together (1 = the distance between categories).
+const WIDTH: f64 = 0.64;
+
+impl BarChart {
+    fn value(&self, k: usize, i: usize) -> f64 {
+        self.stacks[k].values.get(i).copied().unwrap_or(f64::NAN)
+    }
+
+    /// Stack `k`'s rectangles (x0, x1, low, high), NaN values left out.
+    fn segments(&self, k: usize) -> Vec<(f64, f64, f64, f64)> {
+        let n = self.stacks.len().max(1) as f64;
+        (0..self.categories.len())
+            .filter(|&i| self.value(k, i).is_finite())
+            .map(|i| {
+                let c = i as f64;
+                let v = self.value(k, i);
+                match self.layout {
+                    Layout::Stacked => {
+                        let base: f64 = (0..k)
+                            .map(|j| self.value(j, i))
+                            .filter(|x| x.is_finite())
+                            .sum();
+                        (c - WIDTH / 2.0, c + WIDTH / 2.0, base, base + v)
+                    }
+                    Layout::Grouped => {
+                        let x0 = c - WIDTH / 2.0 + WIDTH * k as f64 / n;
+                        (x0, x0 + WIDTH / n, 0.0, v)
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// One labelled bar per category (stacked) or per drawn value (grouped):
+    /// (centre x, x0, x1, top value).
+    fn bars(&self) -> Vec<(f64, f64, f64, f64)> {
+        match self.layout {
+            Layout::Stacked => (0..self.categories.len())
+                .map(|i| {
+                    let total: f64 = (0..self.stacks.len())
+                        .map(|k| self.value(k, i))
+                        .filter(|x| x.is_finite())
+                        .sum();
+                    let c = i as f64;
+                    (c, c - WIDTH / 2.0, c + WIDTH / 2.0, total)
+                })
+                .collect(),
+            Layout::Grouped => (0..self.stacks.len())
+                .flat_map(|k| self.segments(k))
+                .map(|(x0, x1, _, hi)| (0.5 * (x0 + x1), x0, x1, hi))
+                .collect(),
+        }
+    }
 }
 
 impl Figure for BarChart {
@@ -38,14 +103,8 @@ impl Figure for BarChart {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let totals: Vec<f64> = (0..self.categories.len())
-            .map(|i| {
-                self.stacks
-                    .iter()
-                    .map(|s| s.values.get(i).copied().unwrap_or(0.0))
-                    .sum()
-            })
-            .collect();
+        let bars = self.bars();
+        let totals: Vec<f64> = bars.iter().map(|b| b.3).collect();
         let x = Axis::categories(&self.x_label, &self.categories).resolve([]);
         // Head room above the tallest bar for its label and for the legend (a line per entry).
         let top = totals
@@ -63,14 +122,10 @@ impl Figure for BarChart {
         let mut chart = canvas::chart(&area, &x, &y, &self.x_label)?;
         for (k, stack) in self.stacks.iter().enumerate() {
             let color = stack.color;
-            let rects = stack.values.iter().enumerate().map(|(i, v)| {
-                let base: f64 = self.stacks[..k]
-                    .iter()
-                    .map(|s| s.values.get(i).copied().unwrap_or(0.0))
-                    .sum();
-                let c = i as f64;
-                Rectangle::new([(c - 0.32, base), (c + 0.32, base + v)], color.filled())
-            });
+            let rects = self
+                .segments(k)
+                .into_iter()
+                .map(|(x0, x1, lo, hi)| Rectangle::new([(x0, lo), (x1, hi)], color.filled()));
             let annotation = chart.draw_series(rects).map_err(fail)?;
             if !stack.name.is_empty() {
                 annotation
@@ -103,13 +158,14 @@ impl Figure for BarChart {
             let inside = TextStyle::from((FONT, 13).into_font())
                 .color(&WHITE)
                 .pos(Pos::new(HPos::Center, VPos::Top));
+            let one_colour = self.stacks.len() == 1 || self.layout == Layout::Grouped;
             chart
-                .draw_series(totals.iter().enumerate().map(|(i, t)| {
-                    let text = format!("{}{unit}", tick_label(*t));
-                    if self.stacks.len() == 1 && *t > 0.12 * span {
-                        Text::new(text, (i as f64, *t - 0.01 * span), inside.clone())
+                .draw_series(bars.iter().map(|&(centre, _, _, t)| {
+                    let text = format!("{}{unit}", tick_label(t));
+                    if one_colour && t > 0.12 * span {
+                        Text::new(text, (centre, t - 0.01 * span), inside.clone())
                     } else {
-                        Text::new(text, (i as f64, *t + 0.01 * span), above.clone())
+                        Text::new(text, (centre, t + 0.01 * span), above.clone())
                     }
                 }))
                 .map_err(fail)?;

@@ -9,7 +9,7 @@ mod pies;
 mod xy;
 
 pub use axis::{Axis, Scale};
-pub use bars::{BarChart, Stack};
+pub use bars::{BarChart, Layout, Stack};
 pub use pies::PieGrid;
 pub use plotters::chart::SeriesLabelPosition as LegendAt;
 pub use xy::{Guide, Mark, Series, XyChart};

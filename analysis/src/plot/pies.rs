@@ -72,9 +72,17 @@ impl Figure for PieGrid {
             let center = (bx + w as i32 / 2, by + h as i32 / 2 + 12);
             let radius = (w.min(h) as f64) * 0.30;
             // Shares written outside the wedges, where small neighbouring slices have room.
+            // An empty wedge gets no label (it would sit on its neighbour's).
             let labels: Vec<String> = values
                 .iter()
-                .map(|v| format!("{:.1} %", 100.0 * v / total))
+                .map(|v| 100.0 * v / total)
+                .map(|p| {
+                    if p >= 0.05 {
+                        format!("{p:.1} %")
+                    } else {
+                        String::new()
+                    }
+                })
                 .collect();
             let mut pie = Pie::new(&center, &radius, values, &colors, &labels);
             pie.start_angle(-90.0);

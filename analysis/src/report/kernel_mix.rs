@@ -1,12 +1,13 @@
 //! Kernel mix per GPU count (paper Fig. 4): computation, communication and memory kernel
-//! time under the chosen classification preset, averaged over ranks, as shares.
+//! time under the chosen classification preset, averaged over the ranks of the repeats of
+//! one configuration, as shares; one pie per GPU count and configuration.
 
 use super::profile::{preset_name, rows_for};
-use super::Section;
-use crate::plot::{self, palette, Axis, BarChart, LegendAt, PieGrid, Stack};
+use super::{configs, Section};
+use crate::plot::{self, palette, Axis, BarChart, Layout, LegendAt, PieGrid, Stack};
 use crate::stats::mean;
-use crate::sweep::Sweep;
-use crate::table::{Cell, Table};
+use crate::sweep::{Config, Sweep, GPUS_AXIS};
+use crate::table::Cell;
 use std::collections::BTreeMap;
 use std::path::Path;
 use xvr::results::ProfileRow;
@@ -26,13 +27,18 @@ const CATEGORIES: [Category; 4] = [
     ("other", |r| r.other_s, palette::GREY),
 ];
 
+/// Trial ids and the rank rows of one GPU count and configuration.
+type Group<'a> = (Vec<String>, Vec<&'a ProfileRow>);
+
 pub fn section(sweep: &Sweep, preset: KernelPreset, out: &Path) -> Result<Section, String> {
     let name = preset_name(preset);
     let mut s = Section::new(
         "kernel-mix",
         &format!("Kernel mix per GPU count (preset `{name}`)"),
     );
-    let mut by_gpus: BTreeMap<u32, (Vec<String>, Vec<&ProfileRow>)> = BTreeMap::new();
+    // One group per GPU count and configuration of the other settings: only repeats pool.
+    let names = sweep.config_names(&[GPUS_AXIS]);
+    let mut by_gpus: BTreeMap<(u32, Config), Group> = BTreeMap::new();
     let mut lacking = Vec::new();
     for t in &sweep.trials {
         let (Some(rows), Some(gpus)) = (&t.profile, t.gpus()) else {
@@ -40,7 +46,9 @@ pub fn section(sweep: &Sweep, preset: KernelPreset, out: &Path) -> Result<Sectio
         };
         match rows_for(rows, preset) {
             Some(ranks) => {
-                let entry = by_gpus.entry(gpus).or_default();
+                let entry = by_gpus
+                    .entry((gpus, sweep.config_over(t, &names)))
+                    .or_default();
                 entry.0.push(t.id.clone());
                 entry.1.extend(ranks);
             }
@@ -68,13 +76,14 @@ pub fn section(sweep: &Sweep, preset: KernelPreset, out: &Path) -> Result<Sectio
         return Ok(s);
     }
     s.notes.push(
-        "Seconds are means over all ranks of the trials in the row; shares are of computation + communication + \
+        "Seconds are means over all ranks of the repeats of one configuration at one GPU count; shares are of computation + communication + \
          memory + other. Overlap = HTA's time computing while communicating / communication time."
             .into(),
     );
-    let mut table = Table::new(
+    let mut table = configs::table(
         "kernel_mix",
         "Kernel time by category, mean over ranks",
+        &names,
         &[
             "gpus",
             "trials",
@@ -91,7 +100,8 @@ pub fn section(sweep: &Sweep, preset: KernelPreset, out: &Path) -> Result<Sectio
         ],
     );
     let mut pies = Vec::new();
-    for (gpus, (trials, ranks)) in &by_gpus {
+    let several = by_gpus.keys().any(|(_, c)| c.label() != "base");
+    for ((gpus, config), (trials, ranks)) in &by_gpus {
         let seconds: Vec<f64> = CATEGORIES
             .iter()
             .map(|(_, f, _)| mean(&ranks.iter().map(|r| f(r)).collect::<Vec<_>>()).unwrap_or(0.0))
@@ -108,16 +118,22 @@ pub fn section(sweep: &Sweep, preset: KernelPreset, out: &Path) -> Result<Sectio
                 .collect::<Vec<_>>(),
         )
         .unwrap_or(0.0);
-        let mut row = vec![
+        let mut row = configs::cells(config);
+        row.extend([
             Cell::from(u64::from(*gpus)),
             Cell::text(trials.join(" ")),
             Cell::from(ranks.len() as u64),
-        ];
+        ]);
         row.extend(seconds.iter().map(|x| Cell::Num(*x)));
         row.extend(shares.iter().map(|x| Cell::Num(*x)));
         row.push(Cell::Num(100.0 * overlap));
         table.push(row);
-        pies.push((format!("{gpus} GPUs"), shares));
+        let title = if several {
+            format!("{gpus} GPUs, {}", config.label())
+        } else {
+            format!("{gpus} GPUs")
+        };
+        pies.push((title, shares));
     }
     s.tables.push(table);
     // "other" only appears when some trial has any.
@@ -141,7 +157,7 @@ pub fn section(sweep: &Sweep, preset: KernelPreset, out: &Path) -> Result<Sectio
         x_label: "GPUs".into(),
         categories: pies
             .iter()
-            .map(|(t, _)| t.trim_end_matches(" GPUs").to_string())
+            .map(|(t, _)| t.replacen(" GPUs", "", 1))
             .collect(),
         // Head room above 100 % keeps the legend off the bars.
         y: Axis {
@@ -157,6 +173,7 @@ pub fn section(sweep: &Sweep, preset: KernelPreset, out: &Path) -> Result<Sectio
                 color: CATEGORIES[k].2,
             })
             .collect(),
+        layout: Layout::Stacked,
         guides: Vec::new(),
         total_labels: None,
         legend: LegendAt::UpperRight,

@@ -2,10 +2,11 @@
 //! figures, written under `results/<sweep>/report/` and gathered into index.html.
 
 mod base64;
+mod configs;
 mod html;
 mod kernel_mix;
 mod loss;
-mod profile;
+pub(crate) mod profile;
 mod quality;
 mod scaling;
 mod selected_spec;

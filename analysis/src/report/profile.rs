@@ -32,3 +32,11 @@ pub fn rows_any_preset(rows: &[ProfileRow], preferred: KernelPreset) -> Vec<&Pro
         by_rank.into_values().collect()
     })
 }
+
+/// Mean communication seconds over the ranks of one profiled window: the `hta` rows when
+/// present (only collectives count), else the `paper` rows (host↔device copies too).
+pub fn rows_for_communication(rows: &[ProfileRow]) -> Option<f64> {
+    let ranks =
+        rows_for(rows, KernelPreset::Hta).or_else(|| rows_for(rows, KernelPreset::Paper))?;
+    Some(ranks.iter().map(|r| r.communication_s).sum::<f64>() / ranks.len() as f64)
+}

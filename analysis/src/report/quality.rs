@@ -1,13 +1,13 @@
 //! Quality and timing per study (paper Figs. 5, 6): validation PSNR, SSIM, AAD (recomputed
 //! from validation.csv and checked against summary.json) and inference time per frame for
-//! each value of each swept axis, or for each named variant (the model-size study), with
-//! the bicubic baseline alongside.
+//! each value of each swept axis and of the variant (the model-size study), one line per
+//! configuration of the other settings, with the bicubic baseline alongside.
 
-use super::{slug, Section};
+use super::{configs, slug, Section};
 use crate::plot::{self, palette, Axis, LegendAt, Mark, Series, XyChart};
 use crate::quality_metrics::QualityMetrics;
 use crate::stats::mean;
-use crate::sweep::{Sweep, Trial};
+use crate::sweep::{group_by, Config, Sweep, Trial, VARIANT};
 use crate::table::{Cell, Table};
 use std::path::Path;
 
@@ -124,43 +124,30 @@ pub fn sections(sweep: &Sweep, out: &Path) -> Result<Vec<Section>, String> {
     if qualities.is_empty() {
         return Ok(sections);
     }
+    // The variant (when the sweep has variants) and each independent axis is a study: its
+    // values on the x axis, one line per configuration of the other settings.
+    let mut studies: Vec<(String, Vec<String>)> = Vec::new();
     if sweep.has_variants() {
-        let key = |t: &Trial| {
-            t.variant()
-                .map(str::to_string)
-                .or_else(|| Some("base".into()))
+        studies.push((VARIANT.to_string(), Vec::new()));
+    }
+    studies.extend(sweep.study_axes());
+    for (name, zipped) in &studies {
+        let (label, ordered) = if name == VARIANT {
+            ("model variant", false)
+        } else {
+            (name.as_str(), true)
         };
-        sections.push(study(
-            sweep,
-            &qualities,
-            "variant",
-            "model variant",
-            false,
-            &key,
-            out,
-        )?);
-    } else {
-        let studies = sweep.study_axes();
-        for (axis, zipped) in &studies {
-            let key = |t: &Trial| t.axis_value(axis);
-            let mut section = study(sweep, &qualities, axis, axis, true, &key, out)?;
-            if !zipped.is_empty() {
-                section.notes.insert(
-                    0,
-                    format!(
-                        "{} follow(s) {axis} (zipped): one study.",
-                        zipped.join(", ")
-                    ),
-                );
-            }
-            if studies.len() > 1 {
-                section.notes.insert(
-                    0,
-                    format!("The sweep varies {} independent axes: each row averages over the others' values.", studies.len()),
-                );
-            }
-            sections.push(section);
+        let mut section = study(sweep, &qualities, name, label, ordered, out)?;
+        if !zipped.is_empty() {
+            section.notes.insert(
+                0,
+                format!(
+                    "{} follow(s) {name} (zipped): one study.",
+                    zipped.join(", ")
+                ),
+            );
         }
+        sections.push(section);
     }
     Ok(sections)
 }
@@ -173,12 +160,17 @@ fn finite(x: f64) -> Cell {
     }
 }
 
+/// A trial's value of the studied setting (a trial outside any variant is the base).
+fn value_of(trial: &Trial, name: &str) -> Option<String> {
+    Sweep::setting_value(trial, name).or_else(|| (name == VARIANT).then(|| "base".to_string()))
+}
+
 /// Values in the order they should be shown: numerically when they all are numbers,
 /// else in plan order.
-fn ordered_values(sweep: &Sweep, key: &dyn Fn(&Trial) -> Option<String>) -> Vec<String> {
+fn ordered_values(sweep: &Sweep, name: &str) -> Vec<String> {
     let mut values: Vec<String> = Vec::new();
     for t in &sweep.trials {
-        if let Some(v) = key(t) {
+        if let Some(v) = value_of(t, name) {
             if !values.contains(&v) {
                 values.push(v);
             }
@@ -194,13 +186,16 @@ fn ordered_values(sweep: &Sweep, key: &dyn Fn(&Trial) -> Option<String>) -> Vec<
     values
 }
 
+/// Most series a plot names in its legend; beyond that the legend would cover the data
+/// and the table names every line.
+const MAX_LEGEND: usize = 8;
+
 fn study(
     sweep: &Sweep,
     qualities: &[TrialQuality],
     name: &str,
     axis_label: &str,
     ordered: bool,
-    key: &dyn Fn(&Trial) -> Option<String>,
     out: &Path,
 ) -> Result<Section, String> {
     let stem = format!("quality_{}", slug(name));
@@ -214,12 +209,33 @@ fn study(
         &stem,
         &format!("Quality and inference time vs {axis_label}"),
     );
-    s.notes
-        .push("Means over the completed repeats of each value; min/max show their spread.".into());
-    let values = ordered_values(sweep, key);
-    let mut table = Table::new(
+    let names = sweep.config_names(&[name]);
+    let series: Vec<Config> = group_by(&sweep.trials, |t| sweep.config_over(t, &names))
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    let several = series.len() > 1;
+    let legend = series.len() <= MAX_LEGEND;
+    s.notes.push(if several {
+        format!(
+            "One line per configuration of the other settings ({}); each point is the mean over the completed \
+             repeats of one configuration, min/max their spread.",
+            names.join(", ")
+        )
+    } else {
+        "Means over the completed repeats of each value; min/max show their spread.".into()
+    });
+    if !legend {
+        s.notes.push(format!(
+            "{} configurations: too many for a legend (colours repeat); the table names every line.",
+            series.len()
+        ));
+    }
+    let values = ordered_values(sweep, name);
+    let mut table = configs::table(
         &stem,
-        &format!("Per value of {axis_label}"),
+        &format!("Per value of {axis_label} and configuration of the other settings"),
+        &names,
         &[
             "value",
             "completed",
@@ -237,144 +253,154 @@ fn study(
             "flops_per_sample",
         ],
     );
-    let mut plotted: Vec<(usize, ValueStats)> = Vec::new();
-    // Tick labels; a value without a completed trial says why (`1 (failed)`).
-    let mut ticks = values.clone();
-    for (i, value) in values.iter().enumerate() {
-        let done: Vec<&TrialQuality> = qualities
-            .iter()
-            .filter(|q| key(q.trial).as_deref() == Some(value))
-            .collect();
-        let pending: Vec<String> = sweep
-            .trials
-            .iter()
-            .filter(|t| !t.is_complete() && key(t).as_deref() == Some(value))
-            .map(|t| format!("{} {}", t.id, t.status_text()))
-            .collect();
-        let v = ValueStats::of(&done);
-        if done.is_empty() {
-            let mut words: Vec<String> = sweep
+    // (series index, value index, stats) of every point with a completed trial.
+    let mut plotted: Vec<(usize, usize, ValueStats)> = Vec::new();
+    for (k, config) in series.iter().enumerate() {
+        let in_series = |t: &Trial| sweep.config_over(t, &names) == *config;
+        for (i, value) in values.iter().enumerate() {
+            let at = |t: &Trial| in_series(t) && value_of(t, name).as_deref() == Some(value);
+            if !sweep.trials.iter().any(&at) {
+                continue;
+            }
+            let done: Vec<&TrialQuality> = qualities.iter().filter(|q| at(q.trial)).collect();
+            let pending: Vec<String> = sweep
                 .trials
                 .iter()
-                .filter(|t| key(t).as_deref() == Some(value.as_str()))
-                .map(Trial::status_word)
+                .filter(|t| !t.is_complete() && at(t))
+                .map(|t| format!("{} {}", t.id, t.status_text()))
                 .collect();
-            words.dedup();
-            ticks[i] = format!("{value} ({})", words.join(", "));
-        }
-        let mut row = vec![
-            Cell::text(value),
-            Cell::from(done.len() as u64),
-            Cell::text(pending.join("; ")),
-        ];
-        row.extend(
-            [
-                v.psnr,
-                v.psnr_min,
-                v.psnr_max,
-                v.ssim,
-                v.aad,
-                v.bicubic_psnr,
-                v.bicubic_ssim,
-                v.bicubic_aad,
-                v.infer_s,
-            ]
-            .map(Cell::opt),
-        );
-        row.push(Cell::opt(done.first().map(|q| q.params as f64)));
-        row.push(Cell::opt(done.first().map(|q| q.flops as f64)));
-        table.push(row);
-        if !done.is_empty() {
-            plotted.push((i, v));
+            let v = ValueStats::of(&done);
+            let mut row = configs::cells(config);
+            row.extend([
+                Cell::text(value),
+                Cell::from(done.len() as u64),
+                Cell::text(pending.join("; ")),
+            ]);
+            row.extend(
+                [
+                    v.psnr,
+                    v.psnr_min,
+                    v.psnr_max,
+                    v.ssim,
+                    v.aad,
+                    v.bicubic_psnr,
+                    v.bicubic_ssim,
+                    v.bicubic_aad,
+                    v.infer_s,
+                ]
+                .map(Cell::opt),
+            );
+            row.push(Cell::opt(done.first().map(|q| q.params as f64)));
+            row.push(Cell::opt(done.first().map(|q| q.flops as f64)));
+            table.push(row);
+            if !done.is_empty() {
+                plotted.push((k, i, v));
+            }
         }
     }
     s.tables.push(table);
+    // Tick labels; a value without any completed trial says why (`1 (failed)`).
+    let ticks: Vec<String> = values
+        .iter()
+        .enumerate()
+        .map(|(i, value)| {
+            if plotted.iter().any(|(_, j, _)| *j == i) {
+                return value.clone();
+            }
+            let mut words: Vec<String> = sweep
+                .trials
+                .iter()
+                .filter(|t| value_of(t, name).as_deref() == Some(value.as_str()))
+                .map(Trial::status_word)
+                .collect();
+            words.dedup();
+            format!("{value} ({})", words.join(", "))
+        })
+        .collect();
     let x = Axis::categories(axis_label, &ticks);
-    let points = |f: fn(&ValueStats) -> Option<f64>| {
+    let points = |k: usize, f: fn(&ValueStats) -> Option<f64>| {
         plotted
             .iter()
-            .filter_map(|(i, v)| f(v).map(|y| (*i as f64, y)))
+            .filter(|(j, _, _)| *j == k)
+            .filter_map(|(_, i, v)| f(v).map(|y| (*i as f64, y)))
             .collect::<Vec<_>>()
     };
-    let mut psnr = XyChart::new(
-        &format!("Validation PSNR vs {axis_label}"),
-        x.clone(),
+    let colour = |k: usize| {
+        if several {
+            palette::nth(k)
+        } else {
+            palette::BLUE
+        }
+    };
+    // Legend names: the configuration when there are several, else `plain`.
+    let named = |k: usize, plain: &str| -> String {
+        match (several, legend) {
+            (false, _) => plain.to_string(),
+            (true, true) => series[k].label(),
+            (true, false) => String::new(),
+        }
+    };
+    let bicubic_mark = if ordered { Mark::Dashed } else { Mark::Points };
+    let chart = |title: &str,
+                 y: Axis,
+                 f: fn(&ValueStats) -> Option<f64>,
+                 bicubic: Option<fn(&ValueStats) -> Option<f64>>,
+                 plain: &str| {
+        let mut c = XyChart::new(&format!("{title} vs {axis_label}"), x.clone(), y);
+        for k in 0..series.len() {
+            if let Some(b) = bicubic {
+                let name = if k == 0 { "bicubic" } else { "" };
+                c.series
+                    .push(Series::new(name, points(k, b), bicubic_mark, palette::GREY));
+            }
+            c.series
+                .push(Series::new(&named(k, plain), points(k, f), mark, colour(k)));
+        }
+        c.legend = LegendAt::UpperRight;
+        c
+    };
+    let mut psnr = chart(
+        "Validation PSNR",
         Axis::linear("PSNR (dB)"),
+        |v| v.psnr,
+        Some(|v| v.bicubic_psnr),
+        "SWIN-XVR (mean, min–max)",
     );
-    psnr.series.push(Series::new(
-        "bicubic",
-        points(|v| v.bicubic_psnr),
-        mark,
-        palette::GREY,
-    ));
-    let spread = plotted
-        .iter()
-        .filter_map(|(i, v)| Some((*i as f64, v.psnr_min?, v.psnr_max?)))
-        .collect();
-    psnr.series.push(
-        Series::new(
-            "SWIN-XVR (mean, min–max)",
-            points(|v| v.psnr),
-            mark,
-            palette::BLUE,
-        )
-        .with_error_bars(spread),
-    );
-    psnr.legend = LegendAt::UpperRight;
+    // Whiskers belong to the SWIN-XVR series: every other series of the chart.
+    for (k, chart_series) in psnr.series.iter_mut().skip(1).step_by(2).enumerate() {
+        chart_series.error_bars = plotted
+            .iter()
+            .filter(|(j, _, _)| *j == k)
+            .filter_map(|(_, i, v)| Some((*i as f64, v.psnr_min?, v.psnr_max?)))
+            .collect();
+    }
     s.figures
         .push(plot::save(&psnr, out, &format!("{stem}_psnr"))?);
-    let mut ssim = XyChart::new(
-        &format!("Validation SSIM vs {axis_label}"),
-        x.clone(),
+    let ssim = chart(
+        "Validation SSIM",
         Axis::linear("SSIM (dimensionless)"),
-    );
-    ssim.series.push(Series::new(
-        "bicubic",
-        points(|v| v.bicubic_ssim),
-        mark,
-        palette::GREY,
-    ));
-    ssim.series.push(Series::new(
+        |v| v.ssim,
+        Some(|v| v.bicubic_ssim),
         "SWIN-XVR",
-        points(|v| v.ssim),
-        mark,
-        palette::BLUE,
-    ));
-    ssim.legend = LegendAt::UpperRight;
+    );
     s.figures
         .push(plot::save(&ssim, out, &format!("{stem}_ssim"))?);
-    let mut aad = XyChart::new(
-        &format!("Validation AAD vs {axis_label}"),
-        x.clone(),
+    let aad = chart(
+        "Validation AAD",
         Axis::linear("AAD (grey levels)"),
-    );
-    aad.series.push(Series::new(
-        "bicubic",
-        points(|v| v.bicubic_aad),
-        mark,
-        palette::GREY,
-    ));
-    aad.series.push(Series::new(
+        |v| v.aad,
+        Some(|v| v.bicubic_aad),
         "SWIN-XVR",
-        points(|v| v.aad),
-        mark,
-        palette::BLUE,
-    ));
+    );
     s.figures
         .push(plot::save(&aad, out, &format!("{stem}_aad"))?);
-    let mut infer = XyChart::new(
-        &format!("Inference time per frame vs {axis_label}"),
-        x,
+    let infer = chart(
+        "Inference time per frame",
         Axis::linear("inference time per frame (ms)").from_zero(),
+        |v| v.infer_s.map(|t| 1e3 * t),
+        None,
+        "SWIN-XVR",
     );
-    let ms = plotted
-        .iter()
-        .filter_map(|(i, v)| Some((*i as f64, 1e3 * v.infer_s?)))
-        .collect();
-    infer
-        .series
-        .push(Series::new("SWIN-XVR", ms, mark, palette::VERMILLION));
-    infer.legend = LegendAt::UpperRight;
     s.figures
         .push(plot::save(&infer, out, &format!("{stem}_infer"))?);
     Ok(s)

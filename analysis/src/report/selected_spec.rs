@@ -1,5 +1,6 @@
 //! `selected.yaml`: a ready sweep spec for the final training run (the spec format of
-//! `src/spec/`): `base` = the selected trial's model, data and training settings, and one
+//! `src/spec/`): `base` = the selected trial's model, data and training settings with the
+//! sweep's base resources (not the selected trial's GPU count or walltime), and one
 //! variant that applies the final run's changes (by default the paper's 75 000 iterations
 //! with 2000 warm-up iterations).
 
@@ -103,7 +104,18 @@ pub fn render(
         let value = value.map_err(|e| format!("selected.yaml: cannot serialise {name}: {e}"))?;
         base.insert(Value::from(name), without_nulls(value));
     }
+    // A fixed total of samples overrides the iteration count: a final run that sets the
+    // iterations must not inherit the scaling study's total.
+    if run.set.iter().any(|(p, _)| p == "train.iterations") {
+        if let Some(Value::Mapping(train)) = base.get_mut("train") {
+            train.remove("total_samples");
+        }
+    }
     let from_spec = |key: &str| sweep.spec.as_ref().and_then(|s| s.get(key)).cloned();
+    // Resources are not what the selection chose: the sweep's own base resources stay.
+    if let Some(resources) = from_spec("base").and_then(|b| b.get("resources").cloned()) {
+        base.insert(Value::from("resources"), resources);
+    }
     let spec = Spec {
         name: format!("{}-final", sweep.name),
         site: from_spec("site"),

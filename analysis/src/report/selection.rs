@@ -2,14 +2,17 @@
 //! configurations whose inference time per frame is within the budget, take the highest
 //! validation PSNR; configurations within `tie_db` of the best count as tied and the
 //! cheapest of them wins (fewest FLOPs per sample, then fewest parameters, then fastest).
-//! Repeats of one configuration are averaged first. The Pareto front of PSNR vs inference
+//! Repeats of one configuration are averaged first (only repeats: two GPU counts are two
+//! configurations). What is chosen are the model, data and training settings of the winner;
+//! its resources (GPU count, walltime, queue) are not hyperparameters of quality and
+//! selected.yaml keeps the sweep's base resources. The Pareto front of PSNR vs inference
 //! time is reported and plotted with the choice marked.
 
 use super::quality::{trial_quality, TrialQuality};
 use super::{selected_spec, FinalRun, Section};
 use crate::plot::{self, palette, Axis, Guide, LegendAt, Mark, Series, XyChart};
 use crate::stats::mean;
-use crate::sweep::Sweep;
+use crate::sweep::{group_by, Sweep};
 use crate::table::{Cell, Table};
 use std::path::{Path, PathBuf};
 
@@ -39,6 +42,8 @@ impl Rule {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
     pub config: String,
+    /// The model, data and training settings of the configuration: what the selection chooses.
+    pub hyperparameters: String,
     pub trials: Vec<String>,
     pub psnr_db: f64,
     pub infer_s: f64,
@@ -89,20 +94,10 @@ fn candidates<'a>(
     sweep: &Sweep,
     qualities: &[TrialQuality<'a>],
 ) -> Vec<(Candidate, &'a crate::sweep::Trial)> {
-    let mut configs: Vec<String> = Vec::new();
-    for q in qualities {
-        let c = sweep.config_label(q.trial);
-        if !configs.contains(&c) {
-            configs.push(c);
-        }
-    }
-    configs
+    let resources = sweep.resource_axes();
+    group_by(qualities, |q| sweep.config_label(q.trial))
         .into_iter()
-        .filter_map(|config| {
-            let group: Vec<&TrialQuality> = qualities
-                .iter()
-                .filter(|q| sweep.config_label(q.trial) == config)
-                .collect();
+        .filter_map(|(config, group)| {
             let first = group.first()?;
             let candidate = Candidate {
                 trials: group.iter().map(|q| q.trial.id.clone()).collect(),
@@ -110,11 +105,23 @@ fn candidates<'a>(
                 infer_s: mean(&group.iter().map(|q| q.metrics.infer_s).collect::<Vec<_>>())?,
                 params: first.params,
                 flops: first.flops,
+                hyperparameters: sweep.config_of(first.trial, &resources).label(),
                 config,
             };
             Some((candidate, first.trial))
         })
         .collect()
+}
+
+/// What the resources of a trial did to its training: GPU count, iterations, global batch.
+fn training_shape(trial: &crate::sweep::Trial) -> (Option<u32>, Option<u64>, Option<u64>) {
+    let gpus = trial.gpus();
+    let iterations = trial.summary.as_ref().map(|s| s.iterations);
+    let global = trial
+        .batch_per_gpu()
+        .zip(gpus)
+        .map(|(b, g)| b as u64 * u64::from(g));
+    (gpus, iterations, global)
 }
 
 /// The section and, when something was chosen, the path of selected.yaml.
@@ -136,6 +143,10 @@ pub fn section(
         "Candidates (repeats averaged)",
         &[
             "config",
+            "hyperparameters",
+            "gpus",
+            "iterations",
+            "global_batch",
             "trials",
             "psnr_db",
             "infer_s_per_frame",
@@ -148,8 +159,13 @@ pub fn section(
     );
     for (i, c) in cands.iter().enumerate() {
         let yes_no = |b: bool| Cell::text(if b { "yes" } else { "no" });
+        let (gpus, iterations, global) = training_shape(trials[i]);
         table.push(vec![
             Cell::text(&c.config),
+            Cell::text(&c.hyperparameters),
+            Cell::opt(gpus.map(f64::from)),
+            Cell::opt(iterations.map(|x| x as f64)),
+            Cell::opt(global.map(|x| x as f64)),
             Cell::text(c.trials.join(" ")),
             Cell::Num(c.psnr_db),
             Cell::Num(c.infer_s),
@@ -180,6 +196,22 @@ pub fn section(
         "Selected: {} (trial {}): PSNR {:.3} dB, {:.4} s per frame, {} parameters, {} FLOPs per sample.",
         pick.config, trials[k].id, pick.psnr_db, pick.infer_s, pick.params, pick.flops
     ));
+    let resources = sweep.resource_axes();
+    if !resources.is_empty() {
+        let (gpus, iterations, global) = training_shape(trials[k]);
+        let text = |x: Option<u64>| x.map_or("?".to_string(), |v| v.to_string());
+        s.notes.push(format!(
+            "The choice is of hyperparameters: {}. The sweep also varies {}, which are not hyperparameters of \
+             quality: they change the iterations and the global batch (the pick was measured on {} GPUs, {} \
+             iterations, global batch {}). selected.yaml keeps the sweep's base resources; change them with \
+             --final-set resources.PATH=VALUE.",
+            pick.hyperparameters,
+            resources.join(", "),
+            text(gpus.map(u64::from)),
+            text(iterations),
+            text(global)
+        ));
+    }
     s.figures.push(plot::save(
         &pareto_chart(&cands, &front, k, rule),
         out,
@@ -265,6 +297,7 @@ mod tests {
     fn c(config: &str, psnr_db: f64, infer_s: f64, flops: u64) -> Candidate {
         Candidate {
             config: config.into(),
+            hyperparameters: config.into(),
             trials: vec![],
             psnr_db,
             infer_s,

@@ -2,10 +2,12 @@
 //! for what was planned, `trials/<id>/` for what exists. Every planned trial and every trial
 //! directory appears exactly once, whatever state it is in.
 
+mod config;
 mod files;
 mod plan;
 mod trial;
 
+pub use config::{group_by, Config, GPUS_AXIS, RESOURCES_PREFIX, VARIANT};
 pub use plan::{Plan, PlanRow};
 pub use trial::Trial;
 
@@ -24,6 +26,8 @@ pub struct Sweep {
     pub trials: Vec<Trial>,
     /// sweep.yaml as planned, when present (the selection copies its `site`).
     pub spec: Option<serde_yaml::Value>,
+    /// [`Sweep::study_axes`], worked out once at load (it compares every pair of trials).
+    studies: Vec<(String, Vec<String>)>,
 }
 
 impl Sweep {
@@ -81,13 +85,16 @@ impl Sweep {
             .ok()
             .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| dir.display().to_string());
-        Ok(Self {
+        let mut sweep = Self {
             name,
             dir: dir.to_path_buf(),
             axes,
             trials,
             spec,
-        })
+            studies: Vec::new(),
+        };
+        sweep.studies = sweep.find_study_axes();
+        Ok(sweep)
     }
 
     pub fn complete(&self) -> impl Iterator<Item = &Trial> {
@@ -99,22 +106,43 @@ impl Sweep {
         self.trials.iter().any(|t| t.variant().is_some())
     }
 
+    /// The value of a setting: the variant name for [`VARIANT`], else the axis value.
+    pub fn setting_value(trial: &Trial, name: &str) -> Option<String> {
+        if name == VARIANT {
+            trial.variant().map(str::to_string)
+        } else {
+            trial.axis_value(name)
+        }
+    }
+
+    /// Whether setting `a`'s value fixes setting `b`'s in every pair of trials.
+    fn determines(&self, a: &str, b: &str) -> bool {
+        self.trials.iter().all(|x| {
+            self.trials.iter().all(|y| {
+                Self::setting_value(x, a) != Self::setting_value(y, a)
+                    || Self::setting_value(x, b) == Self::setting_value(y, b)
+            })
+        })
+    }
+
     /// The sweep's independent axes, each with the axes that follow it: an axis whose value
     /// is fixed by an earlier axis's value (the walltime zipped to the GPU count) is not a
-    /// study of its own. Returns (axis, [axes it determines]).
+    /// study of its own, nor is an axis that only the variants set (the variant names the
+    /// change). Returns (axis, [axes it determines]).
     pub fn study_axes(&self) -> Vec<(String, Vec<String>)> {
-        let determines = |a: &str, b: &str| {
-            self.trials.iter().all(|x| {
-                self.trials.iter().all(|y| {
-                    x.axis_value(a) != y.axis_value(a) || x.axis_value(b) == y.axis_value(b)
-                })
-            })
-        };
+        self.studies.clone()
+    }
+
+    fn find_study_axes(&self) -> Vec<(String, Vec<String>)> {
+        let variants = self.has_variants();
         let mut studies: Vec<(String, Vec<String>)> = Vec::new();
         for axis in &self.axes {
+            if variants && self.determines(VARIANT, axis) {
+                continue;
+            }
             match studies
                 .iter_mut()
-                .find(|(first, _)| determines(first, axis))
+                .find(|(first, _)| self.determines(first, axis))
             {
                 Some((_, zipped)) => zipped.push(axis.clone()),
                 None => studies.push((axis.clone(), Vec::new())),
@@ -123,23 +151,10 @@ impl Sweep {
         studies
     }
 
-    /// What distinguishes a trial's configuration from its siblings, repeats aside:
-    /// the variant name, else `axis=value` pairs, else `base`.
+    /// What distinguishes a trial's configuration from its siblings, repeats aside: the
+    /// variant name and `axis=value` pairs, or `base`.
     pub fn config_label(&self, trial: &Trial) -> String {
-        if let Some(v) = trial.variant() {
-            return v.to_string();
-        }
-        // Zipped axes add nothing to tell trials apart: name the first of each study.
-        let parts: Vec<String> = self
-            .study_axes()
-            .iter()
-            .filter_map(|(a, _)| trial.axis_value(a).map(|v| format!("{a}={v}")))
-            .collect();
-        if parts.is_empty() {
-            "base".into()
-        } else {
-            parts.join(", ")
-        }
+        self.config_of(trial, &[]).label()
     }
 
     /// `config_label` plus the repeat index when the sweep has repeats.

@@ -1,0 +1,142 @@
+//! `xvr-analysis predict SPEC --from results/<measured sweep>`: plans the spec (nothing is
+//! written), predicts each planned trial, prints the table and the assumptions, and with
+//! `--out DIR` writes prediction.csv and a wall-time plot (PNG and SVG) there.
+
+use super::{predict, Prediction};
+use crate::plot::{self, palette, Axis, LegendAt, Mark, Series, XyChart};
+use crate::sweep::{group_by, Sweep};
+use std::path::{Path, PathBuf};
+use xvr::plan::site::{Link, Links};
+use xvr::plan::Plan;
+
+/// What the command line gives.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub spec: PathBuf,
+    pub from: PathBuf,
+    pub out: Option<PathBuf>,
+    /// Replace the site profile's figures.
+    pub intra_node: Option<Link>,
+    pub inter_node: Option<Link>,
+}
+
+/// `GB/S,US` → a link; the error names the option and the allowed form.
+pub fn parse_link(option: &str, text: &str) -> Result<Link, String> {
+    let bad = || {
+        format!("{option} `{text}`: expected BANDWIDTH_GB_S,LATENCY_US with bandwidth > 0 and latency >= 0, e.g. 300,2")
+    };
+    let (bw, lat) = text.split_once(',').ok_or_else(bad)?;
+    let link = Link {
+        bandwidth_gb_s: bw.trim().parse().map_err(|_| bad())?,
+        latency_us: lat.trim().parse().map_err(|_| bad())?,
+    };
+    if link.bandwidth_gb_s > 0.0 && link.latency_us >= 0.0 {
+        Ok(link)
+    } else {
+        Err(bad())
+    }
+}
+
+pub fn run(request: &Request) -> Result<(), String> {
+    // The results root only names where the sweep would go: planning writes nothing.
+    let plan = Plan::build(&request.spec, Path::new("results")).map_err(|e| e.to_string())?;
+    let measured = Sweep::load(&request.from)?;
+    let site = plan.site.links;
+    let links = match (request.intra_node, request.inter_node, site) {
+        (Some(intra_node), Some(inter_node), _) => Links {
+            intra_node,
+            inter_node,
+        },
+        (intra, inter, Some(l)) => Links {
+            intra_node: intra.unwrap_or(l.intra_node),
+            inter_node: inter.unwrap_or(l.inter_node),
+        },
+        _ => {
+            return Err(format!(
+                "site {}: its profile has no `links:` (bandwidth and latency within and between nodes); add them \
+                 or give both --intra-node and --inter-node",
+                plan.site.name
+            ))
+        }
+    };
+    let prediction = predict(&plan, &measured, &links)?;
+    let table = prediction.table();
+    println!(
+        "Prediction for {} ({} planned trials) from {}:",
+        request.spec.display(),
+        plan.trials.len(),
+        measured.dir.display()
+    );
+    print!("{}", table.to_text());
+    let total: f64 = prediction.rows.iter().map(|r| r.node_hours).sum();
+    let requested: f64 = prediction.rows.iter().map(|r| r.requested_node_hours).sum();
+    println!(
+        "Predicted {total:.2} node-hours of training for one trial per row; the plan requests {requested:.2} \
+         (nodes × walltime)."
+    );
+    println!("Assumptions:");
+    for a in &prediction.assumptions {
+        println!("- {a}");
+    }
+    if let Some(out) = &request.out {
+        std::fs::create_dir_all(out)
+            .map_err(|e| format!("{}: cannot create: {e}", out.display()))?;
+        table.write_csv(out)?;
+        let figure = plot::save(&chart(&prediction), out, "prediction_wall_time")?;
+        println!(
+            "wrote {} and {}",
+            out.join(format!("{}.csv", table.stem)).display(),
+            figure.png.display()
+        );
+    }
+    Ok(())
+}
+
+/// Predicted wall time per series on log-log axes, with the measured trials' time per
+/// iteration scaled to the planned iterations where they exist.
+fn chart(prediction: &Prediction) -> XyChart {
+    let mut gpus: Vec<f64> = prediction.rows.iter().map(|r| f64::from(r.gpus)).collect();
+    gpus.sort_by(f64::total_cmp);
+    gpus.dedup();
+    let mut c = XyChart::new(
+        "Predicted training wall time vs GPUs (log-log)",
+        Axis::log("GPUs").with_value_ticks(&gpus),
+        Axis::log("training wall time (s)"),
+    );
+    let series = group_by(&prediction.rows, |r| (r.series.clone(), r.batch_per_gpu));
+    let several = series.len() > 1;
+    for (k, ((name, batch), rows)) in series.iter().enumerate() {
+        let label = if several {
+            format!("{name}, batch {batch}")
+        } else {
+            String::new()
+        };
+        let colour = palette::nth(k);
+        let predicted = rows.iter().map(|r| (f64::from(r.gpus), r.wall_s)).collect();
+        c.series.push(Series::new(
+            format!("predicted {label}").trim_end(),
+            predicted,
+            Mark::LinePoints,
+            colour,
+        ));
+        let measured: Vec<(f64, f64)> = rows
+            .iter()
+            .filter_map(|r| {
+                Some((
+                    f64::from(r.gpus),
+                    r.measured.as_ref()?.0 * r.iterations as f64,
+                ))
+            })
+            .collect();
+        if !measured.is_empty() {
+            c.series.push(Series::new(
+                format!("measured {label}").trim_end(),
+                measured,
+                Mark::Ring,
+                colour,
+            ));
+        }
+    }
+    c.legend = LegendAt::UpperRight;
+    c
+}
