@@ -1,7 +1,7 @@
 //! The command line: `xvr-analysis SWEEP_DIR [options]`. `--help` is the manual.
 
 use crate::report::{selection::Rule, FinalRun, Options};
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use std::path::PathBuf;
 use xvr::spec::trial::KernelPreset;
 
@@ -49,8 +49,8 @@ pub struct Cli {
 
     /// Kernel classification for the kernel-mix report: `paper` (host↔device copies are
     /// communication) or `hta` (every Memcpy/Memset is memory).
-    #[arg(long, value_enum, default_value_t = Preset::Paper)]
-    pub preset: Preset,
+    #[arg(long, value_enum, default_value_t = KernelPreset::Paper)]
+    pub preset: KernelPreset,
 
     /// Largest inference time per frame (seconds) a selected configuration may have.
     #[arg(long, value_name = "SECONDS")]
@@ -69,12 +69,6 @@ pub struct Cli {
     /// here replaces the default for that path.
     #[arg(long = "final-set", value_name = "PATH=VALUE")]
     pub final_set: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Preset {
-    Paper,
-    Hta,
 }
 
 impl Cli {
@@ -102,10 +96,7 @@ impl Cli {
                 .out
                 .clone()
                 .unwrap_or_else(|| crate::report::default_out(&self.sweep_dir)),
-            preset: match self.preset {
-                Preset::Paper => KernelPreset::Paper,
-                Preset::Hta => KernelPreset::Hta,
-            },
+            preset: self.preset,
             selection: Rule {
                 budget_s_per_frame: self.budget_s_per_frame,
                 tie_db: self.tie_db,
