@@ -1,5 +1,5 @@
 //! The PBS lifecycle end to end: the real `xvr` binary against the stand-in qsub / qstat /
-//! qdel of tests/pbs-standin (first on PATH), which behave as reference/polaris-pbs.md
+//! qdel of tests/pbs-standin (first on PATH), which behave as docs/pbs.md
 //! records PBS Pro (ids, JSON layout, exit statuses, broken JSON) and run the rendered
 //! job.pbs with the stand-in worker (tests/specs/fake-worker.sh) on this machine.
 

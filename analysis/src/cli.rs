@@ -2,7 +2,7 @@
 
 use crate::predict::command::{parse_link, Request};
 use crate::report::{selection::Rule, FinalRun, Options};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use xvr::spec::trial::KernelPreset;
 
@@ -71,8 +71,8 @@ pub struct Cli {
 
     /// Kernel classification for the kernel-mix report: `paper` (host↔device copies are
     /// communication) or `hta` (every Memcpy/Memset is memory).
-    #[arg(long, value_enum, default_value_t = Preset::Paper)]
-    pub preset: Preset,
+    #[arg(long, value_enum, default_value_t = KernelPreset::Paper)]
+    pub preset: KernelPreset,
 
     /// Largest inference time per frame (seconds) a selected configuration may have.
     #[arg(long, value_name = "SECONDS")]
@@ -159,12 +159,6 @@ impl PredictArgs {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Preset {
-    Paper,
-    Hta,
-}
-
 impl Cli {
     /// Checks the values clap cannot and builds the report options.
     pub fn options(&self) -> Result<Options, String> {
@@ -194,10 +188,7 @@ impl Cli {
                 .out
                 .clone()
                 .unwrap_or_else(|| crate::report::default_out(&sweep_dir)),
-            preset: match self.preset {
-                Preset::Paper => KernelPreset::Paper,
-                Preset::Hta => KernelPreset::Hta,
-            },
+            preset: self.preset,
             selection: Rule {
                 budget_s_per_frame: self.budget_s_per_frame,
                 tie_db: self.tie_db,

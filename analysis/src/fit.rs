@@ -1,4 +1,4 @@
-//! Scaling-law fits (reference/profiling-and-scaling.md §4.2): the power law t = a·g^b
+//! Scaling-law fits (docs/definitions.md#fits): the power law t = a·g^b
 //! (least squares on log-log axes), Amdahl's t = T_s + T_p/g (least squares in 1/g), and
 //! the Karp–Flatt experimentally determined serial fraction.
 

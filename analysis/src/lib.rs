@@ -1,4 +1,4 @@
-//! xvr-analysis: turns `results/<sweep>/` (DESIGN.md "Results contract") into
+//! xvr-analysis: turns `results/<sweep>/` (the contract in results/README.md) into
 //! `results/<sweep>/report/`: tables (CSV), plots (PNG + SVG), `selected.yaml` and one
 //! self-contained `index.html`. No burn, no MPI: it runs wherever the files are.
 

@@ -1,4 +1,4 @@
-//! Strong-scaling metrics (DESIGN.md definitions, paper eq. 2–3): from training wall times
+//! Strong-scaling metrics (docs/definitions.md#scaling-efficiency, eq. 2–3): from training wall times
 //! per GPU count to speed-up, ideal speed-up, efficiency, Karp–Flatt serial fraction and
 //! the power-law and Amdahl fits. The baseline r is the smallest GPU count present.
 

@@ -40,19 +40,7 @@ pub fn render(plan: &Plan) -> String {
         ]);
         rows.push(row);
     }
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in &rows {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
+    let mut out = align(&rows);
     out.push_str(&format!(
         "total: {} trials, largest {} GPUs, {:.2} node-hours (nodes x walltime) on {}\n",
         plan.trials.len(),
@@ -64,5 +52,24 @@ pub fn render(plan: &Plan) -> String {
         plan.total_node_hours(),
         plan.site.name
     ));
+    out
+}
+
+/// `rows` (the first is the header) as text: every column padded to its widest cell, columns
+/// two spaces apart, trailing blanks trimmed. Also the layout of `xvr status`.
+pub fn align(rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
     out
 }

@@ -68,4 +68,21 @@ mod tests {
         d.meta.repeat = 1;
         assert_ne!(trial_id(&a), trial_id(&d));
     }
+
+    #[test]
+    fn ids_of_fixed_trials_are_pinned() {
+        // Ids must not change across runs, machines or compiler releases: a re-planned sweep
+        // finds its finished trials by them. The literals come from tests/trial_id_reference.py,
+        // which hashes (FNV-1a-64 in Python) the canonical JSON written out by hand from the
+        // field order and defaults of src/spec/trial.rs, not from this code. Adding, renaming
+        // or reordering a hashed field changes every id: a breaking change for existing results.
+        assert_eq!(trial_id(&TrialConfig::default()), "e7e38a9d26");
+        let mut t = TrialConfig::default();
+        t.model.window = 4;
+        t.train.total_samples = Some(1_206_240);
+        t.resources.queue = Some("prod".into());
+        t.meta.repeat = 2;
+        t.meta.sweep = "not hashed".into();
+        assert_eq!(trial_id(&t), "044b1ac027");
+    }
 }

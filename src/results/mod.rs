@@ -1,4 +1,4 @@
-//! The results contract (DESIGN.md): the files under `results/<sweep>/` and the rows they
+//! The results contract (results/README.md): the files under `results/<sweep>/` and the rows they
 //! hold. The driver, the worker and the analysis all read and write through these types, so
 //! renaming a column is a compile-time change in one place and a failing analysis test.
 

@@ -1,4 +1,4 @@
-//! Row and record types of the per-trial result files (DESIGN.md "Results contract").
+//! Row and record types of the per-trial result files (results/README.md).
 //! Columns may grow; renaming one is a breaking change.
 
 use serde::{Deserialize, Serialize};

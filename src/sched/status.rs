@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::submit::status_name;
 use super::{state, sweep_dir, JobRequest};
+use crate::plan::table::align;
 use crate::plan::walltime;
 use crate::results::{last_train_row, names, TrialState, TrialStatus};
 
@@ -136,23 +137,6 @@ fn output_tail(trial: &str, trial_dir: &Path, s: &TrialState) -> String {
     }
     for line in tail {
         out.push_str(&format!("  | {line}\n"));
-    }
-    out
-}
-
-fn align(rows: &[Vec<String>]) -> String {
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
     }
     out
 }

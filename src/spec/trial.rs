@@ -1,6 +1,6 @@
 //! The fully resolved configuration of one trial: what `trial.yaml` holds and what
-//! `xvr-worker` trains. Every field has the paper's baseline as its default (DESIGN.md,
-//! reference/swin-xvr.md §1 and §5), so a spec only names what it changes.
+//! `xvr-worker` trains. Every field has the paper's baseline as its default (docs/model.md,
+//! docs/data.md, docs/training.md), so a spec only names what it changes.
 //!
 //! This type is the contract between the driver (which writes `trial.yaml`) and the worker
 //! (which reads it). Range checks with file:line:column positions live in the spec
@@ -40,7 +40,7 @@ pub struct TrialMeta {
     pub axes: std::collections::BTreeMap<String, serde_yaml::Value>,
 }
 
-/// SWIN-XVR hyperparameters (reference/swin-xvr.md §1, §3).
+/// SWIN-XVR hyperparameters (docs/model.md#hyperparameters).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelConfig {
@@ -77,7 +77,7 @@ impl Default for ModelConfig {
     }
 }
 
-/// Where videos come from and how training samples are drawn (reference §4).
+/// Where videos come from and how training samples are drawn (docs/data.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DataConfig {
@@ -160,7 +160,7 @@ impl Default for SyntheticConfig {
     }
 }
 
-/// Training recipe (reference §5).
+/// Training recipe (docs/training.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrainConfig {
@@ -240,7 +240,7 @@ impl Default for ResourcesConfig {
     }
 }
 
-/// Built-in profiler settings (DESIGN.md definitions).
+/// Built-in profiler settings (docs/definitions.md#profiler).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProfileConfig {
@@ -260,8 +260,8 @@ impl Default for ProfileConfig {
     }
 }
 
-/// Kernel classification presets (DESIGN.md "Kernel categories").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Kernel classification presets (docs/definitions.md#kernel-categories).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum KernelPreset {
     Hta,

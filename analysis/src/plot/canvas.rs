@@ -1,6 +1,6 @@
 //! The frame every chart shares: title, the y-axis label written horizontally above the
 //! axis (ab_glyph cannot rotate text), mesh with our own ticks, and a right margin wide
-//! enough that the last x tick label is not clipped (reference/rust-stack.md, plotters).
+//! enough that the last x tick label is not clipped (docs/stack.md#plotters).
 
 use super::axis::Resolved;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};

@@ -1,4 +1,4 @@
-//! A sweep's results directory as read from disk (DESIGN.md "Results contract"): plan.csv
+//! A sweep's results directory as read from disk (results/README.md): plan.csv
 //! for what was planned, `trials/<id>/` for what exists. Every planned trial and every trial
 //! directory appears exactly once, whatever state it is in.
 
@@ -155,16 +155,5 @@ impl Sweep {
     /// variant name and `axis=value` pairs, or `base`.
     pub fn config_label(&self, trial: &Trial) -> String {
         self.config_of(trial, &[]).label()
-    }
-
-    /// `config_label` plus the repeat index when the sweep has repeats.
-    pub fn trial_label(&self, trial: &Trial) -> String {
-        let repeats = self.trials.iter().any(|t| t.repeat() > 0);
-        let label = self.config_label(trial);
-        if repeats {
-            format!("{label} #{}", trial.repeat())
-        } else {
-            label
-        }
     }
 }

@@ -1,5 +1,5 @@
 //! A forgiving JSON reader for `qstat -F json`. PBS Pro writes invalid JSON in known ways
-//! (reference/polaris-pbs.md §1.8): backslash escapes JSON does not have (`\'`, `\,`, from
+//! (docs/pbs.md, "Following the jobs"): backslash escapes JSON does not have (`\'`, `\,`, from
 //! environment values in `Variable_List`), digit-only values unquoted with leading zeros
 //! (`"foo":005`), unescaped `"` inside comments, duplicate keys, and plain text printed
 //! before the document. A strict parser fails the whole poll on any of them, and a driver

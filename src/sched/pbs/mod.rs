@@ -1,5 +1,5 @@
 //! The `pbs` scheduler: `qsub` in the trial directory, one `qstat -x -f -F json <ids…>`
-//! per poll for every job in flight, `qdel` to cancel (reference/polaris-pbs.md §1).
+//! per poll for every job in flight, `qdel` to cancel (docs/pbs.md).
 //!
 //! What the real server does that a driver must survive, and how it is handled here:
 //! job ids reported shorter than qsub printed them ([`job_id::same_job`]); invalid JSON

@@ -1,4 +1,4 @@
-//! Rectangular crops of frames (the paired LR/HR crops of reference §4.3 step 6).
+//! Rectangular crops of frames (the paired LR/HR crops of docs/data.md#one-training-sample).
 
 use super::frame::Frame;
 

@@ -1,4 +1,4 @@
-//! The 8 dihedral augmentations of training samples (reference §4.3 step 7): horizontal flip,
+//! The 8 dihedral augmentations of training samples (docs/data.md#one-training-sample): horizontal flip,
 //! then vertical flip, then transpose, each with probability 0.5, the same for every image
 //! of a sample.
 

@@ -1,4 +1,4 @@
-//! Validation and inference inputs for whole frames (reference §4.3 last paragraph, §6).
+//! Validation and inference inputs for whole frames (docs/data.md#validation-and-inference-inputs).
 
 use super::frame::PairedVideo;
 

@@ -1,4 +1,4 @@
-//! The virtual experiment (paper §3.1, reference §4.2): from one reference HR sequence make
+//! The virtual experiment (paper §3.1, docs/data.md#the-virtual-experiment): from one reference HR sequence make
 //! the HR/LR pair the model trains on.
 
 use super::binning::bin4;

@@ -1,4 +1,4 @@
-//! Videos and training samples (reference/swin-xvr.md §4, §6).
+//! Videos and training samples (docs/data.md).
 //!
 //! - [`frame`]: `Frame`, `Video`, `PairedVideo` (HR + LR of one scene).
 //! - Sources: [`png_frame`] / [`png_folders`] (XFusion's PNG layout) and [`synthetic`]

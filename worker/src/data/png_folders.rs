@@ -1,4 +1,4 @@
-//! Videos stored in XFusion's on-disk layout (reference §4.1): `<root>/<clip>/<frame>.png`,
+//! Videos stored in XFusion's on-disk layout (docs/data.md#videos): `<root>/<clip>/<frame>.png`,
 //! one folder per video, frames named `{index:08d}.png`.
 
 use std::path::Path;

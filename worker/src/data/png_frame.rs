@@ -1,4 +1,4 @@
-//! One 8-bit grey-level PNG file ↔ one [`Frame`] (reference §4.1: frames are 8-bit PNG,
+//! One 8-bit grey-level PNG file ↔ one [`Frame`] (docs/data.md#videos: frames are 8-bit PNG,
 //! read as grey level / 255).
 
 use std::fs::File;

@@ -1,4 +1,4 @@
-//! Photon-counting noise of the LR camera (reference §4.3 step 8).
+//! Photon-counting noise of the LR camera (docs/data.md#one-training-sample).
 
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Poisson};

@@ -1,4 +1,4 @@
-//! Per-sequence re-normalisation of the virtual experiment (paper §3.1, reference §4.2):
+//! Per-sequence re-normalisation of the virtual experiment (paper §3.1, docs/data.md#the-virtual-experiment):
 //! clip at the 0.35th / 99.65th percentiles of all pixels of all frames, then min–max to
 //! [0, 1] with the minimum and maximum taken over the whole sequence, then store as 8 bits.
 

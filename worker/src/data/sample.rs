@@ -1,5 +1,5 @@
 //! One training sample, built exactly as the reference's `XrayDatasetSTF.__getitem__`
-//! (reference §4.3 steps 2–9).
+//! (docs/data.md#one-training-sample).
 
 use rand::{Rng, RngExt};
 
@@ -125,7 +125,7 @@ impl SampleParams {
 /// choice taken from `rng` in this order: LR interval, centre re-draws, HR gaps m1 and m2,
 /// crop top and left, the three flips, b0, the per-pixel noise.
 ///
-/// Steps (reference §4.3): LR frames centre + k·interval (k = −NL/2 … NL/2), re-drawing the
+/// Steps (docs/data.md#one-training-sample): LR frames centre + k·interval (k = −NL/2 … NL/2), re-drawing the
 /// centre uniformly while any is outside the video; GT = HR at the centre; HR inputs at
 /// centre − m1 and centre + m2 with m1, m2 uniform in [1, hr_gap_max], each falling back to a
 /// gap of 1 when outside the video (and clamped into it for NL = 1 at the very ends, where the

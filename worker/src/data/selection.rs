@@ -1,5 +1,5 @@
 //! Which videos train and which validate: held-out validation videos and the
-//! `data.fraction` ablation (reference §4.3 step 1: whole videos are kept or dropped).
+//! `data.fraction` ablation (docs/data.md: whole videos are kept or dropped).
 
 use rand::RngExt;
 

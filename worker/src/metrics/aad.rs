@@ -1,4 +1,4 @@
-//! Average absolute difference of 8-bit images (DESIGN.md).
+//! Average absolute difference of 8-bit images (docs/definitions.md#aad).
 
 use super::psnr::check_same_size;
 

@@ -1,4 +1,4 @@
-//! Conversion of model outputs to the 8-bit images every metric compares (DESIGN.md):
+//! Conversion of model outputs to the 8-bit images every metric compares (docs/definitions.md#8-bit-grey-levels):
 //! clamp to [0, 1], ×255, round half to even.
 
 /// 8-bit grey levels of `values` (NaN becomes 0).

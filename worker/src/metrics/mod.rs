@@ -1,5 +1,5 @@
-//! Image-quality metrics on 8-bit images, exactly as DESIGN.md defines them, and the
-//! bicubic baseline (reference/swin-xvr.md §6).
+//! Image-quality metrics on 8-bit images, exactly as docs/definitions.md defines them, and the
+//! bicubic baseline (docs/definitions.md#bicubic-baseline).
 //!
 //! Convert model outputs and ground truth with [`to_grey_levels`] first; every metric then
 //! compares 8-bit images.

@@ -1,4 +1,4 @@
-//! Peak signal-to-noise ratio of 8-bit images (DESIGN.md).
+//! Peak signal-to-noise ratio of 8-bit images (docs/definitions.md#psnr).
 
 /// PSNR = 10·log10(255² / MSE) in dB, over all pixels, with MSE in grey levels².
 ///

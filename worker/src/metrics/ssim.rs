@@ -1,4 +1,4 @@
-//! Structural similarity with scikit-image's `structural_similarity` defaults (DESIGN.md):
+//! Structural similarity with scikit-image's `structural_similarity` defaults (docs/definitions.md#ssim):
 //! 7×7 uniform window, K1 = 0.01, K2 = 0.03, sample covariance, data range 255.
 
 /// Window edge.

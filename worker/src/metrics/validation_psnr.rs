@@ -1,4 +1,4 @@
-//! The trial-level validation score (DESIGN.md, paper eq. 4–5).
+//! The trial-level validation score (docs/definitions.md#validation-psnr, paper eq. 4–5).
 
 /// Mean over videos of the per-video mean over frames. `per_video[v]` holds the per-frame
 /// values of video v; videos without frames are skipped. `None` when nothing was evaluated.

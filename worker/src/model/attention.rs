@@ -1,5 +1,5 @@
 //! Multi-head self-attention inside each window, with the relative position bias
-//! (reference/swin-xvr.md §3.4).
+//! (docs/model.md#layers).
 
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};

@@ -1,5 +1,5 @@
 //! One pre-norm Swin transformer block over the (B, T, H, W, C) token grid
-//! (reference/swin-xvr.md §3.3).
+//! (docs/model.md#layers).
 
 use burn::module::Module;
 use burn::nn::{LayerNorm, LayerNormConfig};

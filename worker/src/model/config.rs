@@ -1,5 +1,5 @@
 //! The SWIN-XVR hyperparameters as a burn [`Config`], with the paper's baseline as defaults
-//! (reference/swin-xvr.md §1), and the conversion from the trial file's model section.
+//! (docs/model.md#hyperparameters), and the conversion from the trial file's model section.
 
 use burn::config::Config;
 use burn::module::{Module, ModuleVisitor, Param};
@@ -102,11 +102,6 @@ impl SwinXvrConfig {
         self.lr_frames + HR_FRAMES
     }
 
-    /// Index of the reconstructed frame in that sequence (the middle LR frame).
-    pub fn center_frame(&self) -> usize {
-        self.lr_frames / 2
-    }
-
     /// Hidden width of each block's MLP.
     pub fn mlp_hidden(&self) -> usize {
         (self.channels as f64 * self.mlp_ratio) as usize
@@ -170,7 +165,6 @@ mod tests {
         assert_eq!(c.depths, vec![2, 2, 18, 2]);
         assert_eq!((c.mlp_ratio, c.drop_path, c.recon_channels), (2.0, 0.2, 64));
         assert_eq!(c.window_3d(), [5, 8, 8]);
-        assert_eq!(c.center_frame(), 1);
     }
 
     #[test]

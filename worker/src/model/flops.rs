@@ -144,7 +144,8 @@ mod tests {
     #[test]
     fn small_config_at_24x24_by_hand() {
         // C=48, 2 heads (d=24), window (5,4,4): 36 windows of 80 tokens; 5·576 = 2880
-        // tokens; MLP 48 → 96; recon 64; HR 96×96, pooled 48×48.
+        // tokens; MLP 48 → 96; recon 64; HR 96×96, pooled 48×48. The total also comes out of
+        // worker/tests/flops_reference.py.
         let f = SwinXvrConfig::small().flops_breakdown(24, 24);
         let shallow = 3 * 2 * 9 * 48 * 576 + 2 * (2 * 9 * 48 * 9216 + 2 * 9 * 48 * 48 * 9216 + 2 * 9 * 48 * 48 * 2304);
         assert_eq!(f.shallow, shallow);
@@ -157,9 +158,24 @@ mod tests {
     }
 
     #[test]
-    fn baseline_at_24x24_is_82_gflop() {
-        // Written out in the same way (see small_config_at_24x24_by_hand): 82.127 GFLOP.
+    fn baseline_and_final_at_24x24_from_an_independent_count() {
+        // Counted by hand from the layer list of docs/model.md (2 FLOPs per multiply-add; a 3×3
+        // conv costs 2·9·c_in·c_out per output pixel). Baseline: C=192, 3 heads (d=64), window
+        // (5,8,8) → 9 windows of 320 tokens; 5·576 = 2880 tokens; MLP 192 → 384; 24 blocks in
+        // 4 stages; recon 64; HR 96×96, pooled 48×48.
+        let conv = |c_in: u64, c_out: u64, pixels: u64| 2 * 9 * c_in * c_out * pixels;
+        let shallow = 3 * conv(1, 192, 576) + 2 * (conv(1, 192, 9216) + conv(192, 192, 9216) + conv(192, 192, 2304));
+        let attention = 24 * (2 * 2880 * 192 * 576 + 9 * 3 * 2 * (2 * 320 * 320 * 64) + 2 * 2880 * 192 * 192);
+        let mlp = 24 * 2 * (2 * 2880 * 192 * 384);
+        let stage_convs = 4 * 5 * conv(192, 192, 576);
+        let tail = conv(192, 192, 576) + conv(192, 64, 576) + conv(64, 256, 576) + conv(64, 256, 2304) + conv(64, 1, 9216);
+        let by_hand = shallow + attention + mlp + stage_convs + tail;
+        // The same total, and the final model's, from worker/tests/flops_reference.py, which sums
+        // the same convention layer by layer in Python without this code.
+        assert_eq!(by_hand, 82_127_167_488);
         assert_eq!(SwinXvrConfig::new().flops_per_sample(24, 24), 82_127_167_488);
+        let final_model = SwinXvrConfig::new().with_channels(384).with_heads(6).with_window(4);
+        assert_eq!(final_model.flops_per_sample(24, 24), 266_080_370_688);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Reconstruction head (reference/swin-xvr.md §3.5): conv + LeakyReLU(0.01), two
+//! Reconstruction head (docs/model.md#layers): conv + LeakyReLU(0.01), two
 //! conv + ×2 pixel-shuffle steps, and a final conv to one channel. No global residual.
 
 use burn::module::Module;

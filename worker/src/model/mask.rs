@@ -1,4 +1,4 @@
-//! The attention mask of shifted windows (reference/swin-xvr.md §3.4): after the cyclic
+//! The attention mask of shifted windows (docs/model.md#shifted-window-mask): after the cyclic
 //! shift, a window can hold tokens from parts of the grid that are not neighbours; logits
 //! between tokens of different regions get −100 (not −inf, as the reference).
 

@@ -1,5 +1,5 @@
 //! SWIN-XVR (the reference's `PatchTransformerSTF`) in burn, generic over the backend,
-//! exactly as reference/swin-xvr.md §3 describes it, quirks included.
+//! exactly as docs/model.md describes it, quirks included.
 //!
 //! Entry points: [`SwinXvrConfig`] (hyperparameters, `init`), [`SwinXvr`] (`forward`,
 //! `check_inputs`), [`ModelInfo`] (parameters and FLOPs for `xvr-worker model-info`).

@@ -1,4 +1,4 @@
-//! The learnable relative position bias of window attention (reference/swin-xvr.md §3.4):
+//! The learnable relative position bias of window attention (docs/model.md#relative-position-bias):
 //! a table with one row per 3-D offset between two tokens of a window and one column per
 //! head, looked up through a fixed N×N index.
 

@@ -1,4 +1,4 @@
-//! Shallow feature extraction (reference/swin-xvr.md §3.1): one conv per LR frame and a
+//! Shallow feature extraction (docs/model.md#layers): one conv per LR frame and a
 //! conv/pool pyramid that brings each HR frame down to the LR grid. Every activation here
 //! is LeakyReLU with slope 0.1.
 

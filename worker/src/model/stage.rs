@@ -1,6 +1,6 @@
 //! One deep-feature stage ("RSTB"): Swin blocks alternating plain / shifted windows, then a
 //! per-frame 3×3 conv and a residual connection around the whole stage
-//! (reference/swin-xvr.md §3.2).
+//! (docs/model.md#layers).
 
 use burn::module::Module;
 use burn::nn::conv::Conv2d;

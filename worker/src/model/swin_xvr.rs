@@ -1,4 +1,4 @@
-//! The whole SWIN-XVR network (reference/swin-xvr.md §3): shallow LR/HR features, deep
+//! The whole SWIN-XVR network (docs/model.md): shallow LR/HR features, deep
 //! Swin stages over the joint (NL+2)-frame sequence, norm + conv + long skip, middle-frame
 //! selection and the ×4 pixel-shuffle head.
 
@@ -80,7 +80,7 @@ impl<B: Backend> SwinXvr<B> {
         }
     }
 
-    /// Checks the input contract (reference §2): `lq` = (B, NL, 1, h, w), `hq` =
+    /// Checks the input contract (docs/model.md#inputs-and-outputs): `lq` = (B, NL, 1, h, w), `hq` =
     /// (B, 2, 1, 4h, 4w) with the same B, h, w ≥ 1.
     pub fn check_inputs(&self, lq: [usize; 5], hq: [usize; 5]) -> Result<(), InputShapeError> {
         let [b, nl, c, h, w] = lq;

@@ -1,11 +1,11 @@
 //! Attention-window geometry (effective window, shift, padding) and the window
-//! partition / reverse reshapes (reference/swin-xvr.md §3.3–3.4).
+//! partition / reverse reshapes (docs/model.md#windows).
 //!
 //! The temporal window always equals the number of frames T = NL+2 (the configured
 //! temporal window is NL+2 and an extent ≤ the window clips it to the extent), so windows
 //! never split the time axis and the temporal shift is always 0. Partition therefore only
 //! tiles the two spatial axes, which keeps every reshape at ≤ 6 dims (faster on Flex,
-//! reference/rust-stack.md).
+//! docs/stack.md#layout-rules-for-flex).
 
 use burn::tensor::{backend::Backend, Tensor};
 

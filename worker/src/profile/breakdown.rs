@@ -1,4 +1,4 @@
-//! One rank's temporal and kernel-category breakdown (DESIGN.md "Definitions"; HTA's
+//! One rank's temporal and kernel-category breakdown (docs/definitions.md#profiler; HTA's
 //! `get_temporal_breakdown` and `get_comm_comp_overlap`).
 
 use xvr::results::ProfileRow;

@@ -1,4 +1,4 @@
-//! Kernel categories under the two presets of DESIGN.md, decided from the name an activity
+//! Kernel categories (presets: docs/definitions.md#kernel-categories), decided from the name an activity
 //! carries in the trace, so that anyone re-reading `trace-rank<k>.json` gets our classes.
 //!
 //! - `hta`: the rules of HolisticTraceAnalysis 0.5.0 (`hta/utils/utils.py`, `get_kernel_type`),

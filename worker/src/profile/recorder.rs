@@ -189,13 +189,6 @@ impl Recorder {
     pub fn activities(&self) -> &[Activity] {
         &self.activities
     }
-
-    /// Whether the whole window has been recorded.
-    pub fn window_complete(&self) -> bool {
-        self.window
-            .is_some_and(|w| self.iter_in_run >= w.warmup + w.iterations)
-            && !self.active
-    }
 }
 
 #[cfg(test)]
@@ -220,7 +213,6 @@ mod tests {
         assert_eq!(iters, [103, 104]);
         let (s, e) = rec.span_ns().unwrap();
         assert!(s <= rec.activities()[0].start_ns && e >= rec.activities()[1].end_ns);
-        assert!(rec.window_complete());
     }
 
     #[test]
@@ -229,6 +221,6 @@ mod tests {
         rec.begin_iteration(1);
         assert_eq!(rec.record("k", ActivityKind::Kernel, 0, || 7), 7);
         rec.end_iteration();
-        assert!(rec.activities().is_empty() && rec.span_ns().is_none() && !rec.window_complete());
+        assert!(rec.activities().is_empty() && rec.span_ns().is_none());
     }
 }

@@ -1,4 +1,4 @@
-//! Exponential moving average of the weights (reference §5): `ema ← d·ema + (1 − d)·param`
+//! Exponential moving average of the weights (docs/training.md#one-step): `ema ← d·ema + (1 − d)·param`
 //! after every optimizer step, parameters only, initialised as a copy of the model. The
 //! EMA weights are what validation and inference use.
 

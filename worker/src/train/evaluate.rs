@@ -1,4 +1,4 @@
-//! Whole-video evaluation and inference (reference §6): every evaluated frame of every
+//! Whole-video evaluation and inference (docs/definitions.md#image-quality): every evaluated frame of every
 //! validation video through the model, against the ground truth and the bicubic baseline.
 
 use std::time::Instant;

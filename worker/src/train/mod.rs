@@ -1,5 +1,5 @@
-//! Training, checkpoints, evaluation and the `xvr-worker run` loop (reference/swin-xvr.md
-//! §5–§6, DESIGN.md results contract).
+//! Training, checkpoints, evaluation and the `xvr-worker run` loop (docs/training.md,
+//! docs/definitions.md, the results contract in results/README.md).
 //!
 //! - [`schedule`]: cosine annealing with linear warm-up.
 //! - [`flat_params`]: parameters / gradients ↔ one flat buffer (broadcast, all-reduce).

@@ -1,5 +1,5 @@
 //! `xvr-worker run <TRIAL_DIR>`: one trial end to end on this rank — set-up, training with
-//! checkpoints and resume, evaluation of the EMA model, and the result files of DESIGN.md's
+//! checkpoints and resume, evaluation of the EMA model, and the result files of results/README.md's
 //! contract (train.csv, validation.csv, summary.json, checkpoint/).
 
 use std::path::{Path, PathBuf};

@@ -1,4 +1,4 @@
-//! The learning-rate schedule of the reference (reference/swin-xvr.md §5): BasicSR's
+//! The learning-rate schedule of the reference (docs/training.md#learning-rate-schedule): BasicSR's
 //! `CosineAnnealingRestartLR` over one period of T iterations down to `lr_min`, with its
 //! linear warm-up override.
 

@@ -37,7 +37,7 @@ pub struct Trainer<B: AutodiffBackend> {
 
 /// Copy kinds of the gradient staging (gather into the flat buffer, scatter back): real
 /// device↔host transfers on a GPU backend, copies within host memory on the CPU backend
-/// (Flex), where DESIGN.md counts them as memory, not communication, under both presets.
+/// (Flex), which docs/definitions.md#kernel-categories counts as memory under both presets.
 fn staging_copy_kinds<B: AutodiffBackend>(device: &B::Device) -> (CopyKind, CopyKind) {
     if B::name(device).contains("flex") {
         (CopyKind::HtoH, CopyKind::HtoH)
