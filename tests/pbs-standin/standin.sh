@@ -1,6 +1,6 @@
 # Shared by the stand-in qsub, qstat, qdel and job runner (sourced, not run).
 #
-# A stand-in PBS Pro server for tests, behaving as reference/polaris-pbs.md records the
+# A stand-in PBS Pro server for tests, behaving as docs/pbs.md records the
 # real one where they overlap (as the real OpenPBS 23.06 testbed server showed, docs/pbs.md):
 # ids `<seq>.<server>`, a rejected qsub still using a sequence number, `qstat -x -f -F json`
 # layout, job states Q/H/R/F, Exit_status -29 (substate 93) on a walltime kill, a qdel'ed

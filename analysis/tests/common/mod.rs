@@ -1,5 +1,5 @@
 //! Synthetic results directories shaped like real sweeps (the results contract of
-//! DESIGN.md, written through the contract types), with numbers chosen by the test so
+//! results/README.md, written through the contract types), with numbers chosen by the test so
 //! that every expected value is known in advance.
 
 #![allow(dead_code)] // each test file uses a part
