@@ -9,6 +9,7 @@ pub mod trial_id;
 pub mod walltime;
 pub mod write;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::results::names;
@@ -90,17 +91,20 @@ impl Plan {
             .map(|t| t.config.meta.axes.keys().cloned().collect())
             .unwrap_or_default();
 
-        let mut trials: Vec<PlannedTrial> = Vec::new();
+        let mut trials: Vec<PlannedTrial> = Vec::with_capacity(expanded.len());
+        // Trial id → index in `trials`: duplicates are found in one pass.
+        let mut index: HashMap<String, usize> = HashMap::with_capacity(expanded.len());
         for t in &expanded {
             match place(t, &site, &account, &sweep_dir) {
                 Ok(planned) => {
-                    if let Some(twin) = trials.iter().find(|p| p.id() == planned.id()) {
+                    if let Some(twin) = index.get(planned.id()).map(|&i| &trials[i]) {
                         let pos = t.locate(&axes.join(" "), root_pos);
                         errors.push(&file, pos, format!(
                             "sweep: two trials resolve to the same config (id {}: {} and {}); use `repeats` to run a trial more than once",
                             planned.id(), describe(&twin.config), describe(&planned.config)
                         ));
                     } else {
+                        index.insert(planned.id().to_string(), trials.len());
                         trials.push(planned);
                     }
                 }

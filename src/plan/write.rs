@@ -14,7 +14,7 @@ pub const QUEUE_MAX_JOBS: &str = "queue_max_jobs";
 /// Creates `sweep.yaml`, `plan.csv` and each `trials/<id>/{trial.yaml, job.pbs, state.json}`
 /// (`state.json` only when absent: a trial that already ran keeps its state).
 pub fn write_plan(plan: &Plan) -> io::Result<()> {
-    std::fs::create_dir_all(plan.sweep_dir.join(names::TRIALS_DIR))?;
+    create_dir(&plan.sweep_dir.join(names::TRIALS_DIR))?;
     write_atomic_new(
         &plan.sweep_dir.join(names::SWEEP_SPEC),
         plan.spec.text.as_bytes(),
@@ -23,7 +23,7 @@ pub fn write_plan(plan: &Plan) -> io::Result<()> {
     write_atomic_new(&plan.sweep_dir.join(names::PLAN_CSV), &plan_csv(plan)?)?;
     for t in &plan.trials {
         let dir = plan.trial_dir(t.id());
-        std::fs::create_dir_all(&dir)?;
+        create_dir(&dir)?;
         let yaml = serde_yaml::to_string(&t.config).map_err(io::Error::other)?;
         write_atomic_new(&dir.join(names::TRIAL_YAML), yaml.as_bytes())?;
         write_atomic_new(&dir.join(names::JOB_SCRIPT), t.job_script.as_bytes())?;
@@ -35,6 +35,12 @@ pub fn write_plan(plan: &Plan) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `create_dir_all` with the path in the error (the OS message alone names none).
+fn create_dir(dir: &std::path::Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: cannot create: {e}", dir.display())))
 }
 
 fn explain_changed_spec(e: io::Error, plan: &Plan) -> io::Error {

@@ -74,7 +74,8 @@ pub struct SubmitReport {
     pub skipped: usize,
     pub succeeded: usize,
     pub unsuccessful: usize,
-    /// Automatic resubmissions after walltime kills.
+    /// Submissions that continue from a checkpoint (after a walltime kill, Ctrl-C, a
+    /// cancel or a failure), automatic resubmissions included; counted in `started` too.
     pub resumed: usize,
     /// Jobs of earlier submitters tracked by this one.
     pub adopted: usize,
@@ -83,6 +84,13 @@ pub struct SubmitReport {
     /// Stopped by SIGINT/SIGTERM: local jobs were killed and put back to planned; PBS
     /// jobs were left in the queue for the next `xvr submit` to track.
     pub interrupted: bool,
+}
+
+/// Whether a trial's job will continue from a checkpoint (the worker's `checkpoint/`, or
+/// `checkpoint.prev/` while one is being replaced) rather than start over.
+fn resumes(trial_dir: &std::path::Path) -> bool {
+    let dir = crate::results::names::CHECKPOINT_DIR;
+    trial_dir.join(dir).is_dir() || trial_dir.join(format!("{dir}.prev")).is_dir()
 }
 
 /// How often the loop reports the jobs in flight when nothing else happens.
@@ -412,6 +420,9 @@ impl Run<'_> {
                     state::write(&job.trial_dir, &next)?;
                     *self.submissions.entry(job.trial_id.clone()).or_default() += 1;
                     self.report.started += 1;
+                    if resumes(&job.trial_dir) {
+                        self.report.resumed += 1;
+                    }
                     self.active.push(Active {
                         job,
                         id: id.clone(),
@@ -490,9 +501,17 @@ impl Run<'_> {
                 *self.submissions.entry(job.trial_id.clone()).or_default() += 1;
                 self.report.started += 1;
                 self.report.node_hours += cost;
+                let resuming = resumes(&job.trial_dir);
+                if resuming {
+                    self.report.resumed += 1;
+                }
                 self.say(&format!(
-                    "trial {}: started as job {id} (queue {}, walltime {} s, {cost:.2} node-h, attempt {})",
-                    job.trial_id, job.queue, job.walltime_s, next.attempts
+                    "trial {}: started as job {id} (queue {}, walltime {} s, {cost:.2} node-h, attempt {}){}",
+                    job.trial_id,
+                    job.queue,
+                    job.walltime_s,
+                    next.attempts,
+                    if resuming { ", resuming from its checkpoint" } else { "" }
                 ));
                 self.active.push(Active {
                     job,
@@ -631,7 +650,6 @@ impl Run<'_> {
             ));
             state::write(&dir, &next)?;
             self.say(&format!("trial {trial}: {}", describe(&next)));
-            self.report.resumed += 1;
             self.pending.push_front(Pending {
                 job: a.job,
                 claimed: Some((a.lock, next)),
@@ -779,6 +797,8 @@ mod tests {
         in_flight_at_submit: Vec<usize>,
         in_flight: HashSet<String>,
         polls: usize,
+        /// A directory the first poll creates (what the job wrote).
+        on_first_poll: Option<std::path::PathBuf>,
     }
 
     impl Scripted {
@@ -789,6 +809,7 @@ mod tests {
                 in_flight_at_submit: Vec::new(),
                 in_flight: HashSet::new(),
                 polls: 0,
+                on_first_poll: None,
             }
         }
     }
@@ -806,6 +827,9 @@ mod tests {
         }
         fn poll(&mut self, ids: &[String]) -> Result<Vec<(String, JobState)>, String> {
             self.polls += 1;
+            if let Some(dir) = self.on_first_poll.take() {
+                std::fs::create_dir_all(dir).unwrap();
+            }
             let answer = self
                 .answers
                 .pop_front()
@@ -888,10 +912,14 @@ mod tests {
     fn walltime_kills_are_resubmitted_up_to_max_attempts() {
         let root = tempfile::tempdir().unwrap();
         let jobs = trials(root.path(), 1);
+        let checkpoint = jobs[0].trial_dir.join(names::CHECKPOINT_DIR);
         let mut sched = Scripted::new(vec![
             Ok(JobState::Finished { exit_status: -29 }),
             Ok(JobState::Finished { exit_status: 271 }),
         ]);
+        // The first job leaves a checkpoint (as the worker does when SIGTERM arrives); the
+        // resubmission resumes from it.
+        sched.on_first_poll = Some(checkpoint);
         let opts = SubmitOptions {
             max_attempts: 2,
             ..SubmitOptions::default()
