@@ -315,7 +315,7 @@ fn run_chain(
         dry_run(&plan.sweep_dir, &request, &mut std::io::stdout())?;
         if let Some(first) = plan.trials.first() {
             outln!("\njob script of trial {} ({} of {}):", first.id(), 1, plan.trials.len());
-            out!("{}", first.job_script);
+            out!("{}", plan.job_script(first));
         }
         return Ok(ExitCode::SUCCESS);
     }

@@ -25,7 +25,6 @@ pub struct PlannedTrial {
     pub nodes: u32,
     pub queue: String,
     pub walltime_s: u64,
-    pub job_script: String,
 }
 
 impl PlannedTrial {
@@ -49,6 +48,8 @@ pub struct Plan {
     /// Axis paths in the order plan.csv and the table show them.
     pub axes: Vec<String>,
     pub trials: Vec<PlannedTrial>,
+    /// PBS project (`-A`) of every job: the spec's, else the site's default.
+    pub account: String,
 }
 
 impl Plan {
@@ -94,11 +95,12 @@ impl Plan {
         let mut trials: Vec<PlannedTrial> = Vec::with_capacity(expanded.len());
         // Trial id → index in `trials`: duplicates are found in one pass.
         let mut index: HashMap<String, usize> = HashMap::with_capacity(expanded.len());
-        for t in &expanded {
-            match place(t, &site, &account, &sweep_dir) {
+        for t in expanded {
+            let ExpandedTrial { config, sources } = t;
+            match place(config, &site) {
                 Ok(planned) => {
                     if let Some(twin) = index.get(planned.id()).map(|&i| &trials[i]) {
-                        let pos = t.locate(&axes.join(" "), root_pos);
+                        let pos = sources.locate(&axes.join(" "), root_pos);
                         errors.push(&file, pos, format!(
                             "sweep: two trials resolve to the same config (id {}: {} and {}); use `repeats` to run a trial more than once",
                             planned.id(), describe(&twin.config), describe(&planned.config)
@@ -108,12 +110,12 @@ impl Plan {
                         trials.push(planned);
                     }
                 }
-                Err(message) => {
-                    let pos = t.locate(&message, root_pos);
+                Err((message, config)) => {
+                    let pos = sources.locate(&message, root_pos);
                     errors.push(
                         &file,
                         pos,
-                        format!("{message} (trial {})", describe(&t.config)),
+                        format!("{message} (trial {})", describe(&config)),
                     );
                 }
             }
@@ -130,7 +132,27 @@ impl Plan {
             sweep_dir,
             axes,
             trials,
+            account,
         })
+    }
+
+    /// The PBS job script of trial `t` (rendered when written or shown, not at validation:
+    /// a sweep of 100 000 trials is checked without 100 000 scripts in memory).
+    pub fn job_script(&self, t: &PlannedTrial) -> String {
+        let trial_dir = self.trial_dir(t.id());
+        let summary = describe(&t.config);
+        let job = job_script::JobSpec {
+            trial_id: t.id(),
+            sweep: &t.config.meta.sweep,
+            trial_dir: &trial_dir,
+            account: &self.account,
+            queue: &t.queue,
+            nodes: t.nodes,
+            ranks: t.config.resources.gpus,
+            walltime_s: t.walltime_s,
+            summary: &summary,
+        };
+        job_script::render(&job, &self.site)
     }
 
     pub fn trial_dir(&self, id: &str) -> PathBuf {
@@ -161,42 +183,31 @@ pub fn describe(config: &TrialConfig) -> String {
     }
 }
 
-/// Checks one trial's rules and places it on a queue.
+/// Checks one trial's rules and places it on a queue; a refusal gives the config back.
 fn place(
-    t: &ExpandedTrial,
+    mut config: TrialConfig,
     site: &SiteProfile,
-    account: &str,
-    sweep_dir: &Path,
-) -> Result<PlannedTrial, String> {
-    let mut config = t.config.clone();
-    config.check()?;
-    let walltime_s = walltime::parse(&config.resources.walltime)
-        .map_err(|e| format!("resources.walltime: {e}"))?;
-    let nodes = site.nodes(config.resources.gpus);
-    let queue = site
-        .select_queue(nodes, walltime_s, config.resources.queue.as_deref())?
-        .name
-        .clone();
-    config.meta.id = trial_id::trial_id(&config);
-    let trial_dir = sweep_dir.join(names::TRIALS_DIR).join(&config.meta.id);
-    let summary = describe(&config);
-    let job = job_script::JobSpec {
-        trial_id: &config.meta.id,
-        sweep: &config.meta.sweep,
-        trial_dir: &trial_dir,
-        account,
-        queue: &queue,
-        nodes,
-        ranks: config.resources.gpus,
-        walltime_s,
-        summary: &summary,
+) -> Result<PlannedTrial, (String, TrialConfig)> {
+    let placed = (|| {
+        config.check()?;
+        let walltime_s = walltime::parse(&config.resources.walltime)
+            .map_err(|e| format!("resources.walltime: {e}"))?;
+        let nodes = site.nodes(config.resources.gpus);
+        let queue = site
+            .select_queue(nodes, walltime_s, config.resources.queue.as_deref())?
+            .name
+            .clone();
+        Ok((walltime_s, nodes, queue))
+    })();
+    let (walltime_s, nodes, queue) = match placed {
+        Ok(p) => p,
+        Err(message) => return Err((message, config)),
     };
-    let job_script = job_script::render(&job, site);
+    config.meta.id = trial_id::trial_id(&config);
     Ok(PlannedTrial {
         config,
         nodes,
         queue,
         walltime_s,
-        job_script,
     })
 }

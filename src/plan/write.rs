@@ -26,7 +26,7 @@ pub fn write_plan(plan: &Plan) -> io::Result<()> {
         create_dir(&dir)?;
         let yaml = serde_yaml::to_string(&t.config).map_err(io::Error::other)?;
         write_atomic_new(&dir.join(names::TRIAL_YAML), yaml.as_bytes())?;
-        write_atomic_new(&dir.join(names::JOB_SCRIPT), t.job_script.as_bytes())?;
+        write_atomic_new(&dir.join(names::JOB_SCRIPT), plan.job_script(t).as_bytes())?;
         let state = dir.join(names::STATE_JSON);
         if !state.exists() {
             let json =
