@@ -4,7 +4,9 @@
 
 use std::io;
 
-use crate::results::{names, write_atomic, write_atomic_new, TrialState};
+use crate::results::{
+    names, sync_filesystem, write_atomic_as, write_atomic_new_as, Durability, TrialState,
+};
 
 use super::Plan;
 
@@ -12,29 +14,32 @@ use super::Plan;
 pub const QUEUE_MAX_JOBS: &str = "queue_max_jobs";
 
 /// Creates `sweep.yaml`, `plan.csv` and each `trials/<id>/{trial.yaml, job.pbs, state.json}`
-/// (`state.json` only when absent: a trial that already ran keeps its state).
+/// (`state.json` only when absent: a trial that already ran keeps its state). Every file
+/// is replaced atomically; the file system is synced once at the end rather than per file.
 pub fn write_plan(plan: &Plan) -> io::Result<()> {
+    let later = Durability::Batched;
     create_dir(&plan.sweep_dir.join(names::TRIALS_DIR))?;
-    write_atomic_new(
+    write_atomic_new_as(
         &plan.sweep_dir.join(names::SWEEP_SPEC),
         plan.spec.text.as_bytes(),
+        later,
     )
     .map_err(|e| explain_changed_spec(e, plan))?;
-    write_atomic_new(&plan.sweep_dir.join(names::PLAN_CSV), &plan_csv(plan)?)?;
+    write_atomic_new_as(&plan.sweep_dir.join(names::PLAN_CSV), &plan_csv(plan)?, later)?;
     for t in &plan.trials {
         let dir = plan.trial_dir(t.id());
         create_dir(&dir)?;
         let yaml = serde_yaml::to_string(&t.config).map_err(io::Error::other)?;
-        write_atomic_new(&dir.join(names::TRIAL_YAML), yaml.as_bytes())?;
-        write_atomic_new(&dir.join(names::JOB_SCRIPT), plan.job_script(t).as_bytes())?;
+        write_atomic_new_as(&dir.join(names::TRIAL_YAML), yaml.as_bytes(), later)?;
+        write_atomic_new_as(&dir.join(names::JOB_SCRIPT), plan.job_script(t).as_bytes(), later)?;
         let state = dir.join(names::STATE_JSON);
         if !state.exists() {
             let json =
                 serde_json::to_vec_pretty(&TrialState::planned()).map_err(io::Error::other)?;
-            write_atomic(&state, &json)?;
+            write_atomic_as(&state, &json, later)?;
         }
     }
-    Ok(())
+    sync_filesystem(&plan.sweep_dir)
 }
 
 /// `create_dir_all` with the path in the error (the OS message alone names none).
