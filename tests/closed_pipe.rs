@@ -8,7 +8,7 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use support::{repo, trial_dirs, state};
+use support::{repo, state, trial_dirs};
 use xvr::results::TrialStatus;
 
 /// The write end of a pipe whose read end is already closed: every write fails with EPIPE.
@@ -50,7 +50,10 @@ fn plan_status_and_submit_into_a_closed_pipe_end_quietly_and_finish_their_work()
     let out = xvr_into_closed_pipe(&["plan", spec], results.path());
     assert_quiet("plan", &out);
     let sweep = results.path().join("shared");
-    assert!(sweep.join("plan.csv").is_file(), "the plan is written all the same");
+    assert!(
+        sweep.join("plan.csv").is_file(),
+        "the plan is written all the same"
+    );
 
     let out = Command::new(env!("CARGO_BIN_EXE_xvr"))
         .arg("status")
@@ -66,6 +69,11 @@ fn plan_status_and_submit_into_a_closed_pipe_end_quietly_and_finish_their_work()
     );
     assert_quiet("submit", &out);
     for dir in trial_dirs(&sweep) {
-        assert_eq!(state(&dir).status, TrialStatus::Succeeded, "{}", dir.display());
+        assert_eq!(
+            state(&dir).status,
+            TrialStatus::Succeeded,
+            "{}",
+            dir.display()
+        );
     }
 }

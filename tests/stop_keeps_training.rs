@@ -118,7 +118,12 @@ fn ctrl_c_cancel_and_sigterm_to_the_job_keep_a_checkpoint_that_resumes_exactly()
     let reference_root = tempfile::tempdir().unwrap();
     let out = run_cmd(reference_root.path(), &[]).output().unwrap();
     let ref_dirs = trial_dirs(&reference_root.path().join("stop"));
-    assert!(out.status.success(), "{}\n{}", text(&out), job_outputs(&ref_dirs));
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        text(&out),
+        job_outputs(&ref_dirs)
+    );
     let reference: Vec<Vec<String>> = ref_dirs.iter().map(|d| train_rows(d)).collect();
     for rows in &reference {
         assert_eq!(rows.len() as u64, ITERATIONS);
@@ -129,7 +134,10 @@ fn ctrl_c_cancel_and_sigterm_to_the_job_keep_a_checkpoint_that_resumes_exactly()
     let (mut child, dirs) = start(results.path());
     // SAFETY: plain kill(2) on our child.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-    assert_eq!(wait_exit(&mut child, Duration::from_secs(120)).code(), Some(130));
+    assert_eq!(
+        wait_exit(&mut child, Duration::from_secs(120)).code(),
+        Some(130)
+    );
     check_resumes(results.path(), &dirs, &reference, "Ctrl-C");
 
     // xvr cancel from another process.
@@ -140,7 +148,11 @@ fn ctrl_c_cancel_and_sigterm_to_the_job_keep_a_checkpoint_that_resumes_exactly()
         .args(["cancel", sweep.to_str().unwrap(), "--kill-grace", "60"])
         .output()
         .unwrap();
-    assert!(text(&out).contains("2 trial(s) cancelled"), "{}", text(&out));
+    assert!(
+        text(&out).contains("2 trial(s) cancelled"),
+        "{}",
+        text(&out)
+    );
     wait_exit(&mut child, Duration::from_secs(120));
     check_resumes(results.path(), &dirs, &reference, "xvr cancel");
 
@@ -149,7 +161,9 @@ fn ctrl_c_cancel_and_sigterm_to_the_job_keep_a_checkpoint_that_resumes_exactly()
     let results = tempfile::tempdir().unwrap();
     let (mut child, dirs) = start(results.path());
     for dir in &dirs {
-        let job = try_state(dir).and_then(|s| s.job_id).expect("a running job id");
+        let job = try_state(dir)
+            .and_then(|s| s.job_id)
+            .expect("a running job id");
         let pgid: libc::pid_t = job.split('.').next().unwrap().parse().unwrap();
         // SAFETY: plain kill(2) on a process group this test's xvr started.
         unsafe { libc::kill(-pgid, libc::SIGTERM) };

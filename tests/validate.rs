@@ -139,11 +139,31 @@ const BAD: &[(&str, &str, &[&str])] = &[
     ),
     // What the worker would refuse after the queue is refused before it (the rules of
     // src/spec/rules.rs, shared with the worker).
-    ("iterations_zero.yaml", "4:29", &["train.iterations: 0: must be >= 1"]),
-    ("total_samples_zero.yaml", "4:20", &["train.total_samples: 0: must be >= 1"]),
-    ("lr_negative.yaml", "4:16", &["train.lr: -0.0001: must be a positive number"]),
-    ("lr_nan.yaml", "3:15", &["train.lr: NaN: must be a positive number"]),
-    ("crop_lr_zero.yaml", "4:20", &["data.crop_lr: 0: must be >= 1"]),
+    (
+        "iterations_zero.yaml",
+        "4:29",
+        &["train.iterations: 0: must be >= 1"],
+    ),
+    (
+        "total_samples_zero.yaml",
+        "4:20",
+        &["train.total_samples: 0: must be >= 1"],
+    ),
+    (
+        "lr_negative.yaml",
+        "4:16",
+        &["train.lr: -0.0001: must be a positive number"],
+    ),
+    (
+        "lr_nan.yaml",
+        "3:15",
+        &["train.lr: NaN: must be a positive number"],
+    ),
+    (
+        "crop_lr_zero.yaml",
+        "4:20",
+        &["data.crop_lr: 0: must be >= 1"],
+    ),
     (
         "synthetic_videos_zero.yaml",
         "4:29",
@@ -159,9 +179,17 @@ const BAD: &[(&str, &str, &[&str])] = &[
         "3:22",
         &["data.synthetic.videos: 24: must be more than data.val_videos 30"],
     ),
-    ("mlp_ratio_zero.yaml", "4:23", &["model.mlp_ratio: 0: must be a positive number"]),
+    (
+        "mlp_ratio_zero.yaml",
+        "4:23",
+        &["model.mlp_ratio: 0: must be a positive number"],
+    ),
     ("ema_one.yaml", "3:16", &["train.ema: 1: must be in [0, 1)"]),
-    ("b0_reversed.yaml", "3:18", &["data.b0_exp: [7, 1]: need finite lo <= hi"]),
+    (
+        "b0_reversed.yaml",
+        "3:18",
+        &["data.b0_exp: [7, 1]: need finite lo <= hi"],
+    ),
     (
         "texture_missing.yaml",
         "4:26",
@@ -189,10 +217,26 @@ const BAD: &[(&str, &str, &[&str])] = &[
         &["sweep.zip.model.window: also a grid axis (line 4)"],
     ),
     ("second_document.yaml", "5:1", &["a second YAML document"]),
-    ("name_too_long.yaml", "1:7", &["name: `aaaa", "100 characters; at most 64"]),
-    ("swapped_letters.yaml", "3:3", &["unknown key `base.modle`", "did you mean `model`?"]),
-    ("swapped_letters.yaml", "4:1", &["unknown key `bsae`", "did you mean `base`?"]),
-    ("swapped_letters.yaml", "6:3", &["unknown key `sweep.gird`", "did you mean `grid`?"]),
+    (
+        "name_too_long.yaml",
+        "1:7",
+        &["name: `aaaa", "100 characters; at most 64"],
+    ),
+    (
+        "swapped_letters.yaml",
+        "3:3",
+        &["unknown key `base.modle`", "did you mean `model`?"],
+    ),
+    (
+        "swapped_letters.yaml",
+        "4:1",
+        &["unknown key `bsae`", "did you mean `base`?"],
+    ),
+    (
+        "swapped_letters.yaml",
+        "6:3",
+        &["unknown key `sweep.gird`", "did you mean `grid`?"],
+    ),
 ];
 
 #[test]
@@ -269,7 +313,11 @@ fn a_byte_order_mark_and_a_walltime_in_plain_seconds_are_accepted() {
         .arg(dir.path().join("results"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let script = std::fs::read_dir(dir.path().join("results/ok/trials"))
         .unwrap()
         .flatten()

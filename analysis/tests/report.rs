@@ -319,7 +319,11 @@ fn summary_mismatch_is_flagged_on_the_terminal_and_never_selected() {
         .replace("\"psnr_db\": 34.85,", "\"psnr_db\": 34.9,");
     std::fs::write(&summary, text).unwrap();
     let (out, output) = analyse(&dir.path().join("window"), &[]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("trial window0004 not selectable: summary.json psnr_db = 34.9"),
@@ -336,7 +340,10 @@ fn summary_mismatch_is_flagged_on_the_terminal_and_never_selected() {
     );
     assert!(!html.contains("Cross-check failed for window0002"));
     let sel = table(out.path(), "selection");
-    assert!(sel.iter().all(|r| r["config"] != "model.window=4"), "{sel:?}");
+    assert!(
+        sel.iter().all(|r| r["config"] != "model.window=4"),
+        "{sel:?}"
+    );
     assert_eq!(row(&sel, "config", "model.window=2")["selected"], "yes");
 }
 
@@ -589,20 +596,35 @@ fn a_damaged_trial_is_named_and_left_out_while_the_others_are_reported() {
         .replacen("psnr_db", "psnr", 1);
     std::fs::write(&file, text).unwrap();
     // ...and a state.json cut short in another.
-    std::fs::write(trials_dir.join("window0001/state.json"), "{\"status\": \"fai").unwrap();
+    std::fs::write(
+        trials_dir.join("window0001/state.json"),
+        "{\"status\": \"fai",
+    )
+    .unwrap();
     let (out, output) = analyse(&dir.path().join("window"), &[]);
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{err}");
     assert!(
-        err.contains("trial window0002 left out") && err.contains("window0002/validation.csv") && err.contains("psnr_db"),
+        err.contains("trial window0002 left out")
+            && err.contains("window0002/validation.csv")
+            && err.contains("psnr_db"),
         "{err}"
     );
-    assert!(err.contains("trial window0001 left out") && err.contains("window0001/state.json"), "{err}");
+    assert!(
+        err.contains("trial window0001 left out") && err.contains("window0001/state.json"),
+        "{err}"
+    );
     let trials = table(out.path(), "trials");
-    assert_eq!(row(&trials, "trial_id", "window0002")["used_in_results"], "no");
+    assert_eq!(
+        row(&trials, "trial_id", "window0002")["used_in_results"],
+        "no"
+    );
     assert!(row(&trials, "trial_id", "window0001")["problems"].contains("state.json"));
     // The intact trial is still analysed and selected.
-    assert_eq!(row(&trials, "trial_id", "window0004")["used_in_results"], "yes");
+    assert_eq!(
+        row(&trials, "trial_id", "window0004")["used_in_results"],
+        "yes"
+    );
     let sel = table(out.path(), "selection");
     assert_eq!(row(&sel, "config", "model.window=4")["selected"], "yes");
 }
@@ -775,7 +797,9 @@ fn a_closed_stdout_does_not_fail_the_analysis() {
     let stdout = unsafe {
         assert_eq!(libc::pipe(fds.as_mut_ptr()), 0);
         libc::close(fds[0]);
-        std::process::Stdio::from(<std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fds[1]))
+        std::process::Stdio::from(
+            <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fds[1]),
+        )
     };
     let out = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_xvr-analysis"))

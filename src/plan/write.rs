@@ -25,13 +25,21 @@ pub fn write_plan(plan: &Plan) -> io::Result<()> {
         later,
     )
     .map_err(|e| explain_changed_spec(e, plan))?;
-    write_atomic_new_as(&plan.sweep_dir.join(names::PLAN_CSV), &plan_csv(plan)?, later)?;
+    write_atomic_new_as(
+        &plan.sweep_dir.join(names::PLAN_CSV),
+        &plan_csv(plan)?,
+        later,
+    )?;
     for t in &plan.trials {
         let dir = plan.trial_dir(t.id());
         create_dir(&dir)?;
         let yaml = serde_yaml::to_string(&t.config).map_err(io::Error::other)?;
         write_atomic_new_as(&dir.join(names::TRIAL_YAML), yaml.as_bytes(), later)?;
-        write_atomic_new_as(&dir.join(names::JOB_SCRIPT), plan.job_script(t).as_bytes(), later)?;
+        write_atomic_new_as(
+            &dir.join(names::JOB_SCRIPT),
+            plan.job_script(t).as_bytes(),
+            later,
+        )?;
         let state = dir.join(names::STATE_JSON);
         if !state.exists() {
             let json =

@@ -65,7 +65,11 @@ pub fn render(jobs: &[JobRequest]) -> Result<String, String> {
             }
         };
         let gone = ended_unrecorded(&s);
-        let name = if gone { GONE.to_string() } else { status_name(s.status) };
+        let name = if gone {
+            GONE.to_string()
+        } else {
+            status_name(s.status)
+        };
         *counts.entry(name.clone()).or_default() += 1;
         if gone {
             warnings.push_str(&format!(

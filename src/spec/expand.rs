@@ -314,7 +314,11 @@ mod tests {
             for s in &spec.base {
                 axis::set(&mut tree, &s.path, s.value.clone());
             }
-            let variant = spec.variants.iter().find(|v| Some(&v.name) == t.config.meta.variant.as_ref()).unwrap();
+            let variant = spec
+                .variants
+                .iter()
+                .find(|v| Some(&v.name) == t.config.meta.variant.as_ref())
+                .unwrap();
             for s in &variant.set {
                 axis::set(&mut tree, &s.path, s.value.clone());
             }
@@ -329,8 +333,18 @@ mod tests {
             whole.meta = t.config.meta.clone();
             assert_eq!(t.config, whole);
         }
-        let b = trials.iter().find(|t| t.config.meta.variant.as_deref() == Some("b")).unwrap();
-        assert_eq!((b.config.model.window, b.config.train.lr, b.config.data.crop_lr), (4, 1e-4, 16));
+        let b = trials
+            .iter()
+            .find(|t| t.config.meta.variant.as_deref() == Some("b"))
+            .unwrap();
+        assert_eq!(
+            (
+                b.config.model.window,
+                b.config.train.lr,
+                b.config.data.crop_lr
+            ),
+            (4, 1e-4, 16)
+        );
         // The grid's train.seed is applied after the variant's, so the grid wins.
         assert!([1, 2].contains(&b.config.train.seed));
         // Repeats vary fastest, then the zip entry.

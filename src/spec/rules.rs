@@ -39,7 +39,10 @@ pub fn check(t: &TrialConfig) -> Result<(), String> {
 
 fn model(m: &ModelConfig) -> Result<(), String> {
     if m.lr_frames < 1 || m.lr_frames % 2 == 0 {
-        return Err(format!("model.lr_frames: {}: must be odd and >= 1", m.lr_frames));
+        return Err(format!(
+            "model.lr_frames: {}: must be odd and >= 1",
+            m.lr_frames
+        ));
     }
     if m.window < 1 {
         return Err(format!("model.window: {}: must be >= 1", m.window));
@@ -57,18 +60,23 @@ fn model(m: &ModelConfig) -> Result<(), String> {
         ));
     }
     // The MLP hidden width is floor(mlp_ratio × channels), as the worker builds it.
-    if !(m.mlp_ratio.is_finite() && m.mlp_ratio > 0.0 && m.mlp_ratio * m.channels as f64 >= 1.0)
-    {
+    if !(m.mlp_ratio.is_finite() && m.mlp_ratio > 0.0 && m.mlp_ratio * m.channels as f64 >= 1.0) {
         return Err(format!(
             "model.mlp_ratio: {}: must be a positive number giving an MLP width (mlp_ratio x model.channels {}) >= 1",
             m.mlp_ratio, m.channels
         ));
     }
     if !(0.0..1.0).contains(&m.drop_path) {
-        return Err(format!("model.drop_path: {}: must be in [0, 1)", m.drop_path));
+        return Err(format!(
+            "model.drop_path: {}: must be in [0, 1)",
+            m.drop_path
+        ));
     }
     if m.recon_channels < 1 {
-        return Err(format!("model.recon_channels: {}: must be >= 1", m.recon_channels));
+        return Err(format!(
+            "model.recon_channels: {}: must be >= 1",
+            m.recon_channels
+        ));
     }
     Ok(())
 }
@@ -193,7 +201,10 @@ fn train(t: &TrainConfig, gpus: u32) -> Result<(), String> {
         ));
     }
     if !t.betas.iter().all(|b| (0.0..1.0).contains(b)) {
-        return Err(format!("train.betas: {:?}: both must be in [0, 1)", t.betas));
+        return Err(format!(
+            "train.betas: {:?}: both must be in [0, 1)",
+            t.betas
+        ));
     }
     if !(0.0..1.0).contains(&t.ema) {
         return Err(format!("train.ema: {}: must be in [0, 1)", t.ema));
@@ -244,25 +255,52 @@ mod tests {
     #[test]
     fn each_rule_names_its_field() {
         let cases: Vec<(&str, Box<dyn FnOnce(&mut TrialConfig)>)> = vec![
-            ("train.total_samples", Box::new(|t| t.train.total_samples = Some(0))),
+            (
+                "train.total_samples",
+                Box::new(|t| t.train.total_samples = Some(0)),
+            ),
             ("train.iterations", Box::new(|t| t.train.iterations = 0)),
             ("train.lr", Box::new(|t| t.train.lr = -1e-4)),
             ("train.lr", Box::new(|t| t.train.lr = f64::NAN)),
             ("data.crop_lr", Box::new(|t| t.data.crop_lr = 0)),
-            ("data.synthetic.videos", Box::new(|t| t.data.synthetic.videos = 0)),
-            ("data.synthetic.height", Box::new(|t| t.data.synthetic.height = 130)),
-            ("data.synthetic.videos", Box::new(|t| t.data.val_videos = 30)),
+            (
+                "data.synthetic.videos",
+                Box::new(|t| t.data.synthetic.videos = 0),
+            ),
+            (
+                "data.synthetic.height",
+                Box::new(|t| t.data.synthetic.height = 130),
+            ),
+            (
+                "data.synthetic.videos",
+                Box::new(|t| t.data.val_videos = 30),
+            ),
             ("model.mlp_ratio", Box::new(|t| t.model.mlp_ratio = 0.0)),
             ("train.ema", Box::new(|t| t.train.ema = 1.0)),
             ("data.b0_exp", Box::new(|t| t.data.b0_exp = [7.0, 1.0])),
-            ("data.synthetic.texture", Box::new(|t| t.data.synthetic.texture = Some("/no/such.png".into()))),
-            ("data.hr_root", Box::new(|t| t.data.source = DataSource::Png)),
-            ("data.hr_root", Box::new(|t| {
-                t.data.source = DataSource::Png;
-                t.data.hr_root = Some("/no/such/dir".into());
-            })),
-            ("resources.threads_per_rank", Box::new(|t| t.resources.threads_per_rank = 100_000)),
-            ("data.synthetic.frames", Box::new(|t| t.data.synthetic.frames = 4)),
+            (
+                "data.synthetic.texture",
+                Box::new(|t| t.data.synthetic.texture = Some("/no/such.png".into())),
+            ),
+            (
+                "data.hr_root",
+                Box::new(|t| t.data.source = DataSource::Png),
+            ),
+            (
+                "data.hr_root",
+                Box::new(|t| {
+                    t.data.source = DataSource::Png;
+                    t.data.hr_root = Some("/no/such/dir".into());
+                }),
+            ),
+            (
+                "resources.threads_per_rank",
+                Box::new(|t| t.resources.threads_per_rank = 100_000),
+            ),
+            (
+                "data.synthetic.frames",
+                Box::new(|t| t.data.synthetic.frames = 4),
+            ),
         ];
         for (field, change) in cases {
             let message = broken(change);

@@ -69,7 +69,13 @@ mod tests {
         assert_eq!(did_you_mean("windw", keys), Some("window"));
         assert_eq!(did_you_mean("chanels", keys), Some("channels"));
         assert_eq!(did_you_mean("zebra", keys), None);
-        assert_eq!(did_you_mean("gird", ["grid", "zip", "variants", "repeats"]), Some("grid"));
-        assert_eq!(did_you_mean("bsae", ["name", "site", "account", "base", "sweep"]), Some("base"));
+        assert_eq!(
+            did_you_mean("gird", ["grid", "zip", "variants", "repeats"]),
+            Some("grid")
+        );
+        assert_eq!(
+            did_you_mean("bsae", ["name", "site", "account", "base", "sweep"]),
+            Some("base")
+        );
     }
 }

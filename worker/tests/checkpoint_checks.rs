@@ -28,7 +28,10 @@ fn run(dir: &Path) -> (Option<i32>, String) {
         .arg(dir)
         .output()
         .unwrap();
-    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn edit_state(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
@@ -113,7 +116,9 @@ fn checkpoints_that_do_not_fit_the_trial_are_refused_with_a_remedy() {
         ),
         (
             "corrupt-state",
-            Box::new(|d| std::fs::write(d.join("checkpoint/state.json"), b"{\"iteration\": ").unwrap()),
+            Box::new(|d| {
+                std::fs::write(d.join("checkpoint/state.json"), b"{\"iteration\": ").unwrap()
+            }),
             "state.json",
             "not a checkpoint state",
         ),
@@ -132,7 +137,13 @@ fn checkpoints_that_do_not_fit_the_trial_are_refused_with_a_remedy() {
             stderr.contains("to train this trial from iteration 0"),
             "{name}: {stderr}"
         );
-        assert!(!stderr.contains("0.14.0") && !stderr.contains("panicked"), "{name}: {stderr}");
-        assert!(!dir.join("summary.json").exists(), "{name}: a refused resume wrote a summary");
+        assert!(
+            !stderr.contains("0.14.0") && !stderr.contains("panicked"),
+            "{name}: {stderr}"
+        );
+        assert!(
+            !dir.join("summary.json").exists(),
+            "{name}: a refused resume wrote a summary"
+        );
     }
 }

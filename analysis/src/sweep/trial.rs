@@ -70,7 +70,10 @@ impl Trial {
         trial.problems = problems;
         if let (Some(summary), Some(metrics)) = (
             &trial.summary,
-            trial.validation.as_deref().and_then(QualityMetrics::from_rows),
+            trial
+                .validation
+                .as_deref()
+                .and_then(QualityMetrics::from_rows),
         ) {
             trial.mismatches = metrics.cross_check(summary);
         }
@@ -82,8 +85,8 @@ impl Trial {
         self.problems.is_empty()
             && self
                 .state
-            .as_ref()
-            .is_some_and(|s| s.status == TrialStatus::Succeeded)
+                .as_ref()
+                .is_some_and(|s| s.status == TrialStatus::Succeeded)
             && self
                 .summary
                 .as_ref()

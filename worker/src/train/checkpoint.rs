@@ -145,8 +145,13 @@ pub fn load<B: AutodiffBackend>(
     expected: Expected,
 ) -> Result<CheckpointState, String> {
     let state_path = checkpoint_dir.join(STATE_FILE);
-    let text = fs::read(&state_path)
-        .map_err(|e| format!("{}: cannot read: {e}; {}", state_path.display(), remedy(checkpoint_dir)))?;
+    let text = fs::read(&state_path).map_err(|e| {
+        format!(
+            "{}: cannot read: {e}; {}",
+            state_path.display(),
+            remedy(checkpoint_dir)
+        )
+    })?;
     let state: CheckpointState = serde_json::from_slice(&text).map_err(|e| {
         format!(
             "{}: not a checkpoint state ({e}); {}",
@@ -177,7 +182,10 @@ pub fn load<B: AutodiffBackend>(
         .load(checkpoint_dir.join("ema"), &device)
         .map_err(|_| unreadable("ema.bin"))?;
     let ema = trainer.ema_model().clone().load_record(ema_record);
-    for (file, loaded) in [("model.bin", param_shapes(&model)), ("ema.bin", param_shapes(&ema))] {
+    for (file, loaded) in [
+        ("model.bin", param_shapes(&model)),
+        ("ema.bin", param_shapes(&ema)),
+    ] {
         if loaded != shapes {
             return Err(format!(
                 "{}: parameter shapes differ from this trial's model (another model size); {}",

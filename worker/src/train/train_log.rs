@@ -27,7 +27,10 @@ impl TrainLog {
         let mut next = 1;
         for line in BufReader::new(file).lines() {
             let line = line.map_err(|e| format!("{}: {e}", path.display()))?;
-            let iter = line.split(',').next().and_then(|f| f.trim().parse::<u64>().ok());
+            let iter = line
+                .split(',')
+                .next()
+                .and_then(|f| f.trim().parse::<u64>().ok());
             if iter == Some(next) {
                 next += 1;
             }
