@@ -14,7 +14,7 @@ use std::time::Duration;
 use support::{repo, text, trial_dirs, try_state, wait_exit, wait_for};
 
 const SPEC: &str = "tests/specs/e2e/stop.yaml";
-const ITERATIONS: u64 = 150;
+const ITERATIONS: u64 = 600;
 
 fn xvr() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_xvr"));
@@ -41,7 +41,7 @@ fn run_cmd(results: &Path, extra: &[&str]) -> Command {
     let mut cmd = xvr();
     cmd.args(["run", SPEC, "--results"])
         .arg(results)
-        .args(["--kill-grace", "60"])
+        .args(["--kill-grace", "60", "--max-parallel", "2"])
         .args(extra);
     cmd
 }
