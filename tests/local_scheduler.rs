@@ -433,3 +433,39 @@ fn a_trial_with_a_checkpoint_is_reported_as_resumed() {
     );
     assert!(text(&out).contains("started 4, skipped 0, succeeded 4, unsuccessful 0, resumed 1"), "{}", text(&out));
 }
+
+#[test]
+fn status_names_damaged_files_and_still_shows_every_other_trial() {
+    let results = tempfile::tempdir().unwrap();
+    let spec = "tests/specs/local/shared.yaml";
+    let out = submit_cmd(spec, results.path(), &["--max-parallel", "4"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let sweep = results.path().join("shared");
+    let dirs = trial_dirs(&sweep);
+    std::fs::write(dirs[0].join(names::STATE_JSON), "{\"status\": \"succ").unwrap();
+    let summary = std::fs::read_to_string(dirs[1].join(names::SUMMARY_JSON)).unwrap();
+    std::fs::write(dirs[1].join(names::SUMMARY_JSON), &summary[..summary.len() / 2]).unwrap();
+    let train = std::fs::read_to_string(dirs[2].join(names::TRAIN_CSV)).unwrap();
+    std::fs::write(dirs[2].join(names::TRAIN_CSV), &train[..train.len() - 3]).unwrap();
+
+    let out = xvr().args(["status", sweep.to_str().unwrap()]).output().unwrap();
+    let shown = text(&out);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains("4 trials: 3 succeeded, 1 unreadable"), "{shown}");
+    let id = |d: &PathBuf| d.file_name().unwrap().to_str().unwrap().to_string();
+    for d in &dirs {
+        assert!(shown.lines().any(|l| l.starts_with(&id(d))), "{}: {shown}", id(d));
+    }
+    let warns = |d: &PathBuf, file: &str| {
+        shown.lines().any(|l| {
+            l.starts_with(&format!("warning: trial {}: ", id(d)))
+                && l.contains(&d.join(file).display().to_string())
+        })
+    };
+    assert!(warns(&dirs[0], names::STATE_JSON), "{shown}");
+    assert!(warns(&dirs[1], names::SUMMARY_JSON), "{shown}");
+    assert!(warns(&dirs[2], names::TRAIN_CSV), "{shown}");
+    assert!(!warns(&dirs[3], names::SUMMARY_JSON), "{shown}");
+}
