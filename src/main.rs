@@ -14,6 +14,26 @@ use xvr::sched::sweep_run::{dry_run, run_sweep, SweepRequest};
 use xvr::run::analysis::{analysis_binary, run_analysis, run_predict};
 use xvr::sched::{cancel, signals, status, sweep_dir, JobRequest};
 
+/// Set once stdout's reader has gone away (`xvr plan big.yaml | head -1`).
+static STDOUT_GONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `print!`, except that a closed stdout is not an error: the rest of the output is
+/// dropped quietly and the command still finishes its work (a submit its trials).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if std::write!(std::io::stdout(), $($arg)*).and_then(|_| std::io::stdout().flush()).is_err() {
+            STDOUT_GONE.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }};
+}
+
+/// `println!` in the manner of [`out!`].
+macro_rules! outln {
+    () => { out!("\n") };
+    ($($arg:tt)*) => { out!("{}\n", format_args!($($arg)*)) };
+}
+
 /// Runs the SWIN-XVR hyperparameter and scaling study: a YAML sweep spec becomes trials,
 /// each with a Polaris PBS job script, run on Polaris or on this machine.
 ///
@@ -211,7 +231,8 @@ impl PlacementArgs {
 struct SchedulerArgs {
     #[arg(long, value_enum, default_value_t = SchedulerKind::Local)]
     scheduler: SchedulerKind,
-    /// Local: seconds between SIGTERM and SIGKILL when a job is stopped.
+    /// Local: seconds between SIGTERM and SIGKILL when a job is stopped (the worker writes
+    /// its checkpoint within them).
     #[arg(long, default_value_t = 10)]
     kill_grace: u64,
     /// PBS: seconds between two qstat polls (default 60; keep it >= 60 on a real server).
@@ -300,6 +321,12 @@ impl SubmissionArgs {
         if self.max_attempts == Some(0) {
             return Err("--max-attempts 0: expected at least 1".into());
         }
+        if self.max_parallel == Some(0) {
+            return Err("--max-parallel 0: expected at least 1 job in flight".into());
+        }
+        if self.pack == 0 {
+            return Err("--pack 0: expected at least 1 trial per job (1 = no packing)".into());
+        }
         Ok(SweepRequest {
             settings: self.scheduler.settings()?,
             max_parallel: self.max_parallel,
@@ -330,7 +357,7 @@ fn plan_and_write(spec: &Path, results: &Path, placement: &PlacementArgs) -> Res
     let plan = Plan::build_with(spec, results, &placement.overrides()).map_err(|e| e.to_string())?;
     let written = write::write_plan(&plan).map_err(|e| e.to_string())?;
     if !written.rerendered.is_empty() {
-        println!(
+        outln!(
             "re-rendered the job scripts of {} trial(s) without a job in flight: {}",
             written.rerendered.len(),
             written.rerendered.join(", ")
@@ -349,19 +376,19 @@ fn run_chain(
     analysis_args: &[String],
 ) -> Result<ExitCode, String> {
     let plan = plan_and_write(spec, results, placement)?;
-    print!("{}", table::render(&plan));
+    out!("{}", table::render(&plan));
     let request = submission.request(retry.rerun(), Vec::new(), &PlacementArgs::default())?;
     if submission.dry_run {
         dry_run(&plan.sweep_dir, &request, &mut std::io::stdout())?;
         if let Some(first) = plan.trials.first() {
-            println!("\njob script of trial {} ({} of {}):", first.id(), 1, plan.trials.len());
-            print!("{}", first.job_script);
+            outln!("\njob script of trial {} ({} of {}):", first.id(), 1, plan.trials.len());
+            out!("{}", plan.job_script(first));
         }
         return Ok(ExitCode::SUCCESS);
     }
     let code = submit_and_report(&plan.sweep_dir, &request)?;
     if code == ExitCode::from(130) {
-        println!("interrupted: run the same command again to resume");
+        outln!("interrupted: run the same command again to resume");
         return Ok(code);
     }
     // xvr-analysis prints where the report is (its last line).
@@ -382,7 +409,7 @@ fn submit_or_preview(sweep: &Path, request: &SweepRequest, dry_run_only: bool) -
 fn submit_and_report(sweep: &Path, request: &SweepRequest) -> Result<ExitCode, String> {
     signals::install();
     let report: SubmitReport = run_sweep(sweep, request, &mut std::io::stdout())?;
-    println!(
+    outln!(
         "started {}, skipped {}, succeeded {}, unsuccessful {}, resumed {}, tracked {}; {:.2} node-hours requested{}",
         report.started,
         report.skipped,
@@ -435,7 +462,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
     match command {
         Command::Validate { spec } => {
             let plan = Plan::build(&spec, &PathBuf::from("results")).map_err(|e| e.to_string())?;
-            println!(
+            outln!(
                 "{}: ok: sweep {}, {} trials",
                 spec.display(),
                 plan.spec.name,
@@ -449,8 +476,8 @@ fn run(command: Command) -> Result<ExitCode, String> {
             placement,
         } => {
             let plan = plan_and_write(&spec, &results, &placement)?;
-            print!("{}", table::render(&plan));
-            println!("written to {}", plan.sweep_dir.display());
+            out!("{}", table::render(&plan));
+            outln!("written to {}", plan.sweep_dir.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Run {
@@ -510,12 +537,13 @@ fn run(command: Command) -> Result<ExitCode, String> {
             }
             let jobs = trials_of(&target, &results)?;
             loop {
-                print!("{}", status::render(&jobs)?);
-                if !watch || status::settled(&jobs)? {
+                out!("{}", status::render(&jobs)?);
+                let gone = STDOUT_GONE.load(std::sync::atomic::Ordering::Relaxed);
+                if !watch || gone || status::settled(&jobs)? {
                     break;
                 }
                 std::thread::sleep(Duration::from_secs_f64(interval));
-                println!("\n[{}]", chrono::Utc::now().format("%H:%M:%S"));
+                outln!("\n[{}]", chrono::Utc::now().format("%H:%M:%S"));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -528,7 +556,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             let jobs = trials_of(&target, &results)?;
             let mut sched = adapter::build(scheduler.scheduler, &scheduler.settings()?);
             let n = cancel::cancel(&jobs, &trials, sched.as_mut(), &mut std::io::stdout())?;
-            println!("{n} trial(s) cancelled");
+            outln!("{n} trial(s) cancelled");
             Ok(ExitCode::SUCCESS)
         }
         Command::Predict { spec, from, options } => {

@@ -398,4 +398,126 @@ fn a_copied_or_moved_sweep_runs_in_place_and_never_writes_into_the_original() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("is not the directory of trial"), "{}", text(&out));
     assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+
+#[test]
+fn an_orphaned_job_still_gets_its_walltime_and_status_stops_calling_it_running() {
+    let results = tempfile::tempdir().unwrap();
+    let mut submitter = submit_cmd("tests/specs/local/orphan.yaml", results.path(), &[])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let sweep = results.path().join("orphan");
+    let mut dir = PathBuf::new();
+    wait_for("the trial to run", Duration::from_secs(30), || {
+        if !sweep.join(names::PLAN_CSV).exists() {
+            return false;
+        }
+        dir = trial_dirs(&sweep)[0].clone();
+        try_state(&dir).is_some_and(|s| s.status == TrialStatus::Running)
+            && !worker_log(&dir).is_empty()
+    });
+    let job = state(&dir).job_id.unwrap();
+    submitter.kill().unwrap();
+    submitter.wait().unwrap();
+    assert_eq!(state(&dir).status, TrialStatus::Running, "nobody recorded anything");
+    // Walltime 5 s, kill grace 1 s; the fake worker would sleep 600 s.
+    wait_for(
+        "the orphaned job to be killed at its walltime",
+        Duration::from_secs(30),
+        || !group_alive(&job),
+    );
+    let job_out = std::fs::read_to_string(dir.join(names::JOB_OUTPUT)).unwrap();
+    assert!(job_out.contains("=>> PBS: job killed: walltime"), "{job_out}");
+
+    let out = xvr().args(["status", sweep.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("1 trials: 1 gone"), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("job {job} is no longer running")),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn zero_jobs_in_flight_and_zero_trials_per_pack_are_refused() {
+    let results = tempfile::tempdir().unwrap();
+    for (flag, says) in [
+        ("--max-parallel", "--max-parallel 0: expected at least 1"),
+        ("--pack", "--pack 0: expected at least 1"),
+    ] {
+        let out = submit_cmd("tests/specs/local/shared.yaml", results.path(), &[flag, "0"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{flag}: {}", text(&out));
+        assert!(text(&out).contains(says), "{flag}: {}", text(&out));
+        assert!(
+            !results.path().join("shared/trials").exists()
+                || trial_dirs(&results.path().join("shared"))
+                    .iter()
+                    .all(|d| worker_log(d).is_empty()),
+            "{flag}: nothing may run"
+        );
+    }
+}
+
+#[test]
+fn a_trial_with_a_checkpoint_is_reported_as_resumed() {
+    let results = tempfile::tempdir().unwrap();
+    let spec = "tests/specs/local/shared.yaml";
+    let plan = xvr()
+        .args(["plan", spec, "--results", results.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(plan.status.success(), "{}", text(&plan));
+    let dirs = trial_dirs(&results.path().join("shared"));
+    std::fs::create_dir(dirs[1].join("checkpoint")).unwrap();
+    let out = submit_cmd(spec, results.path(), &["--max-parallel", "4"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let id = dirs[1].file_name().unwrap().to_str().unwrap();
+    assert!(
+        text(&out).lines().any(|l| l.contains(&format!("trial {id}: started"))
+            && l.contains("resuming from its checkpoint")),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("started 4, skipped 0, succeeded 4, unsuccessful 0, resumed 1"), "{}", text(&out));
+}
+
+#[test]
+fn status_names_damaged_files_and_still_shows_every_other_trial() {
+    let results = tempfile::tempdir().unwrap();
+    let spec = "tests/specs/local/shared.yaml";
+    let out = submit_cmd(spec, results.path(), &["--max-parallel", "4"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let sweep = results.path().join("shared");
+    let dirs = trial_dirs(&sweep);
+    std::fs::write(dirs[0].join(names::STATE_JSON), "{\"status\": \"succ").unwrap();
+    let summary = std::fs::read_to_string(dirs[1].join(names::SUMMARY_JSON)).unwrap();
+    std::fs::write(dirs[1].join(names::SUMMARY_JSON), &summary[..summary.len() / 2]).unwrap();
+    let train = std::fs::read_to_string(dirs[2].join(names::TRAIN_CSV)).unwrap();
+    std::fs::write(dirs[2].join(names::TRAIN_CSV), &train[..train.len() - 3]).unwrap();
+
+    let out = xvr().args(["status", sweep.to_str().unwrap()]).output().unwrap();
+    let shown = text(&out);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains("4 trials: 3 succeeded, 1 unreadable"), "{shown}");
+    let id = |d: &PathBuf| d.file_name().unwrap().to_str().unwrap().to_string();
+    for d in &dirs {
+        assert!(shown.lines().any(|l| l.starts_with(&id(d))), "{}: {shown}", id(d));
+    }
+    let warns = |d: &PathBuf, file: &str| {
+        shown.lines().any(|l| {
+            l.starts_with(&format!("warning: trial {}: ", id(d)))
+                && l.contains(&d.join(file).display().to_string())
+        })
+    };
+    assert!(warns(&dirs[0], names::STATE_JSON), "{shown}");
+    assert!(warns(&dirs[1], names::SUMMARY_JSON), "{shown}");
+    assert!(warns(&dirs[2], names::TRAIN_CSV), "{shown}");
+    assert!(!warns(&dirs[3], names::SUMMARY_JSON), "{shown}");
 }

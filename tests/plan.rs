@@ -583,4 +583,23 @@ fn a_changed_profile_re_renders_scripts_of_trials_not_in_flight_only() {
     }
     // Trial ids do not change with the account.
     assert_eq!(column(&read_csv(&sweep.join(names::PLAN_CSV)), "trial_id"), ids);
+
+#[test]
+fn an_os_error_names_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    // The results root is a file: creating results/<sweep>/trials fails with ENOTDIR.
+    let not_a_dir = dir.path().join("results");
+    std::fs::write(&not_a_dir, "").unwrap();
+    let out = xvr(&[
+        "plan",
+        "sweeps/example.yaml",
+        "--results",
+        not_a_dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}/", not_a_dir.display())) && stderr.contains("cannot create"),
+        "{stderr}"
+    );
 }

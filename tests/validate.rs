@@ -139,6 +139,106 @@ const BAD: &[(&str, &str, &[&str])] = &[
         "4:20",
         &["two trials resolve to the same config"],
     ),
+    // What the worker would refuse after the queue is refused before it (the rules of
+    // src/spec/rules.rs, shared with the worker).
+    (
+        "iterations_zero.yaml",
+        "4:29",
+        &["train.iterations: 0: must be >= 1"],
+    ),
+    (
+        "total_samples_zero.yaml",
+        "4:20",
+        &["train.total_samples: 0: must be >= 1"],
+    ),
+    (
+        "lr_negative.yaml",
+        "4:16",
+        &["train.lr: -0.0001: must be a positive number"],
+    ),
+    (
+        "lr_nan.yaml",
+        "3:15",
+        &["train.lr: NaN: must be a positive number"],
+    ),
+    (
+        "crop_lr_zero.yaml",
+        "4:20",
+        &["data.crop_lr: 0: must be >= 1"],
+    ),
+    (
+        "synthetic_videos_zero.yaml",
+        "4:29",
+        &["data.synthetic.videos: 0: must be more than data.val_videos 4"],
+    ),
+    (
+        "frame_size_not_multiple.yaml",
+        "4:25",
+        &["data.synthetic.height: 130: must be a positive multiple of 4"],
+    ),
+    (
+        "val_videos_too_many.yaml",
+        "3:22",
+        &["data.synthetic.videos: 24: must be more than data.val_videos 30"],
+    ),
+    (
+        "mlp_ratio_zero.yaml",
+        "4:23",
+        &["model.mlp_ratio: 0: must be a positive number"],
+    ),
+    ("ema_one.yaml", "3:16", &["train.ema: 1: must be in [0, 1)"]),
+    (
+        "b0_reversed.yaml",
+        "3:18",
+        &["data.b0_exp: [7, 1]: need finite lo <= hi"],
+    ),
+    (
+        "texture_missing.yaml",
+        "4:26",
+        &["data.synthetic.texture: /nonexistent/texture.png: no such file"],
+    ),
+    (
+        "png_without_hr_root.yaml",
+        "3:18",
+        &["data.hr_root: not set, but data.source: png needs"],
+    ),
+    (
+        "hr_root_missing.yaml",
+        "3:32",
+        &["data.hr_root: /nonexistent/hr: no such directory"],
+    ),
+    (
+        "threads_too_many.yaml",
+        "3:33",
+        &["resources.threads_per_rank: 100000: must be at most 256"],
+    ),
+    // Spec niceties.
+    (
+        "grid_and_zip.yaml",
+        "6:5",
+        &["sweep.zip.model.window: also a grid axis (line 4)"],
+    ),
+    ("second_document.yaml", "5:1", &["a second YAML document"]),
+    (
+        "name_too_long.yaml",
+        "1:7",
+        &["name: `aaaa", "100 characters; at most 64"],
+    ),
+    (
+        "swapped_letters.yaml",
+        "3:3",
+        &["unknown key `base.modle`", "did you mean `model`?"],
+    ),
+    (
+        "swapped_letters.yaml",
+        "4:1",
+        &["unknown key `bsae`", "did you mean `base`?"],
+    ),
+    (
+        "swapped_letters.yaml",
+        "6:3",
+        &["unknown key `sweep.gird`", "did you mean `grid`?"],
+    ),
 ];
 
 #[test]
@@ -186,4 +286,46 @@ fn a_missing_file_is_an_error_not_a_panic() {
         "{text}"
     );
     assert!(!text.contains("panicked"), "{text}");
+}
+
+/// A spec written to a temporary file; validated and planned like any other.
+fn spec_file(dir: &Path, name: &str, text: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn a_byte_order_mark_and_a_walltime_in_plain_seconds_are_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "name: ok\nsweep:\n  grid:\n    model.window: [4]\n";
+    let bom = spec_file(dir.path(), "bom.yaml", format!("\u{feff}{body}").as_bytes());
+    let (ok, text) = validate(&bom);
+    assert!(ok, "{text}");
+
+    let seconds = spec_file(
+        dir.path(),
+        "seconds.yaml",
+        b"name: ok\nbase:\n  resources: {walltime: 5400}\nsweep:\n  grid:\n    model.window: [4]\n",
+    );
+    let (ok, text) = validate(&seconds);
+    assert!(ok, "{text}");
+    let out = Command::new(env!("CARGO_BIN_EXE_xvr"))
+        .args(["plan", &seconds, "--results"])
+        .arg(dir.path().join("results"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let script = std::fs::read_dir(dir.path().join("results/ok/trials"))
+        .unwrap()
+        .flatten()
+        .map(|d| std::fs::read_to_string(d.path().join("job.pbs")).unwrap())
+        .next()
+        .unwrap();
+    // 5400 s = 1 h 30 min.
+    assert!(script.contains("#PBS -l walltime=01:30:00"), "{script}");
 }

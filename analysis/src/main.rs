@@ -1,5 +1,7 @@
 //! `xvr-analysis SWEEP_DIR` and `xvr-analysis predict SPEC --from DIR`: see `--help`.
 
+use std::io::Write;
+
 use clap::Parser;
 use xvr_analysis::cli::{Cli, Command};
 use xvr_analysis::predict;
@@ -21,21 +23,33 @@ fn run(cli: &Cli) -> Result<(), String> {
     let options = cli.options()?;
     let sweep_dir = cli.sweep_dir.as_deref().ok_or("SWEEP_DIR is required")?;
     let sweep = Sweep::load(sweep_dir)?;
+    // Damaged or inconsistent trials are named here as well as in the report: they are left
+    // out of the numbers, and nobody should have to open the HTML to learn that.
+    for t in &sweep.trials {
+        for p in &t.problems {
+            eprintln!("xvr-analysis: warning: trial {} left out: {p}", t.id);
+        }
+        for m in &t.mismatches {
+            eprintln!("xvr-analysis: warning: trial {} not selectable: {m}", t.id);
+        }
+    }
     let written = report::write(&sweep, &options)?;
     let complete = sweep.complete().count();
-    println!(
-        "{}: {} of {} trials complete; wrote {} tables and {} figures to {}",
+    let selected = match &written.selected {
+        Some(p) => p.display().to_string(),
+        None => "nothing (see the selection section)".into(),
+    };
+    // The report is written; a reader of stdout that went away (`| head`) changes nothing.
+    let _ = writeln!(
+        std::io::stdout(),
+        "{}: {} of {} trials complete; wrote {} tables and {} figures to {}\nselected: {selected}\nreport: {}",
         sweep.name,
         complete,
         sweep.trials.len(),
         written.tables,
         written.figures,
-        options.out.display()
+        options.out.display(),
+        written.index.display()
     );
-    match &written.selected {
-        Some(p) => println!("selected: {}", p.display()),
-        None => println!("selected: nothing (see the selection section)"),
-    }
-    println!("report: {}", written.index.display());
     Ok(())
 }

@@ -308,8 +308,27 @@ fn window_study_recomputes_psnr_as_mean_of_video_means() {
 }
 
 #[test]
-fn summary_mismatch_is_flagged_not_hidden() {
-    let out = analyse_ok("window", &[]);
+fn summary_mismatch_is_flagged_on_the_terminal_and_never_selected() {
+    // window0004's summary.json says 34.9 dB; its validation.csv gives
+    // mean(mean(34.0, 35.0), 35.2) = 34.85 dB. Unchanged, window 4 would be selected
+    // (selection_respects_the_inference_budget).
+    let dir = copy_fixture("window");
+    let summary = dir.path().join("window/trials/window0004/summary.json");
+    let text = std::fs::read_to_string(&summary)
+        .unwrap()
+        .replace("\"psnr_db\": 34.85,", "\"psnr_db\": 34.9,");
+    std::fs::write(&summary, text).unwrap();
+    let (out, output) = analyse(&dir.path().join("window"), &[]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("trial window0004 not selectable: summary.json psnr_db = 34.9"),
+        "{stderr}"
+    );
     let trials = table(out.path(), "quality_trials");
     let w4 = row(&trials, "trial_id", "window0004");
     assert_close(num(w4, "psnr_db"), 34.85, "recomputed");
@@ -320,6 +339,12 @@ fn summary_mismatch_is_flagged_not_hidden() {
         "mismatch reported"
     );
     assert!(!html.contains("Cross-check failed for window0002"));
+    let sel = table(out.path(), "selection");
+    assert!(
+        sel.iter().all(|r| r["config"] != "model.window=4"),
+        "{sel:?}"
+    );
+    assert_eq!(row(&sel, "config", "model.window=2")["selected"], "yes");
 }
 
 #[test]
@@ -561,20 +586,47 @@ fn copy_fixture(name: &str) -> tempfile::TempDir {
 }
 
 #[test]
-fn renamed_column_in_a_succeeded_trial_is_an_error_naming_it() {
+fn a_damaged_trial_is_named_and_left_out_while_the_others_are_reported() {
     let dir = copy_fixture("window");
-    let file = dir.path().join("window/trials/window0002/validation.csv");
+    let trials_dir = dir.path().join("window/trials");
+    // A renamed column in one succeeded trial, ...
+    let file = trials_dir.join("window0002/validation.csv");
     let text = std::fs::read_to_string(&file)
         .unwrap()
         .replacen("psnr_db", "psnr", 1);
     std::fs::write(&file, text).unwrap();
-    let (_out, output) = analyse(&dir.path().join("window"), &[]);
-    assert_eq!(output.status.code(), Some(1));
+    // ...and a state.json cut short in another.
+    std::fs::write(
+        trials_dir.join("window0001/state.json"),
+        "{\"status\": \"fai",
+    )
+    .unwrap();
+    let (out, output) = analyse(&dir.path().join("window"), &[]);
     let err = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{err}");
     assert!(
-        err.contains("window0002/validation.csv") && err.contains("psnr_db"),
+        err.contains("trial window0002 left out")
+            && err.contains("window0002/validation.csv")
+            && err.contains("psnr_db"),
         "{err}"
     );
+    assert!(
+        err.contains("trial window0001 left out") && err.contains("window0001/state.json"),
+        "{err}"
+    );
+    let trials = table(out.path(), "trials");
+    assert_eq!(
+        row(&trials, "trial_id", "window0002")["used_in_results"],
+        "no"
+    );
+    assert!(row(&trials, "trial_id", "window0001")["problems"].contains("state.json"));
+    // The intact trial is still analysed and selected.
+    assert_eq!(
+        row(&trials, "trial_id", "window0004")["used_in_results"],
+        "yes"
+    );
+    let sel = table(out.path(), "selection");
+    assert_eq!(row(&sel, "config", "model.window=4")["selected"], "yes");
 }
 
 #[test]
@@ -734,4 +786,31 @@ fn perfect_scaling_gives_full_efficiency_and_no_serial_fraction() {
     assert_close(value("power_law", "b"), -1.0, "b");
     assert_close(value("power_law", "a"), 400.0, "a");
     assert_close(value("amdahl", "serial_s"), 0.0, "T_s");
+}
+
+#[test]
+fn a_closed_stdout_does_not_fail_the_analysis() {
+    // The write end of a pipe whose read end is closed (`xvr-analysis … | head -0`).
+    let mut fds = [0; 2];
+    // SAFETY: pipe(2) fills both descriptors; the read end is closed at once and the
+    // write end owned by the Stdio handed to the child.
+    let stdout = unsafe {
+        assert_eq!(libc::pipe(fds.as_mut_ptr()), 0);
+        libc::close(fds[0]);
+        std::process::Stdio::from(
+            <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fds[1]),
+        )
+    };
+    let out = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_xvr-analysis"))
+        .arg(fixture("window"))
+        .arg("--out")
+        .arg(out.path())
+        .stdout(stdout)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.path().join("index.html").is_file());
 }

@@ -10,6 +10,7 @@ pub mod trial_id;
 pub mod walltime;
 pub mod write;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::results::names;
@@ -27,14 +28,6 @@ pub struct Overrides {
     pub queue: Option<String>,
 }
 
-/// What every trial of a plan is placed with.
-struct Placement<'a> {
-    site: &'a SiteProfile,
-    account: Option<&'a str>,
-    queue: Option<&'a str>,
-    worker: &'a site::ResolvedWorker,
-}
-
 /// One trial, placed on the site.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlannedTrial {
@@ -43,7 +36,6 @@ pub struct PlannedTrial {
     pub nodes: u32,
     pub queue: String,
     pub walltime_s: u64,
-    pub job_script: String,
 }
 
 impl PlannedTrial {
@@ -67,6 +59,11 @@ pub struct Plan {
     /// Axis paths in the order plan.csv and the table show them.
     pub axes: Vec<String>,
     pub trials: Vec<PlannedTrial>,
+    /// PBS project (`-A`) of every job: `--account`, the spec's, else the site's; `None`
+    /// leaves it to `xvr submit --account` (a PBS submission without one is refused).
+    pub account: Option<String>,
+    /// The worker every job script runs, resolved at plan time.
+    pub worker: site::ResolvedWorker,
 }
 
 impl Plan {
@@ -121,32 +118,30 @@ impl Plan {
             .map(|t| t.config.meta.axes.keys().cloned().collect())
             .unwrap_or_default();
 
-        let mut trials: Vec<PlannedTrial> = Vec::new();
-        for t in &expanded {
-            let placement = Placement {
-                site: &site,
-                account: account.as_deref(),
-                queue: overrides.queue.as_deref(),
-                worker: &worker,
-            };
-            match place(t, &placement) {
+        let mut trials: Vec<PlannedTrial> = Vec::with_capacity(expanded.len());
+        // Trial id → index in `trials`: duplicates are found in one pass.
+        let mut index: HashMap<String, usize> = HashMap::with_capacity(expanded.len());
+        for t in expanded {
+            let ExpandedTrial { config, sources } = t;
+            match place(config, &site, overrides.queue.as_deref()) {
                 Ok(planned) => {
-                    if let Some(twin) = trials.iter().find(|p| p.id() == planned.id()) {
-                        let pos = t.locate(&axes.join(" "), root_pos);
+                    if let Some(twin) = index.get(planned.id()).map(|&i| &trials[i]) {
+                        let pos = sources.locate(&axes.join(" "), root_pos);
                         errors.push(&file, pos, format!(
                             "sweep: two trials resolve to the same config (id {}: {} and {}); use `repeats` to run a trial more than once",
                             planned.id(), describe(&twin.config), describe(&planned.config)
                         ));
                     } else {
+                        index.insert(planned.id().to_string(), trials.len());
                         trials.push(planned);
                     }
                 }
-                Err(message) => {
-                    let pos = t.locate(&message, root_pos);
+                Err((message, config)) => {
+                    let pos = sources.locate(&message, root_pos);
                     errors.push(
                         &file,
                         pos,
-                        format!("{message} (trial {})", describe(&t.config)),
+                        format!("{message} (trial {})", describe(&config)),
                     );
                 }
             }
@@ -163,7 +158,28 @@ impl Plan {
             sweep_dir,
             axes,
             trials,
+            account,
+            worker,
         })
+    }
+
+    /// The PBS job script of trial `t` (rendered when written or shown, not at validation:
+    /// a sweep of 100 000 trials is checked without 100 000 scripts in memory).
+    pub fn job_script(&self, t: &PlannedTrial) -> String {
+        let summary = describe(&t.config);
+        let job = job_script::JobSpec {
+            trial_id: t.id(),
+            sweep: &t.config.meta.sweep,
+            account: self.account.as_deref(),
+            queue: &t.queue,
+            rerunnable: self.site.queue(&t.queue).is_some_and(|q| q.preemptable),
+            nodes: t.nodes,
+            ranks: t.config.resources.gpus,
+            walltime_s: t.walltime_s,
+            summary: &summary,
+            worker: &self.worker,
+        };
+        job_script::render(&job, &self.site)
     }
 
     pub fn trial_dir(&self, id: &str) -> PathBuf {
@@ -194,38 +210,34 @@ pub fn describe(config: &TrialConfig) -> String {
     }
 }
 
-/// Checks one trial's rules and places it on a queue.
-fn place(t: &ExpandedTrial, at: &Placement) -> Result<PlannedTrial, String> {
-    let site = at.site;
-    let mut config = t.config.clone();
-    config.check()?;
-    let walltime_s = walltime::parse(&config.resources.walltime)
-        .map_err(|e| format!("resources.walltime: {e}"))?;
-    let nodes = site.nodes(config.resources.gpus);
-    let requested = at.queue.or(config.resources.queue.as_deref());
-    let queue = site.select_queue(nodes, walltime_s, requested)?;
-    config.meta.id = trial_id::trial_id(&config);
-    let name = job_script::job_name(&config.meta.sweep, &config.meta.id);
-    shell::directive("name", &name, shell::Directive::Name).map_err(|e| e.to_string())?;
-    let summary = describe(&config);
-    let job = job_script::JobSpec {
-        trial_id: &config.meta.id,
-        sweep: &config.meta.sweep,
-        account: at.account,
-        queue: &queue.name,
-        rerunnable: queue.preemptable,
-        nodes,
-        ranks: config.resources.gpus,
-        walltime_s,
-        summary: &summary,
-        worker: at.worker,
+/// Checks one trial's rules and places it on a queue (`queue`: `--queue`, over the
+/// trial's own); a refusal gives the config back.
+fn place(
+    mut config: TrialConfig,
+    site: &SiteProfile,
+    queue: Option<&str>,
+) -> Result<PlannedTrial, (String, TrialConfig)> {
+    let placed = (|| {
+        config.check()?;
+        let walltime_s = walltime::parse(&config.resources.walltime)
+            .map_err(|e| format!("resources.walltime: {e}"))?;
+        let nodes = site.nodes(config.resources.gpus);
+        let requested = queue.or(config.resources.queue.as_deref());
+        let queue = site.select_queue(nodes, walltime_s, requested)?.name.clone();
+        let id = trial_id::trial_id(&config);
+        let name = job_script::job_name(&config.meta.sweep, &id);
+        shell::directive("name", &name, shell::Directive::Name).map_err(|e| e.to_string())?;
+        Ok((walltime_s, nodes, queue, id))
+    })();
+    let (walltime_s, nodes, queue, id) = match placed {
+        Ok(p) => p,
+        Err(message) => return Err((message, config)),
     };
-    let job_script = job_script::render(&job, site);
+    config.meta.id = id;
     Ok(PlannedTrial {
-        queue: queue.name.clone(),
         config,
         nodes,
+        queue,
         walltime_s,
-        job_script,
     })
 }

@@ -148,15 +148,17 @@ pub struct Limits {
 
 impl Limits {
     fn fits(&self, nodes: u32, seconds: u64) -> bool {
-        let [lo, hi] = self.walltime_seconds();
-        (self.nodes[0]..=self.nodes[1]).contains(&nodes) && (lo..=hi).contains(&seconds)
+        (self.nodes[0]..=self.nodes[1]).contains(&nodes) && {
+            let [lo, hi] = self.walltime_seconds();
+            (lo..=hi).contains(&seconds)
+        }
     }
 
     fn walltime_seconds(&self) -> [u64; 2] {
         // Checked when the profile is loaded.
         self.walltime
-            .clone()
-            .map(|w| walltime::parse(&w).unwrap_or(0))
+            .each_ref()
+            .map(|w| walltime::parse(w).unwrap_or(0))
     }
 
     fn describe(&self) -> String {
@@ -252,7 +254,8 @@ impl SiteProfile {
         seconds: u64,
         requested: Option<&str>,
     ) -> Result<&Queue, String> {
-        let job = format!("{nodes} node(s) for {}", walltime::format(seconds));
+        // Built only for a message: this runs once per trial of a sweep.
+        let job = || format!("{nodes} node(s) for {}", walltime::format(seconds));
         let all = || {
             self.queues
                 .iter()
@@ -273,8 +276,9 @@ impl SiteProfile {
                 Ok(queue)
             } else {
                 Err(format!(
-                    "resources.queue: queue {} does not accept {job} (resources.gpus, resources.walltime); its limits: {}",
+                    "resources.queue: queue {} does not accept {} (resources.gpus, resources.walltime); its limits: {}",
                     name,
+                    job(),
                     queue.limits.iter().map(Limits::describe).collect::<Vec<_>>().join("; ")
                 ))
             };
@@ -293,15 +297,21 @@ impl SiteProfile {
             "resources.gpus with resources.walltime"
         };
         Err(format!(
-            "{fields}: {job} fits no queue of site {}; queues: {}",
+            "{fields}: {} fits no queue of site {}; queues: {}",
+            job(),
             self.name,
             all()
         ))
     }
 
+    /// The queue called `name`.
+    pub fn queue(&self, name: &str) -> Option<&Queue> {
+        self.queues.iter().find(|q| q.name == name)
+    }
+
     /// `max_jobs` of the queue called `name`, if it has one.
     pub fn max_jobs(&self, name: &str) -> Option<u32> {
-        self.queues.iter().find(|q| q.name == name)?.max_jobs
+        self.queue(name)?.max_jobs
     }
 
     /// A path setting of the profile, absolute (relative ones are from the profile's dir).

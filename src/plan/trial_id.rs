@@ -30,15 +30,37 @@ pub fn trial_id(config: &TrialConfig) -> String {
         profile: &config.profile,
         repeat: config.meta.repeat,
     };
-    let bytes = serde_json::to_vec(&canonical).expect("trial config serialises to JSON");
-    format!("{:016x}", fnv1a_64(&bytes))[..ID_LEN].to_string()
+    // Hashed as it is written: no buffer per trial (a sweep may have 100 000).
+    let mut hasher = Fnv1a64(FNV_OFFSET_BASIS);
+    serde_json::to_writer(&mut hasher, &canonical).expect("trial config serialises to JSON");
+    format!("{:016x}", hasher.0)[..ID_LEN].to_string()
+}
+
+const FNV_OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
+/// FNV-1a state fed by `io::Write`.
+struct Fnv1a64(u64);
+
+impl std::io::Write for Fnv1a64 {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 = bytes
+            .iter()
+            .fold(self.0, |h, &b| (h ^ u64::from(b)).wrapping_mul(FNV_PRIME));
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// FNV-1a, 64-bit (offset basis 0xcbf29ce484222325, prime 0x100000001b3).
+#[cfg(test)]
 fn fnv1a_64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    let mut h = Fnv1a64(FNV_OFFSET_BASIS);
+    std::io::Write::write_all(&mut h, bytes).unwrap();
+    h.0
 }
 
 #[cfg(test)]

@@ -4,7 +4,10 @@
 
 use std::io;
 
-use crate::results::{names, write_atomic, write_atomic_new, TrialState, TrialStatus};
+use crate::results::{
+    names, sync_filesystem, write_atomic_as, write_atomic_new_as, Durability, TrialState,
+    TrialStatus,
+};
 
 use super::Plan;
 
@@ -26,11 +29,15 @@ pub struct WriteReport {
 /// job in flight (planned, failed, cancelled, timed out, succeeded: the results stay);
 /// a trial whose job is queued or running keeps its script and the plan is refused with
 /// its name, after the other trials were written. `plan.csv` follows the new placement.
+/// Every file is replaced atomically; the file system is synced once at the end rather
+/// than per file.
 pub fn write_plan(plan: &Plan) -> io::Result<WriteReport> {
-    std::fs::create_dir_all(plan.sweep_dir.join(names::TRIALS_DIR))?;
-    write_atomic_new(
+    let later = Durability::Batched;
+    create_dir(&plan.sweep_dir.join(names::TRIALS_DIR))?;
+    write_atomic_new_as(
         &plan.sweep_dir.join(names::SWEEP_SPEC),
         plan.spec.text.as_bytes(),
+        later,
     )
     .map_err(|e| explain_changed_spec(e, plan))?;
     write_atomic_if_changed(&plan.sweep_dir.join(names::PLAN_CSV), &plan_csv(plan)?)?;
@@ -38,31 +45,33 @@ pub fn write_plan(plan: &Plan) -> io::Result<WriteReport> {
     let mut in_flight = Vec::new();
     for t in &plan.trials {
         let dir = plan.trial_dir(t.id());
-        std::fs::create_dir_all(&dir)?;
+        create_dir(&dir)?;
         let yaml = serde_yaml::to_string(&t.config).map_err(io::Error::other)?;
-        write_atomic_new(&dir.join(names::TRIAL_YAML), yaml.as_bytes())?;
+        write_atomic_new_as(&dir.join(names::TRIAL_YAML), yaml.as_bytes(), later)?;
         let state_path = dir.join(names::STATE_JSON);
         let script = dir.join(names::JOB_SCRIPT);
+        let rendered = plan.job_script(t);
         match std::fs::read(&script) {
-            Ok(old) if old == t.job_script.as_bytes() => {}
+            Ok(old) if old == rendered.as_bytes() => {}
             Ok(_) => match job_in_flight(&state_path)? {
                 Some(what) => in_flight.push(format!("trial {} ({what})", t.id())),
                 None => {
-                    write_atomic(&script, t.job_script.as_bytes())?;
+                    write_atomic_as(&script, rendered.as_bytes(), later)?;
                     report.rerendered.push(t.id().to_string());
                 }
             },
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                write_atomic(&script, t.job_script.as_bytes())?;
+                write_atomic_as(&script, rendered.as_bytes(), later)?;
             }
             Err(e) => return Err(io::Error::new(e.kind(), format!("{}: {e}", script.display()))),
         }
         if !state_path.exists() {
             let json =
                 serde_json::to_vec_pretty(&TrialState::planned()).map_err(io::Error::other)?;
-            write_atomic(&state_path, &json)?;
+            write_atomic_as(&state_path, &json, later)?;
         }
     }
+    sync_filesystem(&plan.sweep_dir)?;
     if !in_flight.is_empty() {
         return Err(io::Error::new(
             io::ErrorKind::AlreadyExists,
@@ -102,8 +111,14 @@ fn job_in_flight(state_path: &std::path::Path) -> io::Result<Option<String>> {
 fn write_atomic_if_changed(path: &std::path::Path, bytes: &[u8]) -> io::Result<()> {
     match std::fs::read(path) {
         Ok(old) if old == bytes => Ok(()),
-        _ => write_atomic(path, bytes),
+        _ => write_atomic_as(path, bytes, Durability::Batched),
     }
+}
+
+/// `create_dir_all` with the path in the error (the OS message alone names none).
+fn create_dir(dir: &std::path::Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: cannot create: {e}", dir.display())))
 }
 
 fn explain_changed_spec(e: io::Error, plan: &Plan) -> io::Error {

@@ -6,7 +6,9 @@ mod atomic;
 mod progress;
 mod rows;
 
-pub use atomic::{write_atomic, write_atomic_new};
+pub use atomic::{
+    sync_filesystem, write_atomic, write_atomic_as, write_atomic_new, write_atomic_new_as, Durability,
+};
 pub use progress::{describe as describe_progress, last_train_row};
 pub use rows::{Attempt, ProfileRow, Summary, TrainRow, TrialState, TrialStatus, ValidationRow};
 

@@ -9,7 +9,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use super::submit::status_name;
-use super::{state, sweep_dir, JobRequest};
+use super::{local, state, sweep_dir, JobRequest};
 use crate::plan::table::align;
 use crate::plan::walltime;
 use crate::results::{last_train_row, names, TrialState, TrialStatus};
@@ -43,14 +43,44 @@ pub fn render(jobs: &[JobRequest]) -> Result<String, String> {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     let mut tails = String::new();
     let now = Utc::now();
+    let mut warnings = String::new();
     for job in jobs {
-        let s = state::read(&job.trial_dir)?;
-        let name = status_name(s.status);
-        *counts.entry(name.clone()).or_default() += 1;
         let mut row = vec![job.trial_id.clone()];
         match axis_values.get(&job.trial_id) {
             Some(values) => row.extend(values.iter().cloned()),
             None => row.extend(axis_names.iter().map(|_| String::new())),
+        }
+        // One damaged state.json hides that trial's state, not the others'.
+        let s = match state::read(&job.trial_dir) {
+            Ok(s) => s,
+            Err(e) => {
+                *counts.entry(UNREADABLE.into()).or_default() += 1;
+                row.extend([String::new(), job.queue.clone(), UNREADABLE.into()]);
+                row.resize(rows[0].len(), String::new());
+                rows.push(row);
+                warnings.push_str(&format!(
+                    "warning: trial {}: {e}; its state is unknown (restore or delete the file; deleted, the trial counts as planned)\n",
+                    job.trial_id
+                ));
+                continue;
+            }
+        };
+        let gone = ended_unrecorded(&s);
+        let name = if gone {
+            GONE.to_string()
+        } else {
+            status_name(s.status)
+        };
+        *counts.entry(name.clone()).or_default() += 1;
+        if gone {
+            warnings.push_str(&format!(
+                "warning: trial {}: job {} is no longer running and nobody recorded how it ended (its xvr submit was killed); `xvr submit` runs it again\n",
+                job.trial_id,
+                s.job_id.as_deref().unwrap_or_default()
+            ));
+        }
+        for problem in file_problems(&job.trial_dir, &s) {
+            warnings.push_str(&format!("warning: trial {}: {problem}\n", job.trial_id));
         }
         row.extend([
             s.job_id.clone().unwrap_or_default(),
@@ -80,19 +110,74 @@ pub fn render(jobs: &[JobRequest]) -> Result<String, String> {
     let mut out = align(&rows);
     let summary: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
     out.push_str(&format!("{} trials: {}\n", jobs.len(), summary.join(", ")));
+    out.push_str(&warnings);
     out.push_str(&tails);
     Ok(out)
 }
 
-/// Whether no trial is submitted or running any more (`--watch` stops then).
+/// State shown for a trial whose state.json cannot be read.
+const UNREADABLE: &str = "unreadable";
+/// State shown for a local job recorded as running whose processes are all gone.
+const GONE: &str = "gone";
+
+/// Whether no trial is submitted or running any more (`--watch` stops then). A trial whose
+/// state cannot be read, or whose local job ended unrecorded, is not going to change.
 pub fn settled(jobs: &[JobRequest]) -> Result<bool, String> {
     for job in jobs {
-        let s = state::read(&job.trial_dir)?;
-        if matches!(s.status, TrialStatus::Submitted | TrialStatus::Running) {
+        let Ok(s) = state::read(&job.trial_dir) else {
+            continue;
+        };
+        if matches!(s.status, TrialStatus::Submitted | TrialStatus::Running)
+            && !ended_unrecorded(&s)
+        {
             return Ok(false);
         }
     }
     Ok(true)
+}
+
+/// A local job recorded as submitted or running whose process group no longer exists: its
+/// submitter died before it could record the end (a PBS job's end is in `qstat -x`).
+fn ended_unrecorded(s: &TrialState) -> bool {
+    matches!(s.status, TrialStatus::Submitted | TrialStatus::Running)
+        && s.scheduler.as_deref() == Some("local")
+        && s.job_id
+            .as_deref()
+            .and_then(local::process_group)
+            .is_some_and(|pgid| !local::group_alive(pgid))
+}
+
+/// Result files that exist but cannot be used: shown as warnings rather than as blanks.
+fn file_problems(trial_dir: &Path, s: &TrialState) -> Vec<String> {
+    let mut problems = Vec::new();
+    let summary = trial_dir.join(names::SUMMARY_JSON);
+    if s.status == TrialStatus::Succeeded {
+        match std::fs::read(&summary) {
+            Err(e) => problems.push(format!("{}: {e}", summary.display())),
+            Ok(bytes) => {
+                if let Err(e) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                    problems.push(format!(
+                        "{}: unreadable ({e}); the trial's results cannot be used",
+                        summary.display()
+                    ));
+                }
+            }
+        }
+    }
+    // A running trial may be mid-row; any other train.csv must end with a complete row.
+    let train = trial_dir.join(names::TRAIN_CSV);
+    if s.status != TrialStatus::Running {
+        if let Ok(text) = std::fs::read_to_string(&train) {
+            let rows = text.lines().skip(1).count();
+            if rows > 0 && (!text.ends_with('\n') || last_train_row(trial_dir).is_none()) {
+                problems.push(format!(
+                    "{}: the last row is incomplete (truncated file?)",
+                    train.display()
+                ));
+            }
+        }
+    }
+    problems
 }
 
 /// `results/<sweep>` from `results/<sweep>/trials/<id>`.

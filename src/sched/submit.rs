@@ -76,7 +76,8 @@ pub struct SubmitReport {
     pub skipped: usize,
     pub succeeded: usize,
     pub unsuccessful: usize,
-    /// Automatic resubmissions after walltime kills.
+    /// Submissions that continue from a checkpoint (after a walltime kill, Ctrl-C, a
+    /// cancel or a failure), automatic resubmissions included; counted in `started` too.
     pub resumed: usize,
     /// Jobs of earlier submitters tracked by this one.
     pub adopted: usize,
@@ -85,6 +86,13 @@ pub struct SubmitReport {
     /// Stopped by SIGINT/SIGTERM: local jobs were killed and put back to planned; PBS
     /// jobs were left in the queue for the next `xvr submit` to track.
     pub interrupted: bool,
+}
+
+/// Whether a trial's job will continue from a checkpoint (the worker's `checkpoint/`, or
+/// `checkpoint.prev/` while one is being replaced) rather than start over.
+fn resumes(trial_dir: &std::path::Path) -> bool {
+    let dir = crate::results::names::CHECKPOINT_DIR;
+    trial_dir.join(dir).is_dir() || trial_dir.join(format!("{dir}.prev")).is_dir()
 }
 
 /// How often the loop reports the jobs in flight when nothing else happens.
@@ -414,6 +422,9 @@ impl Run<'_> {
                     state::write(&job.trial_dir, &next)?;
                     *self.submissions.entry(job.trial_id.clone()).or_default() += 1;
                     self.report.started += 1;
+                    if resumes(&job.trial_dir) {
+                        self.report.resumed += 1;
+                    }
                     self.active.push(Active {
                         job,
                         id: id.clone(),
@@ -492,9 +503,17 @@ impl Run<'_> {
                 *self.submissions.entry(job.trial_id.clone()).or_default() += 1;
                 self.report.started += 1;
                 self.report.node_hours += cost;
+                let resuming = resumes(&job.trial_dir);
+                if resuming {
+                    self.report.resumed += 1;
+                }
                 self.say(&format!(
-                    "trial {}: started as job {id} (queue {}, walltime {} s, {cost:.2} node-h, attempt {})",
-                    job.trial_id, job.queue, job.walltime_s, next.attempts
+                    "trial {}: started as job {id} (queue {}, walltime {} s, {cost:.2} node-h, attempt {}){}",
+                    job.trial_id,
+                    job.queue,
+                    job.walltime_s,
+                    next.attempts,
+                    if resuming { ", resuming from its checkpoint" } else { "" }
                 ));
                 self.active.push(Active {
                     job,
@@ -624,7 +643,6 @@ impl Run<'_> {
             ));
             state::write(&dir, &next)?;
             self.say(&format!("trial {trial}: {}", describe(&next)));
-            self.report.resumed += 1;
             self.pending.push_front(Pending {
                 job: a.job,
                 claimed: Some((a.lock, next)),
@@ -777,6 +795,8 @@ mod tests {
         polls: usize,
         /// Each submitted job writes its trial's summary.json (the worker finishing).
         writes_summary: bool,
+        /// A directory the first poll creates (what the job wrote).
+        on_first_poll: Option<std::path::PathBuf>,
     }
 
     impl Scripted {
@@ -788,6 +808,7 @@ mod tests {
                 in_flight: HashSet::new(),
                 polls: 0,
                 writes_summary: false,
+                on_first_poll: None,
             }
         }
     }
@@ -808,6 +829,9 @@ mod tests {
         }
         fn poll(&mut self, ids: &[String]) -> Result<Vec<(String, JobState)>, String> {
             self.polls += 1;
+            if let Some(dir) = self.on_first_poll.take() {
+                std::fs::create_dir_all(dir).unwrap();
+            }
             let answer = self
                 .answers
                 .pop_front()
@@ -900,8 +924,12 @@ mod tests {
     fn walltime_kills_are_resubmitted_up_to_max_attempts() {
         let root = tempfile::tempdir().unwrap();
         let jobs = trials(root.path(), 1);
+        let checkpoint = jobs[0].trial_dir.join(names::CHECKPOINT_DIR);
         let walltime = |exit| Ok(JobState::Ended(Outcome::new(EndKind::Walltime, Some(exit), "walltime")));
         let mut sched = Scripted::new(vec![walltime(-29), walltime(-29)]);
+        // The first job leaves a checkpoint (as the worker does when SIGTERM arrives); the
+        // resubmission resumes from it.
+        sched.on_first_poll = Some(checkpoint);
         let opts = SubmitOptions {
             max_attempts: 2,
             ..SubmitOptions::default()

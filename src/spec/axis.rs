@@ -77,11 +77,6 @@ pub fn check_type(template: &Value, path: &str, value: &Value) -> Result<(), Str
         .map_err(|e| e.to_string())
 }
 
-/// Deserialises a filled-in template.
-pub fn to_trial(tree: Value) -> Result<TrialConfig, String> {
-    serde_yaml::from_value(tree).map_err(|e| e.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,7 +121,7 @@ mod tests {
             "model.depths",
             serde_yaml::from_str("[4, 4, 36, 4]").unwrap(),
         );
-        let trial = to_trial(t).unwrap();
+        let trial: TrialConfig = serde_yaml::from_value(t).unwrap();
         assert_eq!(trial.model.depths, vec![4, 4, 36, 4]);
         assert_eq!(trial.model.window, 8);
     }

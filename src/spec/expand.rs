@@ -1,41 +1,83 @@
 //! Expansion of a spec into trials: variants (or just the base) × grid × zip × repeats.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
+use serde::de::DeserializeOwned;
 use serde_yaml::Value;
 
 use super::axis;
 use super::marked::Pos;
 use super::sweep::{Setting, SweepSpec};
-use super::trial::{TrialConfig, TrialMeta};
+use super::trial::{
+    DataConfig, ModelConfig, ProfileConfig, ResourcesConfig, TrainConfig, TrialConfig, TrialMeta,
+};
 
 /// One trial before it has an id: its config and where each value it got came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExpandedTrial {
     /// Resolved config; `meta` has everything but `id`.
     pub config: TrialConfig,
-    /// Axis path → position of the spec value that set it (later settings win).
-    pub sources: BTreeMap<String, Pos>,
+    /// Axis path → position of the spec value that set it: the base's (shared by every
+    /// trial) overridden by the trial's own settings, in order (later settings win).
+    pub sources: Sources,
 }
 
-impl ExpandedTrial {
+/// Where a trial's values were written in the spec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sources {
+    pub base: Rc<BTreeMap<String, Pos>>,
+    pub set: Vec<(String, Pos)>,
+}
+
+impl Sources {
+    /// The position of the value at `path`, if the spec set it.
+    pub fn get(&self, path: &str) -> Option<Pos> {
+        match self.set.iter().rev().find(|(p, _)| p == path) {
+            Some((_, pos)) => Some(*pos),
+            None => self.base.get(path).copied(),
+        }
+    }
+
     /// Where in the spec a rule message about this trial should point: the value of the
     /// first field the message names that the spec set (`fallback` when it set none).
     pub fn locate(&self, message: &str, fallback: Pos) -> Pos {
-        self.sources
-            .iter()
-            .filter_map(|(path, pos)| message.find(path.as_str()).map(|at| (at, *pos)))
-            .min_by_key(|(at, _)| *at)
-            .map_or(fallback, |(_, pos)| pos)
+        self.paths()
+            .filter_map(|path| message.find(path).map(|at| (at, path)))
+            // At one position the longest path is the one named (`train.lr_min`, not `train.lr`).
+            .min_by_key(|(at, path)| (*at, std::cmp::Reverse(path.len())))
+            .and_then(|(_, path)| self.get(path))
+            .unwrap_or(fallback)
+    }
+
+    fn paths(&self) -> impl Iterator<Item = &str> {
+        self.base
+            .keys()
+            .map(String::as_str)
+            .chain(self.set.iter().map(|(p, _)| p.as_str()))
+    }
+}
+
+impl ExpandedTrial {
+    /// See [`Sources::locate`].
+    pub fn locate(&self, message: &str, fallback: Pos) -> Pos {
+        self.sources.locate(message, fallback)
     }
 }
 
 /// Expands a spec. Values were type-checked when the spec was read, so a config that
 /// fails to deserialise here is a bug, reported as an error rather than a panic.
+///
+/// Each section of a trial (model, data, train, resources, profile) depends only on the
+/// settings that touch it, and a sweep of many trials has few distinct sections (a grid of
+/// 100 seeds × 1000 data seeds has 100 train and 1000 data sections), so each distinct
+/// section is deserialised once and cloned into its trials: expansion stays linear and
+/// cheap at 100 000 trials.
 pub fn expand(spec: &SweepSpec) -> Result<Vec<ExpandedTrial>, String> {
     let mut base = axis::template();
     let mut base_sources = BTreeMap::new();
     apply(&mut base, &mut base_sources, &spec.base);
+    let base_sources = Rc::new(base_sources);
 
     // Axis paths recorded in meta.axes: everything a variant, the grid or zip changes.
     let mut axis_paths: Vec<&str> = Vec::new();
@@ -58,46 +100,111 @@ pub fn expand(spec: &SweepSpec) -> Result<Vec<ExpandedTrial>, String> {
             .collect()
     };
     let zip_len = spec.zip.first().map_or(1, |a| a.values.len());
+    let internal = |e: String| {
+        format!(
+            "{}: internal error expanding a trial: {e}",
+            spec.file.display()
+        )
+    };
 
+    let mut sections = Sections::default();
+    let points = grid_points(spec);
     let mut trials = Vec::new();
     for (variant, changes) in variants {
-        for point in grid_points(spec) {
+        for point in &points {
             for z in 0..zip_len {
-                let zipped: Vec<Setting> = spec.zip.iter().map(|a| a.values[z].clone()).collect();
+                // Later settings win: the variant, then the grid point, then the zip entry.
+                let settings: Vec<&Setting> = changes
+                    .iter()
+                    .chain(point.iter().copied())
+                    .chain(spec.zip.iter().map(|a| &a.values[z]))
+                    .collect();
+                let sources = Sources {
+                    base: base_sources.clone(),
+                    set: settings.iter().map(|s| (s.path.clone(), s.pos)).collect(),
+                };
+                let axes: BTreeMap<String, Value> = axis_paths
+                    .iter()
+                    .map(|p| {
+                        let set = settings.iter().rev().find(|s| s.path == *p);
+                        let value = match set {
+                            Some(s) => s.value.clone(),
+                            None => axis::get(&base, p).cloned().unwrap_or(Value::Null),
+                        };
+                        (p.to_string(), value)
+                    })
+                    .collect();
+                let section_config = sections.config(&base, &settings).map_err(internal)?;
                 for repeat in 0..spec.repeats {
-                    let mut tree = base.clone();
-                    let mut sources = base_sources.clone();
-                    apply(&mut tree, &mut sources, changes);
-                    apply(&mut tree, &mut sources, &point);
-                    apply(&mut tree, &mut sources, &zipped);
-                    let axes = axis_paths
-                        .iter()
-                        .map(|p| {
-                            (
-                                p.to_string(),
-                                axis::get(&tree, p).cloned().unwrap_or(Value::Null),
-                            )
-                        })
-                        .collect();
-                    let mut config = axis::to_trial(tree).map_err(|e| {
-                        format!(
-                            "{}: internal error expanding a trial: {e}",
-                            spec.file.display()
-                        )
-                    })?;
+                    let mut config = section_config.clone();
                     config.meta = TrialMeta {
                         id: String::new(),
                         sweep: spec.name.clone(),
                         variant: variant.map(str::to_string),
                         repeat,
-                        axes,
+                        axes: axes.clone(),
                     };
-                    trials.push(ExpandedTrial { config, sources });
+                    trials.push(ExpandedTrial {
+                        config,
+                        sources: sources.clone(),
+                    });
                 }
             }
         }
     }
     Ok(trials)
+}
+
+/// Deserialised sections, one per distinct set of settings touching the section (keyed by
+/// the settings' addresses in the spec, which outlives the expansion).
+#[derive(Default)]
+struct Sections {
+    model: HashMap<Vec<usize>, ModelConfig>,
+    data: HashMap<Vec<usize>, DataConfig>,
+    train: HashMap<Vec<usize>, TrainConfig>,
+    resources: HashMap<Vec<usize>, ResourcesConfig>,
+    profile: HashMap<Vec<usize>, ProfileConfig>,
+}
+
+impl Sections {
+    /// The trial config of `base` with `settings` applied in order (`meta` left default).
+    fn config(&mut self, base: &Value, settings: &[&Setting]) -> Result<TrialConfig, String> {
+        Ok(TrialConfig {
+            meta: TrialMeta::default(),
+            model: section(&mut self.model, base, "model", settings)?,
+            data: section(&mut self.data, base, "data", settings)?,
+            train: section(&mut self.train, base, "train", settings)?,
+            resources: section(&mut self.resources, base, "resources", settings)?,
+            profile: section(&mut self.profile, base, "profile", settings)?,
+        })
+    }
+}
+
+/// Section `name` of `base` with the settings under it applied, from `cache` or freshly
+/// deserialised (with the same rules as a whole trial: unknown fields refused).
+fn section<T: DeserializeOwned + Clone>(
+    cache: &mut HashMap<Vec<usize>, T>,
+    base: &Value,
+    name: &str,
+    settings: &[&Setting],
+) -> Result<T, String> {
+    let prefix = format!("{name}.");
+    let mine: Vec<&Setting> = settings
+        .iter()
+        .copied()
+        .filter(|s| s.path.starts_with(&prefix))
+        .collect();
+    let key: Vec<usize> = mine.iter().map(|s| *s as *const Setting as usize).collect();
+    if let Some(hit) = cache.get(&key) {
+        return Ok(hit.clone());
+    }
+    let mut tree = base.get(name).cloned().unwrap_or(Value::Null);
+    for s in &mine {
+        axis::set(&mut tree, &s.path[prefix.len()..], s.value.clone());
+    }
+    let value: T = serde_yaml::from_value(tree).map_err(|e| format!("{name}: {e}"))?;
+    cache.insert(key, value.clone());
+    Ok(value)
 }
 
 fn apply(tree: &mut Value, sources: &mut BTreeMap<String, Pos>, settings: &[Setting]) {
@@ -108,14 +215,14 @@ fn apply(tree: &mut Value, sources: &mut BTreeMap<String, Pos>, settings: &[Sett
 }
 
 /// The cartesian product of the grid axes, last axis varying fastest.
-fn grid_points(spec: &SweepSpec) -> Vec<Vec<Setting>> {
+fn grid_points(spec: &SweepSpec) -> Vec<Vec<&Setting>> {
     spec.grid.iter().fold(vec![vec![]], |points, axis| {
         points
             .iter()
             .flat_map(|p| {
                 axis.values.iter().map(move |v| {
                     let mut next = p.clone();
-                    next.push(v.clone());
+                    next.push(v);
                     next
                 })
             })
@@ -180,6 +287,68 @@ mod tests {
             ["model.heads", "resources.gpus", "resources.walltime"]
         );
         assert_eq!(trials[0].config.meta.axes["model.heads"], Value::from(3));
+    }
+
+    #[test]
+    fn shared_sections_give_the_configs_of_whole_trial_deserialisation() {
+        // Two axes in one section, one in another, a variant touching a third, a zip, and
+        // repeats: every trial must equal the template with its settings applied in order
+        // and deserialised as a whole (the straightforward expansion).
+        let spec = SweepSpec::parse(
+            Path::new("t.yaml"),
+            concat!(
+                "name: t\nbase:\n  train: {lr: 1.0e-4}\n  data: {crop_lr: 16}\n",
+                "sweep:\n  grid:\n    train.seed: [1, 2]\n    train.batch_per_gpu: [1, 4]\n",
+                "    data.seed: [7, 8]\n  zip:\n    resources.gpus: [4, 8]\n",
+                "    resources.walltime: ['01:00:00', 1800]\n",
+                "  variants:\n    - {name: a, set: {}}\n    - {name: b, set: {model.window: 4, train.seed: 9}}\n",
+                "  repeats: 2\n",
+            )
+            .to_string(),
+        )
+        .unwrap();
+        let trials = expand(&spec).unwrap();
+        assert_eq!(trials.len(), 2 * 2 * 2 * 2 * 2 * 2);
+        for t in &trials {
+            let mut tree = axis::template();
+            for s in &spec.base {
+                axis::set(&mut tree, &s.path, s.value.clone());
+            }
+            let variant = spec
+                .variants
+                .iter()
+                .find(|v| Some(&v.name) == t.config.meta.variant.as_ref())
+                .unwrap();
+            for s in &variant.set {
+                axis::set(&mut tree, &s.path, s.value.clone());
+            }
+            for (path, value) in &t.config.meta.axes {
+                if !variant.set.iter().any(|s| &s.path == path)
+                    || spec.grid.iter().chain(&spec.zip).any(|a| &a.path == path)
+                {
+                    axis::set(&mut tree, path, value.clone());
+                }
+            }
+            let mut whole: TrialConfig = serde_yaml::from_value(tree).unwrap();
+            whole.meta = t.config.meta.clone();
+            assert_eq!(t.config, whole);
+        }
+        let b = trials
+            .iter()
+            .find(|t| t.config.meta.variant.as_deref() == Some("b"))
+            .unwrap();
+        assert_eq!(
+            (
+                b.config.model.window,
+                b.config.train.lr,
+                b.config.data.crop_lr
+            ),
+            (4, 1e-4, 16)
+        );
+        // The grid's train.seed is applied after the variant's, so the grid wins.
+        assert!([1, 2].contains(&b.config.train.seed));
+        // Repeats vary fastest, then the zip entry.
+        assert_eq!(trials[2].config.resources.walltime, "1800");
     }
 
     #[test]

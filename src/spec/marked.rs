@@ -160,11 +160,12 @@ pub struct SyntaxError {
     pub message: String,
 }
 
-/// Parses one YAML document into a marked tree. An empty document is an empty mapping.
+/// Parses one YAML document into a marked tree. An empty document is an empty mapping; a
+/// second document (after `---`) is an error rather than silently ignored.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     let mut builder = TreeBuilder::default();
     let mut parser = Parser::new_from_str(text);
-    parser.load(&mut builder, false).map_err(|e| SyntaxError {
+    parser.load(&mut builder, true).map_err(|e| SyntaxError {
         pos: Pos::from_marker(*e.marker()),
         message: e.info().to_string(),
     })?;
@@ -186,6 +187,7 @@ struct TreeBuilder {
     anchors: HashMap<usize, Node>,
     root: Option<Node>,
     error: Option<SyntaxError>,
+    documents: usize,
 }
 
 impl TreeBuilder {
@@ -254,11 +256,16 @@ impl MarkedEventReceiver for TreeBuilder {
                     });
                 }
             },
-            Event::Nothing
-            | Event::StreamStart
-            | Event::StreamEnd
-            | Event::DocumentStart
-            | Event::DocumentEnd => {}
+            Event::DocumentStart => {
+                self.documents += 1;
+                if self.documents == 2 {
+                    self.error.get_or_insert(SyntaxError {
+                        pos,
+                        message: "a second YAML document; a spec is one document (remove the `---` line and what follows, or merge it into the first)".into(),
+                    });
+                }
+            }
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
         }
     }
 }
@@ -305,6 +312,14 @@ mod tests {
         let m = doc.as_map().unwrap();
         assert_eq!(m[0].1.to_value(), m[1].1.to_value());
         assert_eq!(m[1].1.pos.line, 2);
+    }
+
+    #[test]
+    fn a_second_document_is_an_error_at_its_start() {
+        let err = parse("a: 1\n---\nb: 2\n").unwrap_err();
+        assert_eq!(err.pos.line, 2, "{err:?}");
+        assert!(err.message.contains("second YAML document"), "{err:?}");
+        assert!(parse("---\na: 1\n").is_ok());
     }
 
     #[test]

@@ -11,6 +11,7 @@ use serde_yaml::Value;
 use super::axis;
 use super::error::SpecErrors;
 use super::marked::{self, Node, NodeKind, Pos};
+use super::rules;
 use super::suggest;
 
 /// Default site profile name (`pbs/polaris.yaml`).
@@ -84,6 +85,11 @@ impl SweepSpec {
     /// Checks spec `text` as if read from `file`.
     pub fn parse(file: &Path, text: String) -> Result<Self, SpecErrors> {
         let mut errors = SpecErrors::default();
+        // Editors on Windows may start a UTF-8 file with a byte-order mark; it is not YAML.
+        let text = match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => text,
+        };
         let root = match marked::parse(&text) {
             Ok(root) => root,
             Err(e) => {
@@ -225,6 +231,17 @@ impl Reader<'_> {
     /// Sweep names become directory names and PBS job-name prefixes.
     fn sweep_name(&mut self, node: &Node) -> String {
         let name = self.text(node, "name", "a sweep name");
+        if name.len() > rules::MAX_NAME_LEN {
+            self.error(
+                node.pos,
+                format!(
+                    "name: `{name}`: {} characters; at most {} (it names the results directory)",
+                    name.len(),
+                    rules::MAX_NAME_LEN
+                ),
+            );
+            return name;
+        }
         let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
             && name
                 .chars()
@@ -331,6 +348,17 @@ impl Reader<'_> {
                 "variants" => spec.variants = self.variants(value),
                 "repeats" => spec.repeats = self.repeats(value),
                 _ => unreachable!("filtered by known_keys"),
+            }
+        }
+        for a in &spec.zip {
+            if let Some(g) = spec.grid.iter().find(|g| g.path == a.path) {
+                self.error(
+                    a.pos,
+                    format!(
+                        "sweep.zip.{}: also a grid axis (line {}); an axis is swept by grid or by zip, not both",
+                        a.path, g.pos.line
+                    ),
+                );
             }
         }
         // Judged on what was written, so a grid whose only axis is misspelt is reported

@@ -3,9 +3,8 @@
 //! docs/data.md, docs/training.md), so a spec only names what it changes.
 //!
 //! This type is the contract between the driver (which writes `trial.yaml`) and the worker
-//! (which reads it). Range checks with file:line:column positions live in the spec
-//! validator; [`TrialConfig::check`] repeats the semantic rules for files that did not come
-//! through `xvr plan` (a hand-edited `trial.yaml`).
+//! (which reads it). Its rules live in [`super::rules`], run by `xvr validate`/`plan` on
+//! every trial of a spec and by the worker on the `trial.yaml` it reads.
 
 use serde::{Deserialize, Serialize};
 
@@ -226,7 +225,9 @@ impl TrainConfig {
 pub struct ResourcesConfig {
     /// Ranks (one per GPU): 1, 2 or a multiple of 4 up to 256. Default 4.
     pub gpus: u32,
-    /// Requested walltime, `HH:MM:SS`. Default `01:00:00`.
+    /// Requested walltime, `HH:MM:SS` (or `MM:SS`, or whole seconds, written as text or
+    /// as a number). Default `01:00:00`.
+    #[serde(deserialize_with = "walltime_text")]
     pub walltime: String,
     /// Queue name; `None` = the first queue of the site's preference order that fits.
     pub queue: Option<String>,
@@ -238,6 +239,30 @@ impl Default for ResourcesConfig {
     fn default() -> Self {
         Self { gpus: 4, walltime: "01:00:00".into(), queue: None, threads_per_rank: 0 }
     }
+}
+
+/// A walltime as text; a plain number of seconds (`walltime: 3600`) is taken as its text,
+/// which [`crate::plan::walltime::parse`] reads as seconds.
+fn walltime_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    struct Text;
+    impl serde::de::Visitor<'_> for Text {
+        type Value = String;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a walltime: HH:MM:SS, MM:SS or whole seconds")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<String, E> {
+            u64::try_from(v)
+                .map(|s| s.to_string())
+                .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+        }
+    }
+    d.deserialize_any(Text)
 }
 
 /// Built-in profiler settings (docs/definitions.md#profiler).
@@ -281,37 +306,10 @@ impl TrialConfig {
         Ok(cfg)
     }
 
-    /// Semantic rules a worker relies on (the spec validator reports the same rules with
-    /// positions). Returns the first violation as `field: value: what is allowed`.
+    /// The rules a worker relies on ([`super::rules`]; the spec validator reports the same
+    /// rules with positions). Returns the first violation as `field: value: what is allowed`.
     pub fn check(&self) -> Result<(), String> {
-        let m = &self.model;
-        if m.lr_frames < 1 || m.lr_frames % 2 == 0 {
-            return Err(format!("model.lr_frames: {}: must be odd and >= 1", m.lr_frames));
-        }
-        if m.window < 1 {
-            return Err(format!("model.window: {}: must be >= 1", m.window));
-        }
-        if m.heads < 1 || m.channels % m.heads != 0 {
-            return Err(format!(
-                "model.channels: {} is not divisible by model.heads {}",
-                m.channels, m.heads
-            ));
-        }
-        if m.depths.is_empty() || m.depths.contains(&0) {
-            return Err(format!("model.depths: {:?}: need at least one stage, each >= 1 block", m.depths));
-        }
-        let f = self.data.fraction;
-        if !(f > 0.0 && f <= 1.0) {
-            return Err(format!("data.fraction: {f}: must be in (0, 1]"));
-        }
-        let g = self.resources.gpus;
-        if !(g == 1 || g == 2 || (g % 4 == 0 && (4..=256).contains(&g))) {
-            return Err(format!("resources.gpus: {g}: must be 1, 2 or a multiple of 4 up to 256"));
-        }
-        if self.train.batch_per_gpu < 1 {
-            return Err("train.batch_per_gpu: 0: must be >= 1".into());
-        }
-        Ok(())
+        super::rules::check(self)
     }
 }
 

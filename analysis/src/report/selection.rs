@@ -133,7 +133,19 @@ pub fn section(
 ) -> Result<(Section, Option<PathBuf>), String> {
     let mut s = Section::new("selection", "Selection of the final configuration");
     s.notes.push(format!("Rule: {}.", rule.describe()));
-    let qualities: Vec<TrialQuality> = sweep.complete().filter_map(trial_quality).collect();
+    // A trial whose summary.json disagrees with its validation.csv has numbers nobody can
+    // vouch for: never a candidate.
+    let (qualities, disputed): (Vec<TrialQuality>, Vec<TrialQuality>) = sweep
+        .complete()
+        .filter_map(trial_quality)
+        .partition(|q| q.trial.mismatches.is_empty());
+    for q in &disputed {
+        s.notes.push(format!(
+            "Trial {} left out: {}.",
+            q.trial.id,
+            q.trial.mismatches.join("; ")
+        ));
+    }
     let found = candidates(sweep, &qualities);
     let (cands, trials): (Vec<Candidate>, Vec<_>) = found.into_iter().unzip();
     let chosen = choose(&cands, rule);

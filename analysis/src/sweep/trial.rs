@@ -4,6 +4,7 @@
 
 use super::files::{read_csv, read_json, read_yaml};
 use super::plan::PlanRow;
+use crate::quality_metrics::QualityMetrics;
 use std::path::Path;
 use xvr::results::{names, ProfileRow, Summary, TrainRow, TrialState, TrialStatus, ValidationRow};
 use xvr::spec::TrialConfig;
@@ -20,28 +21,23 @@ pub struct Trial {
     pub train: Option<Vec<TrainRow>>,
     pub profile: Option<Vec<ProfileRow>>,
     pub validation: Option<Vec<ValidationRow>>,
-    /// Files of an unfinished trial that could not be parsed (a running trial may be
-    /// mid-write); shown in the report. For a succeeded trial these are fatal instead.
+    /// Files that could not be read or parsed (a running trial may be mid-write, a
+    /// finished one damaged). A trial with problems is left out of every table that uses
+    /// its numbers, and named in the report and on the terminal; the others are unaffected.
     pub problems: Vec<String>,
+    /// Where summary.json disagrees with the numbers recomputed from validation.csv. Such
+    /// a trial is shown with both values but never selected.
+    pub mismatches: Vec<String>,
 }
 
 impl Trial {
-    /// Reads `dir` (which may not exist). Parse errors are fatal only when the trial claims
-    /// to have succeeded: then its numbers would be used, and a contract break must stop us.
-    pub fn load(id: &str, dir: &Path, plan: Option<PlanRow>) -> Result<Self, String> {
-        let state: Option<TrialState> = read_json(&dir.join(names::STATE_JSON))?;
-        let strict = state
-            .as_ref()
-            .is_some_and(|s| s.status == TrialStatus::Succeeded);
+    /// Reads `dir` (which may not exist). Nothing here is fatal: what cannot be read is
+    /// recorded in `problems`, so one damaged trial does not hide the rest of the sweep.
+    pub fn load(id: &str, dir: &Path, plan: Option<PlanRow>) -> Self {
         let mut problems = Vec::new();
-        let mut keep = |result: Result<(), String>| -> Result<(), String> {
-            match result {
-                Err(e) if strict => Err(e),
-                Err(e) => {
-                    problems.push(e);
-                    Ok(())
-                }
-                Ok(()) => Ok(()),
+        let mut keep = |result: Result<(), String>| {
+            if let Err(e) = result {
+                problems.push(e);
             }
         };
         let mut trial = Self {
@@ -49,13 +45,15 @@ impl Trial {
             plan,
             has_dir: dir.is_dir(),
             config: None,
-            state,
+            state: None,
             summary: None,
             train: None,
             profile: None,
             validation: None,
             problems: Vec::new(),
+            mismatches: Vec::new(),
         };
+        keep(read_json(&dir.join(names::STATE_JSON)).map(|s| trial.state = s));
         let trial_yaml = dir.join(names::TRIAL_YAML);
         keep(read_yaml::<TrialConfig>(&trial_yaml).and_then(|c| {
             if let Some(c) = &c {
@@ -64,20 +62,31 @@ impl Trial {
             }
             trial.config = c;
             Ok(())
-        }))?;
-        keep(read_json(&dir.join(names::SUMMARY_JSON)).map(|s| trial.summary = s))?;
-        keep(read_csv(&dir.join(names::TRAIN_CSV)).map(|r| trial.train = r))?;
-        keep(read_csv(&dir.join(names::PROFILE_CSV)).map(|r| trial.profile = r))?;
-        keep(read_csv(&dir.join(names::VALIDATION_CSV)).map(|r| trial.validation = r))?;
+        }));
+        keep(read_json(&dir.join(names::SUMMARY_JSON)).map(|s| trial.summary = s));
+        keep(read_csv(&dir.join(names::TRAIN_CSV)).map(|r| trial.train = r));
+        keep(read_csv(&dir.join(names::PROFILE_CSV)).map(|r| trial.profile = r));
+        keep(read_csv(&dir.join(names::VALIDATION_CSV)).map(|r| trial.validation = r));
         trial.problems = problems;
-        Ok(trial)
+        if let (Some(summary), Some(metrics)) = (
+            &trial.summary,
+            trial
+                .validation
+                .as_deref()
+                .and_then(QualityMetrics::from_rows),
+        ) {
+            trial.mismatches = metrics.cross_check(summary);
+        }
+        trial
     }
 
     /// Succeeded with final numbers: the only trials whose summary enters the reports.
     pub fn is_complete(&self) -> bool {
-        self.state
-            .as_ref()
-            .is_some_and(|s| s.status == TrialStatus::Succeeded)
+        self.problems.is_empty()
+            && self
+                .state
+                .as_ref()
+                .is_some_and(|s| s.status == TrialStatus::Succeeded)
             && self
                 .summary
                 .as_ref()
@@ -90,7 +99,7 @@ impl Trial {
             return "missing (no trial directory)".into();
         }
         let Some(state) = &self.state else {
-            return "unknown (no state.json)".into();
+            return "unknown (no readable state.json)".into();
         };
         let mut text = self.status_word();
         if let Some(code) = state.exit_status.filter(|c| *c != 0) {

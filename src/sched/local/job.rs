@@ -3,6 +3,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -37,7 +38,8 @@ impl LocalJob {
     /// Starts `bash job.pbs` in its own process group. PBS_JOBID must name the job, whose
     /// id holds the pid, so a tiny bash prologue exports it from `$$` and then `exec`s the
     /// script in the same process.
-    pub fn start(job: &JobRequest) -> Result<LocalJob, String> {
+    /// `grace` is the time between SIGTERM and SIGKILL (also for the orphan watchdog).
+    pub fn start(job: &JobRequest, grace: Duration) -> Result<LocalJob, String> {
         let host = host_name();
         let nodefile = job.trial_dir.join(NODEFILE);
         std::fs::write(
@@ -76,6 +78,7 @@ impl LocalJob {
             .spawn()
             .map_err(|e| format!("{}: cannot start bash: {e}", job.script.display()))?;
         let pgid = child.id() as libc::pid_t;
+        start_orphan_watchdog(pgid, job.walltime_s, grace, &out_path)?;
         Ok(LocalJob {
             id: format!("{pgid}.{host}"),
             child,
@@ -101,16 +104,24 @@ impl LocalJob {
                 self.outcome = Some(self.classify(status));
             }
         }
-        if let Some(outcome) = &self.outcome {
-            // As on a PBS node, the job is over when all its processes are: whatever the
-            // script left behind in its group is killed, and reported once gone.
+        let now = Instant::now();
+        if let Some(outcome) = self.outcome.clone() {
+            // As on a PBS node, the job is over when all its processes are. What the script
+            // left behind in its group gets SIGTERM and the grace period before SIGKILL: a
+            // SIGTERM to the group ends the job shell at once, while mpiexec forwards it to
+            // the ranks and waits for them to write their checkpoints.
             if group_alive(self.pgid) {
-                signal_group(self.pgid, libc::SIGKILL);
+                match self.terminated_at {
+                    None => self.terminate(),
+                    Some(t) if now.duration_since(t) > grace => {
+                        signal_group(self.pgid, libc::SIGKILL)
+                    }
+                    Some(_) => {}
+                }
                 return Ok(JobState::Running);
             }
-            return Ok(JobState::Ended(outcome.clone()));
+            return Ok(JobState::Ended(outcome));
         }
-        let now = Instant::now();
         if self.terminated_at.is_none() && now.duration_since(self.started) > self.walltime {
             let used = now.duration_since(self.started).as_millis().div_ceil(1000);
             // PBS writes this line into the job's output when it kills a job.
@@ -166,6 +177,58 @@ impl LocalJob {
         signal_group(self.pgid, libc::SIGTERM);
         self.terminated_at.get_or_insert(Instant::now());
     }
+}
+
+/// Enforces the walltime of a job whose `xvr` died (SIGKILL, a lost terminal), as the PBS
+/// server would: a small shell loop outside the job's process group that does nothing while
+/// this process lives (it enforces the walltime itself, see [`LocalJob::poll`]) and ends with
+/// the job. Started through a shell that exits at once, so it is nobody's child to reap.
+const ORPHAN_WATCHDOG: &str = r#"
+pg=$1 driver=$2 limit=$3 grace=$4 out=$5
+(
+  while kill -0 -- "-$pg" 2>/dev/null; do
+    if [ "$SECONDS" -ge "$limit" ] && ! kill -0 "$driver" 2>/dev/null; then
+      echo "=>> PBS: job killed: walltime $SECONDS exceeded limit $limit (xvr submit gone)" >> "$out"
+      kill -TERM -- "-$pg" 2>/dev/null
+      waited=0
+      while kill -0 -- "-$pg" 2>/dev/null && [ "$waited" -lt "$grace" ]; do
+        sleep 1; waited=$((waited + 1))
+      done
+      kill -KILL -- "-$pg" 2>/dev/null
+      exit 0
+    fi
+    sleep 1
+  done
+) </dev/null >/dev/null 2>&1 &
+"#;
+
+fn start_orphan_watchdog(
+    pgid: libc::pid_t,
+    walltime_s: u64,
+    grace: Duration,
+    out_path: &Path,
+) -> Result<(), String> {
+    let status = Command::new("bash")
+        .arg("-c")
+        .arg(ORPHAN_WATCHDOG)
+        .arg("xvr-orphan-watchdog")
+        .arg(pgid.to_string())
+        .arg(std::process::id().to_string())
+        .arg(walltime_s.to_string())
+        .arg(grace.as_secs().max(1).to_string())
+        .arg(out_path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .status()
+        .map_err(|e| format!("starting the walltime watchdog of job {pgid}: {e}"))?;
+    if !status.success() {
+        return Err(format!(
+            "starting the walltime watchdog of job {pgid}: bash exited with {status}"
+        ));
+    }
+    Ok(())
 }
 
 /// PBS's convention: the script's exit code, or 256 + N when the job shell was killed by signal N.

@@ -72,7 +72,7 @@ impl Scheduler for LocalScheduler {
     }
 
     fn submit(&mut self, job: &JobRequest) -> Result<String, String> {
-        let local = LocalJob::start(job)?;
+        let local = LocalJob::start(job, self.grace)?;
         let id = local.id.clone();
         self.jobs.insert(id.clone(), local);
         Ok(id)

@@ -2,8 +2,8 @@
 
 use super::frame::Frame;
 
-/// The LR/HR scale of SWIN-XVR: one LR pixel covers 4×4 HR pixels.
-pub const SCALE: usize = 4;
+/// The LR/HR scale of SWIN-XVR: one LR pixel covers 4×4 HR pixels (the spec rules' value).
+pub use xvr::spec::rules::SCALE;
 
 /// Mean of each non-overlapping `SCALE × SCALE` block (the reference's 4×4 binning; mean vs
 /// sum does not matter because both sequences are re-normalised afterwards).

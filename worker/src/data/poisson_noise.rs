@@ -39,6 +39,7 @@ pub fn add_poisson_noise(pixels: &mut [f32], b0: f64, rng: &mut impl Rng) -> Res
     Ok(())
 }
 
-/// Largest accepted b0: far below `Poisson::MAX_LAMBDA` (1.8e19), and already noise-free
-/// at 8-bit precision (relative noise 1e-9).
-pub const MAX_B0: f64 = 1e18;
+/// Largest accepted b0 (one value for the spec rules and the sampler): far below
+/// `Poisson::MAX_LAMBDA` (1.8e19), and already noise-free at 8-bit precision (relative
+/// noise 1e-9).
+pub use xvr::spec::rules::MAX_B0;

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::trainer::Trainer;
 use crate::data::SamplerState;
 use crate::model::SwinXvr;
+use xvr::spec::trial::ModelConfig;
 
 /// Version of the checkpoint layout; bumped when it changes incompatibly.
 pub const FORMAT_VERSION: u32 = 1;
@@ -40,6 +41,23 @@ pub struct CheckpointState {
     pub sampler: SamplerState,
     /// Training-loop wall time spent so far (s), summed over attempts.
     pub train_wall_s: f64,
+    /// Model settings of the run (absent in checkpoints written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelConfig>,
+}
+
+/// What a checkpoint must match to be resumed by this run.
+#[derive(Debug, Clone, Copy)]
+pub struct Expected<'a> {
+    /// This trial's id (empty for a hand-made trial: not compared).
+    pub trial_id: &'a str,
+    /// Iterations of this run.
+    pub total_iterations: u64,
+    /// Ranks of this run.
+    pub world: u64,
+    pub model: &'a ModelConfig,
+    /// Rows of iterations in train.csv (`iter` 1..=k with none missing).
+    pub logged_iterations: u64,
 }
 
 /// Path of the complete checkpoint under `trial_dir`, if one exists.
@@ -109,39 +127,137 @@ pub fn save<B: AutodiffBackend>(
     swap().map_err(|e| format!("replacing checkpoint {}: {e}", current.display()))
 }
 
-/// Reads the checkpoint in `checkpoint_dir` into `trainer` and returns its state.
+/// How to get past a checkpoint that cannot be resumed.
+fn remedy(checkpoint_dir: &Path) -> String {
+    format!(
+        "move {} away (or delete it) to train this trial from iteration 0",
+        checkpoint_dir.display()
+    )
+}
+
+/// Reads and checks the checkpoint in `checkpoint_dir` into `trainer` and returns its state.
+/// A checkpoint of another trial, of a differently sized or shaped run, from beyond the end
+/// of this run, or ahead of train.csv is refused, as is an unreadable file; each message
+/// names the file and what to do.
 pub fn load<B: AutodiffBackend>(
     checkpoint_dir: &Path,
     trainer: &mut Trainer<B>,
+    expected: Expected,
 ) -> Result<CheckpointState, String> {
-    let context = |what: &str, e: &dyn std::fmt::Display| {
-        format!("{}: {what}: {e}", checkpoint_dir.display())
-    };
-    let text = fs::read(checkpoint_dir.join(STATE_FILE)).map_err(|e| context(STATE_FILE, &e))?;
-    let state: CheckpointState =
-        serde_json::from_slice(&text).map_err(|e| context(STATE_FILE, &e))?;
-    if state.format_version != FORMAT_VERSION {
-        return Err(format!(
-            "{}: checkpoint format {} but this worker reads format {FORMAT_VERSION}; delete the checkpoint to start over",
-            checkpoint_dir.display(),
-            state.format_version
-        ));
-    }
+    let state_path = checkpoint_dir.join(STATE_FILE);
+    let text = fs::read(&state_path).map_err(|e| {
+        format!(
+            "{}: cannot read: {e}; {}",
+            state_path.display(),
+            remedy(checkpoint_dir)
+        )
+    })?;
+    let state: CheckpointState = serde_json::from_slice(&text).map_err(|e| {
+        format!(
+            "{}: not a checkpoint state ({e}); {}",
+            state_path.display(),
+            remedy(checkpoint_dir)
+        )
+    })?;
+    check_fits(&state, &expected)
+        .map_err(|e| format!("{}: {e}; {}", state_path.display(), remedy(checkpoint_dir)))?;
     let device = trainer.device().clone();
+    let unreadable = |file: &str| {
+        format!(
+            "{}: unreadable checkpoint record (truncated, corrupt or written by another version of xvr-worker); {}",
+            checkpoint_dir.join(file).display(),
+            remedy(checkpoint_dir)
+        )
+    };
     let model_record = recorder()
         .load(checkpoint_dir.join("model"), &device)
-        .map_err(|e| context("model.bin", &e))?;
+        .map_err(|_| unreadable("model.bin"))?;
+    let shapes = param_shapes(trainer.model());
     let model: SwinXvr<B> = trainer.model().clone().load_record(model_record);
     let optim_record: <OptimizerAdaptor<Adam, SwinXvr<B>, B> as Optimizer<SwinXvr<B>, B>>::Record =
         recorder()
             .load(checkpoint_dir.join("optimizer"), &device)
-            .map_err(|e| context("optimizer.bin", &e))?;
+            .map_err(|_| unreadable("optimizer.bin"))?;
     let ema_record = recorder()
         .load(checkpoint_dir.join("ema"), &device)
-        .map_err(|e| context("ema.bin", &e))?;
+        .map_err(|_| unreadable("ema.bin"))?;
     let ema = trainer.ema_model().clone().load_record(ema_record);
+    for (file, loaded) in [
+        ("model.bin", param_shapes(&model)),
+        ("ema.bin", param_shapes(&ema)),
+    ] {
+        if loaded != shapes {
+            return Err(format!(
+                "{}: parameter shapes differ from this trial's model (another model size); {}",
+                checkpoint_dir.join(file).display(),
+                remedy(checkpoint_dir)
+            ));
+        }
+    }
     trainer.restore(model, optim_record, ema, state.iteration);
     Ok(state)
+}
+
+/// The rules a checkpoint's state must meet to continue this run.
+fn check_fits(state: &CheckpointState, expected: &Expected) -> Result<(), String> {
+    if state.format_version != FORMAT_VERSION {
+        return Err(format!(
+            "checkpoint format {} but this worker reads format {FORMAT_VERSION}",
+            state.format_version
+        ));
+    }
+    if !expected.trial_id.is_empty()
+        && !state.trial_id.is_empty()
+        && state.trial_id != expected.trial_id
+    {
+        return Err(format!(
+            "checkpoint of trial {}, but this is trial {}",
+            state.trial_id, expected.trial_id
+        ));
+    }
+    if state.total_iterations != expected.total_iterations || state.sampler.world != expected.world
+    {
+        return Err(format!(
+            "checkpoint of a run of {} iterations on {} ranks, but this run has {} on {}",
+            state.total_iterations, state.sampler.world, expected.total_iterations, expected.world
+        ));
+    }
+    if state.iteration > state.total_iterations {
+        return Err(format!(
+            "checkpoint at iteration {}, beyond the run's {} iterations",
+            state.iteration, state.total_iterations
+        ));
+    }
+    if let Some(model) = &state.model {
+        if model != expected.model {
+            return Err(format!(
+                "checkpoint of model {model:?}, but this trial's model is {:?}",
+                expected.model
+            ));
+        }
+    }
+    if expected.logged_iterations < state.iteration {
+        return Err(format!(
+            "checkpoint at iteration {} but train.csv holds iterations 1..={} only (the log of the checkpointed iterations is missing)",
+            state.iteration, expected.logged_iterations
+        ));
+    }
+    Ok(())
+}
+
+/// Shapes of every float parameter of `module`, in visiting order.
+fn param_shapes<B: burn::tensor::backend::Backend, M: Module<B>>(module: &M) -> Vec<Vec<usize>> {
+    use burn::module::{ModuleVisitor, Param};
+    use burn::tensor::Tensor;
+    struct Shapes(Vec<Vec<usize>>);
+    impl<B: burn::tensor::backend::Backend> ModuleVisitor<B> for Shapes {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            self.0.push(param.val().dims().to_vec());
+        }
+    }
+    let mut shapes = Shapes(Vec::new());
+    module.visit(&mut shapes);
+    shapes.0
 }
 
 /// fsyncs every file in `dir` and the directory itself.

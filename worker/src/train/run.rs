@@ -144,16 +144,15 @@ fn run_trial<B: AutodiffBackend>(
 
     let (mut sampler, completed, mut train_wall_s) = match checkpoint::find(trial_dir) {
         Some(dir) => {
-            let state = checkpoint::load(&dir, &mut trainer).map_err(setup)?;
-            if state.total_iterations != total || state.sampler.world != world.size as u64 {
-                return Err(setup(format!(
-                    "{}: checkpoint of a run of {} iterations on {} ranks, but this run has {total} on {}; move it away to start over",
-                    dir.display(),
-                    state.total_iterations,
-                    state.sampler.world,
-                    world.size
-                )));
-            }
+            let expected = checkpoint::Expected {
+                trial_id: &trial.meta.id,
+                total_iterations: total,
+                world: world.size as u64,
+                model: &trial.model,
+                logged_iterations: TrainLog::logged_iterations(&trial_dir.join(names::TRAIN_CSV))
+                    .map_err(setup)?,
+            };
+            let state = checkpoint::load(&dir, &mut trainer, expected).map_err(setup)?;
             let restored = SamplerState {
                 rank: world.rank as u64,
                 ..state.sampler
@@ -203,6 +202,7 @@ fn run_trial<B: AutodiffBackend>(
             total_iterations: total,
             sampler: sampler.state(),
             train_wall_s,
+            model: Some(trial.model.clone()),
         };
     let save = |trainer: &Trainer<B>, state: CheckpointState| -> Result<(), RunError> {
         if lead {

@@ -16,6 +16,28 @@ pub struct TrainLog {
 }
 
 impl TrainLog {
+    /// The k for which `path` holds rows of iterations 1..=k without a gap (0 when the file
+    /// is missing or has none): how far a checkpoint may be ahead of the log.
+    pub fn logged_iterations(path: &Path) -> Result<u64, String> {
+        let file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        let mut next = 1;
+        for line in BufReader::new(file).lines() {
+            let line = line.map_err(|e| format!("{}: {e}", path.display()))?;
+            let iter = line
+                .split(',')
+                .next()
+                .and_then(|f| f.trim().parse::<u64>().ok());
+            if iter == Some(next) {
+                next += 1;
+            }
+        }
+        Ok(next - 1)
+    }
+
     /// Opens `path` for a run continuing after iteration `completed` (0 = fresh start): keeps
     /// the header and the rows with `iter <= completed`, drops the rest (atomically), and
     /// writes a header when there is none.
