@@ -398,6 +398,7 @@ fn a_copied_or_moved_sweep_runs_in_place_and_never_writes_into_the_original() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("is not the directory of trial"), "{}", text(&out));
     assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+}
 
 #[test]
 fn an_orphaned_job_still_gets_its_walltime_and_status_stops_calling_it_running() {

@@ -583,6 +583,7 @@ fn a_changed_profile_re_renders_scripts_of_trials_not_in_flight_only() {
     }
     // Trial ids do not change with the account.
     assert_eq!(column(&read_csv(&sweep.join(names::PLAN_CSV)), "trial_id"), ids);
+}
 
 #[test]
 fn an_os_error_names_its_path() {
