@@ -70,22 +70,37 @@ fn xvr_run_trains_profiles_evaluates_and_reports() {
         assert!(dir.path().join("trace-rank0.json").is_file());
     }
 
-    // Scaling: both GPU counts, r = 1 so the 1-GPU row is 100 % by definition (eq. 3), and
-    // the 2-GPU efficiency is r·t(r) / (g·t(g)) from the table's own wall times.
+    // Scaling: one series per configuration of the other settings (the grid's two model
+    // widths are not repeats of each other), each with both GPU counts, r = 1 so the 1-GPU row
+    // is 100 % by definition (eq. 3), and the 2-GPU efficiency is r·t(r) / (g·t(g)) from the
+    // series' own wall times.
     let scaling = csv_rows(&report.join("scaling.csv"));
-    let gpus: Vec<f64> = scaling.iter().map(|r| number(r, "gpus")).collect();
-    assert_eq!(gpus, [1.0, 2.0]);
-    assert!((number(&scaling[0], "efficiency_pct") - 100.0).abs() < 1e-6);
-    let (t1, t2) = (number(&scaling[0], "wall_s_median"), number(&scaling[1], "wall_s_median"));
-    assert!(t1 > 0.0 && t2 > 0.0);
-    let expected = 100.0 * t1 / (2.0 * t2);
-    assert!((number(&scaling[1], "efficiency_pct") - expected).abs() < 1e-3 * expected.max(1.0));
+    let mut configs: Vec<String> = scaling.iter().map(|r| r["config"].clone()).collect();
+    configs.dedup();
+    assert_eq!(configs.len() * 2, scaling.len(), "two GPU counts per series: {configs:?}");
+    for config in &configs {
+        let series: Vec<_> = scaling.iter().filter(|r| &r["config"] == config).collect();
+        let gpus: Vec<f64> = series.iter().map(|r| number(r, "gpus")).collect();
+        assert_eq!(gpus, [1.0, 2.0]);
+        assert!((number(series[0], "efficiency_pct") - 100.0).abs() < 1e-6);
+        let (t1, t2) = (number(series[0], "wall_s_median"), number(series[1], "wall_s_median"));
+        assert!(t1 > 0.0 && t2 > 0.0);
+        let expected = 100.0 * t1 / (2.0 * t2);
+        assert!((number(series[1], "efficiency_pct") - expected).abs() < 1e-3 * expected.max(1.0));
+    }
 
     // Kernel mix (default preset `paper`: host↔device staging copies count as communication
-    // too): the 2-rank trials add the all-reduce on top of the copies both have.
+    // too): per configuration, the 2-rank trial adds the all-reduce on top of the copies both have.
     let mix = csv_rows(&report.join("kernel_mix.csv"));
-    let comm = |g: f64| mix.iter().find(|r| number(r, "gpus") == g).map(|r| number(r, "communication_s")).unwrap();
-    assert!(comm(2.0) > comm(1.0), "communication 2 ranks {} s vs 1 rank {} s", comm(2.0), comm(1.0));
+    for config in &configs {
+        let comm = |g: f64| {
+            mix.iter()
+                .find(|r| &r["config"] == config && number(r, "gpus") == g)
+                .map(|r| number(r, "communication_s"))
+                .unwrap()
+        };
+        assert!(comm(2.0) > comm(1.0), "{config}: communication 2 ranks {} s vs 1 rank {} s", comm(2.0), comm(1.0));
+    }
 
     // Utilisation in (0, 100] %, over a window that covered real work: the profiled
     // iterations (4) each ran a forward and backward pass, so busy time is positive and
