@@ -6,6 +6,11 @@
 //! sample and achieved GFLOP/s. Then forward+backward timings of the main parts of the
 //! baseline (one block and its attention / MLP / norms, one stage conv, the HR branch,
 //! the head) so that the step time can be attributed. Writes JSON (`--out`).
+//!
+//! `--case CONFIG --batch N --what train|infer --inputs FILE` instead times one case on
+//! given inputs and prints one JSON line (timing and peak RSS of this process): the xvr
+//! side of `worker/bench/side_by_side.py`. `--unfused` runs burn's composed ops instead of
+//! the fused kernels of `model::fused` (the "before" of a before/after in the same run).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -47,6 +52,53 @@ struct Args {
     /// feature and a GPU; the part timings are CPU only).
     #[arg(long, default_value = "cpu")]
     backend: BenchBackend,
+    /// Time one case only (small, baseline or final) and print one JSON line.
+    #[arg(long)]
+    case: Option<CaseConfig>,
+    /// Batch size of `--case`.
+    #[arg(long, default_value_t = 1)]
+    batch: usize,
+    /// What `--case` times.
+    #[arg(long, default_value = "train")]
+    what: CaseWhat,
+    /// Inputs of `--case`: raw little-endian f32, lq (B,3,1,24,24) then hq (B,2,1,96,96)
+    /// then gt (B,1,96,96); random when absent.
+    #[arg(long)]
+    inputs: Option<PathBuf>,
+    /// Use burn's composed ops instead of the fused kernels (model::fused).
+    #[arg(long)]
+    unfused: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CaseConfig {
+    Small,
+    Baseline,
+    Final,
+}
+
+impl CaseConfig {
+    fn config(self) -> SwinXvrConfig {
+        match self {
+            CaseConfig::Small => SwinXvrConfig::small(),
+            CaseConfig::Baseline => SwinXvrConfig::new(),
+            CaseConfig::Final => SwinXvrConfig::new().with_channels(384).with_heads(6).with_window(4),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            CaseConfig::Small => "small",
+            CaseConfig::Baseline => "baseline",
+            CaseConfig::Final => "final",
+        }
+    }
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CaseWhat {
+    Train,
+    Infer,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -258,6 +310,76 @@ fn bench_baseline_parts(reps: usize) -> Vec<PartRun> {
     ]
 }
 
+/// Peak resident set size of this process in MB: `VmHWM` of /proc/self/status (unlike
+/// getrusage's maxrss it starts afresh at exec, so a large parent does not leak into it).
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim();
+    kb.parse::<f64>().ok().map(|kb| kb / 1024.0)
+}
+
+/// lq, hq, gt read from a raw f32 file (see `--inputs`).
+fn read_inputs(path: &std::path::Path, batch: usize, config: &SwinXvrConfig) -> Result<(Tensor<Flex, 5>, Tensor<Flex, 5>, Tensor<Flex, 4>), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let lr = 24;
+    let sizes = [batch * config.lr_frames * lr * lr, batch * 2 * 16 * lr * lr, batch * 16 * lr * lr];
+    let total: usize = sizes.iter().sum();
+    if bytes.len() != 4 * total {
+        return Err(format!("{}: {} bytes, expected {} (f32 inputs for batch {batch})", path.display(), bytes.len(), 4 * total));
+    }
+    let floats: Vec<f32> = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    let (lq, rest) = floats.split_at(sizes[0]);
+    let (hq, gt) = rest.split_at(sizes[1]);
+    let device = Default::default();
+    let data = |v: &[f32], shape: Vec<usize>| burn::tensor::TensorData::new(v.to_vec(), shape);
+    Ok((
+        Tensor::from_data(data(lq, vec![batch, config.lr_frames, 1, lr, lr]), &device),
+        Tensor::from_data(data(hq, vec![batch, 2, 1, 4 * lr, 4 * lr]), &device),
+        Tensor::from_data(data(gt, vec![batch, 1, 4 * lr, 4 * lr]), &device),
+    ))
+}
+
+/// `--case`: one timed case, one JSON line on stdout.
+fn run_case(args: &Args, case: CaseConfig) -> Result<(), String> {
+    let config = case.config();
+    let device = Default::default();
+    let (lq, hq, gt) = match &args.inputs {
+        Some(path) => read_inputs(path, args.batch, &config)?,
+        None => inputs::<Flex>(args.batch, &config, 24, &device),
+    };
+    let timing = match args.what {
+        CaseWhat::Train => {
+            let mut model = config.init::<Ad>(&device);
+            let (lq, hq, gt) = (Tensor::<Ad, 5>::from_inner(lq), Tensor::<Ad, 5>::from_inner(hq), Tensor::<Ad, 4>::from_inner(gt));
+            let mut optim = AdamConfig::new().with_beta_1(0.9).with_beta_2(0.99).init::<Ad, _>();
+            time(args.reps, || {
+                let loss = (model.forward(lq.clone(), hq.clone()) - gt.clone()).abs().mean();
+                let grads = GradientsParams::from_grads(loss.backward(), &model);
+                model = optim.step(2e-4, model.clone(), grads);
+            })
+        }
+        CaseWhat::Infer => {
+            let model = config.init::<Flex>(&device);
+            time(args.reps, || {
+                let _ = model.forward(lq.clone(), hq.clone()).into_data();
+            })
+        }
+    };
+    let line = serde_json::json!({
+        "impl": "xvr",
+        "backend": "Autodiff<Flex> (burn 0.21.0), f32",
+        "fused": !args.unfused,
+        "config": case.name(),
+        "batch": args.batch,
+        "what": match args.what { CaseWhat::Train => "train", CaseWhat::Infer => "infer" },
+        "threads": rayon::current_num_threads(),
+        "timing": timing,
+        "peak_rss_mb": peak_rss_mb(),
+    });
+    println!("{line}");
+    Ok(())
+}
+
 #[cfg(feature = "cuda")]
 fn bench_cuda(name: &'static str, config: &SwinXvrConfig, batch: usize, reps: usize) -> ModelRun {
     // burn's CUDA runtime panics when the driver or GPU is missing; say so and stop.
@@ -278,6 +400,15 @@ fn bench_cuda(_: &'static str, _: &SwinXvrConfig, _: usize, _: usize) -> ModelRu
 
 fn main() {
     let args = Args::parse();
+    if let Some(case) = args.case {
+        let run = || run_case(&args, case);
+        let result = if args.unfused { xvr_worker::model::fused::with_composed_ops(run) } else { run() };
+        if let Err(e) = result {
+            eprintln!("xvr-bench: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let mut machine = machine();
     let mut configs = vec![("small", SwinXvrConfig::small())];
     if args.parts_only {

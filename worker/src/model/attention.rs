@@ -3,9 +3,9 @@
 
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::activation::softmax;
 use burn::tensor::{backend::Backend, Int, Tensor};
 
+use super::fused::{self, AttentionLayout};
 use super::relative_position::RelativePositionBias;
 
 /// Per-forward constants shared by all blocks of the network: the window geometry's
@@ -51,38 +51,22 @@ impl<B: Backend> WindowAttention<B> {
     /// `tokens`: `[B·nW·N, C]` windows as [`WindowGeometry::partition`] lays them out;
     /// `shifted`: whether to apply the mask. Returns `[B·nW·N, C]`.
     ///
-    /// Layout choices for Flex (reference/rust-stack.md): every Linear sees 2-D tokens;
-    /// q, kᵀ and v are copied into contiguous `[B·nW·heads, ·, ·]` batches before the
-    /// matmuls; the bias (and mask) are added as one shared row over the batch.
+    /// Every Linear sees 2-D tokens; the core softmax(q·kᵀ·scale + bias + mask)·v is
+    /// [`fused::window_attention`] (one fused op on the CPU backend, burn's composed ops
+    /// elsewhere).
     ///
     /// [`WindowGeometry::partition`]: super::window::WindowGeometry::partition
     pub fn forward(&self, tokens: Tensor<B, 2>, inputs: &AttentionInputs<B>, shifted: bool) -> Tensor<B, 2> {
-        let [rows, channels] = tokens.dims();
-        let (heads, n) = (self.heads, inputs.tokens);
-        let head_dim = channels / heads;
-        let windows = rows / n;
-        let batch = windows / inputs.windows;
-
-        // (3, B_, heads, N, d) view of the projections.
-        let qkv = self.qkv.forward(tokens).reshape([windows, n, 3, heads, head_dim]).permute([2, 0, 3, 1, 4]);
-        let part = |i: usize| qkv.clone().slice([i..i + 1]);
-        let scale = (head_dim as f64).powf(-0.5);
-        let q = part(0).reshape([windows * heads, n, head_dim]) * scale;
-        let k_t = part(1).swap_dims(3, 4).reshape([windows * heads, head_dim, n]);
-        let v = part(2).reshape([windows * heads, n, head_dim]);
-
-        let logits = q.matmul(k_t);
-        let bias = self.bias.forward(inputs.index.clone());
-        let logits = match (&inputs.mask, shifted) {
-            (Some(mask), true) => {
-                let bias_and_mask = bias.reshape([1, heads, n, n]) + mask.clone();
-                let row = inputs.windows * heads * n * n;
-                logits.reshape([batch, row]) + bias_and_mask.reshape([1, row])
-            }
-            _ => logits.reshape([windows, heads * n * n]) + bias,
+        let [_, channels] = tokens.dims();
+        let layout = AttentionLayout {
+            heads: self.heads,
+            tokens: inputs.tokens,
+            windows_per_sample: inputs.windows,
+            scale: ((channels / self.heads) as f32).powf(-0.5),
         };
-        let attn = softmax(logits.reshape([windows * heads, n, n]), 2);
-        let merged = attn.matmul(v).reshape([windows, heads, n, head_dim]).swap_dims(1, 2).reshape([rows, channels]);
+        let mask = if shifted { inputs.mask.clone() } else { None };
+        let bias = self.bias.forward(inputs.index.clone());
+        let merged = fused::window_attention(self.qkv.forward(tokens), bias, mask, layout);
         self.proj.forward(merged)
     }
 }

@@ -8,8 +8,12 @@ use burn::tensor::{backend::Backend, Tensor};
 
 use super::attention::{AttentionInputs, WindowAttention};
 use super::drop_path::DropPath;
+use super::fused;
 use super::mlp::Mlp;
 use super::window::WindowGeometry;
+
+/// Epsilon of every LayerNorm of the model (PyTorch's default, as in the reference).
+pub const LAYER_NORM_EPS: f64 = 1e-5;
 
 /// LayerNorm → zero-pad → (cyclic shift) → window attention → (unshift) → crop →
 /// residual; LayerNorm → MLP → residual. Both residual branches share one DropPath rate.
@@ -37,9 +41,9 @@ impl<B: Backend> SwinBlock<B> {
     /// A freshly initialised block.
     pub fn new(shape: BlockShape, shifted: bool, drop_path: f64, device: &B::Device) -> Self {
         Self {
-            norm1: LayerNormConfig::new(shape.channels).init(device),
+            norm1: LayerNormConfig::new(shape.channels).with_epsilon(LAYER_NORM_EPS).init(device),
             attn: WindowAttention::new(shape.channels, shape.heads, shape.configured_window, device),
-            norm2: LayerNormConfig::new(shape.channels).init(device),
+            norm2: LayerNormConfig::new(shape.channels).with_epsilon(LAYER_NORM_EPS).init(device),
             mlp: Mlp::new(shape.channels, shape.mlp_hidden, device),
             drop_path: DropPath { rate: drop_path },
             shifted,
@@ -53,7 +57,7 @@ impl<B: Backend> SwinBlock<B> {
         let shift = self.shifted && geometry.has_shift();
 
         // Pad after the norm: padding tokens are exact zeros, as in the reference.
-        let y = self.norm1.forward(x.clone().reshape([tokens, c])).reshape([b, t, h, w, c]);
+        let y = fused::layer_norm(&self.norm1, x.clone().reshape([tokens, c]), LAYER_NORM_EPS).reshape([b, t, h, w, c]);
         let [pad_h, pad_w] = geometry.spatial_padding();
         let y = if pad_h + pad_w > 0 { y.pad([(0, pad_h), (0, pad_w), (0, 0)], PadMode::Constant(0.0)) } else { y };
         let [_, sh, sw] = geometry.shift.map(|s| s as i64);
@@ -64,7 +68,8 @@ impl<B: Backend> SwinBlock<B> {
         let y = if pad_h + pad_w > 0 { y.slice([0..b, 0..t, 0..h, 0..w, 0..c]) } else { y };
         let x = x + self.drop_path.forward(y);
 
-        let y = self.mlp.forward(self.norm2.forward(x.clone().reshape([tokens, c]))).reshape([b, t, h, w, c]);
+        let y = self.mlp.forward(fused::layer_norm(&self.norm2, x.clone().reshape([tokens, c]), LAYER_NORM_EPS));
+        let y = y.reshape([b, t, h, w, c]);
         x + self.drop_path.forward(y)
     }
 }

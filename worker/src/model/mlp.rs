@@ -2,8 +2,9 @@
 
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::activation::gelu;
 use burn::tensor::{backend::Backend, Tensor};
+
+use super::fused;
 
 /// C → hidden → C with the exact GELU between (dropouts are 0 in the reference: omitted).
 #[derive(Module, Debug)]
@@ -23,6 +24,6 @@ impl<B: Backend> Mlp<B> {
 
     /// `[tokens, C]` → `[tokens, C]`.
     pub fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
-        self.fc2.forward(gelu(self.fc1.forward(x)))
+        self.fc2.forward(fused::gelu(self.fc1.forward(x)))
     }
 }

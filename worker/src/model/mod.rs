@@ -12,6 +12,7 @@ pub mod block;
 pub mod config;
 pub mod drop_path;
 pub mod flops;
+pub mod fused;
 pub mod head;
 pub mod mask;
 pub mod mlp;

@@ -8,8 +8,9 @@ use burn::nn::{LayerNorm, LayerNormConfig};
 use burn::tensor::{backend::Backend, Tensor};
 
 use super::attention::AttentionInputs;
-use super::block::BlockShape;
+use super::block::{BlockShape, LAYER_NORM_EPS};
 use super::config::{SwinXvrConfig, HR_FRAMES, SCALE};
+use super::fused;
 use super::head::ReconstructionHead;
 use super::mask::shift_mask_tensor;
 use super::relative_position::{index_tensor, relative_position_index};
@@ -72,7 +73,7 @@ impl<B: Backend> SwinXvr<B> {
             lr: LrBranch::new(c, device),
             hr: HrBranch::new(c, device),
             stages,
-            norm: LayerNormConfig::new(c).init(device),
+            norm: LayerNormConfig::new(c).with_epsilon(LAYER_NORM_EPS).init(device),
             conv_after_body: conv3x3(c, c, device),
             head: ReconstructionHead::new(c, config.recon_channels, device),
             lr_frames: config.lr_frames,
@@ -135,7 +136,8 @@ impl<B: Backend> SwinXvr<B> {
         // gradients) as the reference's select-after-conv at 1/T of the cost.
         let center = nl / 2;
         let x = x.slice([0..b, center..center + 1, 0..h, 0..w, 0..c]);
-        let x = self.norm.forward(x.reshape([b * h * w, c])).reshape([b, h, w, c]).permute([0, 3, 1, 2]);
+        let x = fused::layer_norm(&self.norm, x.reshape([b * h * w, c]), LAYER_NORM_EPS);
+        let x = x.reshape([b, h, w, c]).permute([0, 3, 1, 2]);
         let skip = shallow.slice([0..b, center..center + 1, 0..c, 0..h, 0..w]).reshape([b, c, h, w]);
         let features = self.conv_after_body.forward(x) + skip;
         self.head.forward(features)
