@@ -382,7 +382,7 @@ fn run_chain(
         dry_run(&plan.sweep_dir, &request, &mut std::io::stdout())?;
         if let Some(first) = plan.trials.first() {
             outln!("\njob script of trial {} ({} of {}):", first.id(), 1, plan.trials.len());
-            out!("{}", plan.job_script(first));
+            out!("{}", plan.job_script(first)?);
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -462,6 +462,9 @@ fn run(command: Command) -> Result<ExitCode, String> {
     match command {
         Command::Validate { spec } => {
             let plan = Plan::build(&spec, &PathBuf::from("results")).map_err(|e| e.to_string())?;
+            if let Err(e) = &plan.worker {
+                eprintln!("warning: {e} (`xvr plan` refuses to write job scripts without it)");
+            }
             outln!(
                 "{}: ok: sweep {}, {} trials",
                 spec.display(),

@@ -604,3 +604,18 @@ fn an_os_error_names_its_path() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_worker_that_cannot_be_found_refuses_the_plan_and_names_the_profile() {
+    let site = site_with("worker: xvr-worker", "worker: /nonexistent/xvr-worker");
+    let (dir, out) = plan_with_site(&site, SPEC);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success(), "planned without a worker");
+    assert!(err.contains("/nonexistent/xvr-worker") && err.contains("hostile"), "{err}");
+    assert!(!dir.path().join("results/hostile/trials").read_dir().is_ok_and(|mut d| d
+        .any(|e| e.unwrap().path().join(names::JOB_SCRIPT).exists())));
+    // Validation still reads the spec, and warns.
+    let out = xvr(&["validate", dir.path().join("spec.yaml").to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning"), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -62,8 +62,8 @@ pub struct Plan {
     /// PBS project (`-A`) of every job: `--account`, the spec's, else the site's; `None`
     /// leaves it to `xvr submit --account` (a PBS submission without one is refused).
     pub account: Option<String>,
-    /// The worker every job script runs, resolved at plan time.
-    pub worker: site::ResolvedWorker,
+    /// The worker every job script runs, resolved at plan time, or why it was not found.
+    pub worker: Result<site::ResolvedWorker, String>,
 }
 
 impl Plan {
@@ -99,13 +99,11 @@ impl Plan {
                 errors.push(&file, root_pos, e.to_string());
             }
         }
-        let worker = match site.resolve_worker() {
-            Ok(w) => w,
-            Err(e) => {
-                errors.push(&file, spec.site_pos, format!("site: {e}"));
-                return Err(errors);
-            }
-        };
+        // Needed only to render job scripts: a plan that is read (validate, the analysis)
+        // works without a built worker; writing one refuses ([`Plan::job_script`]).
+        let worker = site
+            .resolve_worker()
+            .map_err(|e| format!("{}: site: {e}", file.display()));
         let expanded = expand(&spec).map_err(|e| {
             let mut errs = SpecErrors::default();
             errs.push(&file, root_pos, e);
@@ -165,7 +163,9 @@ impl Plan {
 
     /// The PBS job script of trial `t` (rendered when written or shown, not at validation:
     /// a sweep of 100 000 trials is checked without 100 000 scripts in memory).
-    pub fn job_script(&self, t: &PlannedTrial) -> String {
+    /// Refused when the worker was not found: a script must name one that exists.
+    pub fn job_script(&self, t: &PlannedTrial) -> Result<String, String> {
+        let worker = self.worker.as_ref().map_err(Clone::clone)?;
         let summary = describe(&t.config);
         let job = job_script::JobSpec {
             trial_id: t.id(),
@@ -177,9 +177,9 @@ impl Plan {
             ranks: t.config.resources.gpus,
             walltime_s: t.walltime_s,
             summary: &summary,
-            worker: &self.worker,
+            worker,
         };
-        job_script::render(&job, &self.site)
+        Ok(job_script::render(&job, &self.site))
     }
 
     pub fn trial_dir(&self, id: &str) -> PathBuf {

@@ -50,7 +50,7 @@ pub fn write_plan(plan: &Plan) -> io::Result<WriteReport> {
         write_atomic_new_as(&dir.join(names::TRIAL_YAML), yaml.as_bytes(), later)?;
         let state_path = dir.join(names::STATE_JSON);
         let script = dir.join(names::JOB_SCRIPT);
-        let rendered = plan.job_script(t);
+        let rendered = plan.job_script(t).map_err(io::Error::other)?;
         match std::fs::read(&script) {
             Ok(old) if old == rendered.as_bytes() => {}
             Ok(_) => match job_in_flight(&state_path)? {

@@ -10,7 +10,7 @@ pub use atomic::{
     sync_filesystem, write_atomic, write_atomic_as, write_atomic_new, write_atomic_new_as, Durability,
 };
 pub use progress::{describe as describe_progress, last_train_row};
-pub use rows::{Attempt, ProfileRow, Summary, TrainRow, TrialState, TrialStatus, ValidationRow};
+pub use rows::{ProfileRow, Summary, TrainRow, TrialState, TrialStatus, ValidationRow};
 
 /// File names inside `results/<sweep>/`.
 pub mod names {

@@ -118,31 +118,10 @@ pub struct TrialState {
     /// Run time of the last attempt (s).
     #[serde(default)]
     pub elapsed_s: Option<f64>,
-    /// Every attempt that ended, oldest first: its job, queue, exit and reason.
+    /// Every attempt that ended, oldest first: the state as it stood at that end (job,
+    /// queue, status, exit, reason, times), each with an empty history of its own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub history: Vec<Attempt>,
-}
-
-/// One ended attempt of a trial, as kept in `state.json`'s `history`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Attempt {
-    pub attempt: u32,
-    #[serde(default)]
-    pub scheduler: Option<String>,
-    #[serde(default)]
-    pub job_id: Option<String>,
-    #[serde(default)]
-    pub queue: Option<String>,
-    /// How the attempt ended (the trial's status right after it).
-    pub status: TrialStatus,
-    #[serde(default)]
-    pub exit_status: Option<i64>,
-    #[serde(default)]
-    pub reason: Option<String>,
-    #[serde(default)]
-    pub submitted_at: Option<String>,
-    #[serde(default)]
-    pub finished_at: Option<String>,
+    pub history: Vec<TrialState>,
 }
 
 impl TrialState {

@@ -13,7 +13,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use super::{EndKind, Outcome};
-use crate::results::{names, write_atomic, Attempt, TrialState, TrialStatus};
+use crate::results::{names, write_atomic, TrialState, TrialStatus};
 
 /// Reads a trial's state; a trial without `state.json` is planned.
 pub fn read(trial_dir: &Path) -> Result<TrialState, String> {
@@ -153,17 +153,11 @@ pub fn lost(prev: &TrialState, why: &str, has_summary: bool, now: DateTime<Utc>)
 
 /// Appends the attempt that just ended to the history.
 fn close_attempt(mut state: TrialState) -> TrialState {
-    state.history.push(Attempt {
-        attempt: state.attempts,
-        scheduler: state.scheduler.clone(),
-        job_id: state.job_id.clone(),
-        queue: state.queue.clone(),
-        status: state.status,
-        exit_status: state.exit_status,
-        reason: state.reason.clone(),
-        submitted_at: state.submitted_at.clone(),
-        finished_at: state.finished_at.clone(),
-    });
+    let ended = TrialState {
+        history: Vec::new(),
+        ..state.clone()
+    };
+    state.history.push(ended);
     state
 }
 
@@ -249,7 +243,7 @@ mod tests {
             (Some("1.s"), TrialStatus::TimedOut, Some(-29))
         );
         assert_eq!(
-            (e2.history[1].job_id.as_deref(), e2.history[1].attempt, e2.history[1].status),
+            (e2.history[1].job_id.as_deref(), e2.history[1].attempts, e2.history[1].status),
             (Some("2.s"), 2, TrialStatus::Succeeded)
         );
     }
