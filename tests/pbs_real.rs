@@ -52,12 +52,12 @@ fn fake_spec(name: &str, seed: u32, n: usize, walltime: &str) -> String {
     )
 }
 
-/// The testbed's control script: `$XVR_PBS_TESTBED`, else the shared folder beside the
-/// repository.
+/// The testbed's control script: `$XVR_PBS_TESTBED`, else `shared/testbed/openpbs/` in the
+/// directory that holds the repository (where the project's workplace keeps it).
 fn testbed_script() -> Option<PathBuf> {
     let path = std::env::var_os("XVR_PBS_TESTBED")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/testbed/openpbs/testbed.sh"));
+        .unwrap_or_else(|| repo().join("..").join("shared/testbed/openpbs/testbed.sh"));
     path.is_file().then_some(path)
 }
 
@@ -79,7 +79,7 @@ impl Testbed {
             None
         };
         let Some(script) = testbed_script() else {
-            return skip("no OpenPBS testbed (../shared/testbed/openpbs/testbed.sh) here".into());
+            return skip("no OpenPBS testbed here (set XVR_PBS_TESTBED to its testbed.sh)".into());
         };
         let up = Command::new(&script)
             .args(["root", "qstat", "-Q", "tiny"])

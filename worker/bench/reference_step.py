@@ -24,7 +24,7 @@ import torch
 
 ARCH = "xfusion/train/basicsr/archs/VideoTransformerSTF_arch.py"
 
-# Constructor arguments per benchmark config (reference/swin-xvr.md §1; xvr's
+# Constructor arguments per benchmark config (docs/model.md; xvr's
 # SwinXvrConfig::small / new / the paper's final model).
 CONFIGS = {
     "small": dict(embed_dim=48, heads=2, window=4, depths=[2, 2, 2, 2]),
