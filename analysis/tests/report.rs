@@ -2,9 +2,12 @@
 //! tests/fixtures/ and checks its tables against values computed by hand from the fixture
 //! files (the arithmetic is written out next to each expectation).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+mod common;
+use common::table;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -36,36 +39,19 @@ fn analyse_ok(name: &str, args: &[&str]) -> tempfile::TempDir {
     out
 }
 
-/// A CSV table as rows of column → text.
-fn table(dir: &Path, stem: &str) -> Vec<HashMap<String, String>> {
-    let path = dir.join(format!("{stem}.csv"));
-    let mut reader =
-        csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let headers = reader.headers().unwrap().clone();
-    reader
-        .records()
-        .map(|r| {
-            headers
-                .iter()
-                .zip(r.unwrap().iter())
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
-}
 
 /// The row whose `key` column equals `value`.
 fn row<'a>(
-    rows: &'a [HashMap<String, String>],
+    rows: &'a [BTreeMap<String, String>],
     key: &str,
     value: &str,
-) -> &'a HashMap<String, String> {
+) -> &'a BTreeMap<String, String> {
     rows.iter()
         .find(|r| r[key] == value)
         .unwrap_or_else(|| panic!("no row with {key} = {value}"))
 }
 
-fn num(row: &HashMap<String, String>, column: &str) -> f64 {
+fn num(row: &BTreeMap<String, String>, column: &str) -> f64 {
     row[column]
         .parse()
         .unwrap_or_else(|_| panic!("{column} = `{}` is not a number", row[column]))
