@@ -405,16 +405,23 @@ fn a_lost_job_is_reported_after_the_grace_period_and_resubmitted() {
     );
 }
 
-#[test]
-fn cancel_qdels_and_a_stopped_submitter_leaves_its_jobs_to_the_next() {
-    let pbs = Pbs::new();
-    let mut first = pbs
+/// `xvr submit` on the `long` sweep (a job that runs until stopped), once it runs: the
+/// submitter, the trial directory and the job id.
+fn start_long(pbs: &Pbs) -> (std::process::Child, PathBuf, String) {
+    let child = pbs
         .submit("long", &[])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let dir = wait_status(&pbs, "long", TrialStatus::Running);
+    let dir = wait_status(pbs, "long", TrialStatus::Running);
     let job = state(&dir).job_id.unwrap();
+    (child, dir, job)
+}
+
+#[test]
+fn cancel_qdels_and_a_stopped_submitter_leaves_its_jobs_to_the_next() {
+    let pbs = Pbs::new();
+    let (mut first, dir, job) = start_long(&pbs);
     let sweep = pbs.sweep("long");
     let sweep = sweep.to_str().unwrap();
 
@@ -476,13 +483,7 @@ fn cancel_qdels_and_a_stopped_submitter_leaves_its_jobs_to_the_next() {
 #[test]
 fn a_hand_qdel_is_a_cancel_and_is_never_resubmitted() {
     let pbs = Pbs::new();
-    let mut child = pbs
-        .submit("long", &[])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let dir = wait_status(&pbs, "long", TrialStatus::Running);
-    let job = state(&dir).job_id.unwrap();
+    let (mut child, dir, job) = start_long(&pbs);
     // The user's own qdel, not `xvr cancel`: state.json knows nothing of it.
     let qdel = Command::new(repo().join("tests/pbs-standin/qdel"))
         .arg(&job)

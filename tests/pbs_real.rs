@@ -197,6 +197,15 @@ fn only_trial(sweep: &Path) -> PathBuf {
     trial_dirs(sweep).remove(0)
 }
 
+/// Waits until the only trial of `sweep` has a job id (the submitter recorded its qsub).
+fn wait_job_id(sweep: &Path) -> String {
+    wait_for("the trial's job id", Duration::from_secs(60), || {
+        sweep.join(names::PLAN_CSV).exists()
+            && try_state(&only_trial(sweep)).is_some_and(|s| s.job_id.is_some())
+    });
+    state(&only_trial(sweep)).job_id.unwrap()
+}
+
 fn wait_state(dir: &Path, timeout: Duration, what: impl Fn(&TrialState) -> bool) -> TrialState {
     let start = Instant::now();
     loop {
@@ -295,11 +304,7 @@ fn an_afterok_child_of_a_failing_parent_names_the_parent() {
         .spawn()
         .unwrap();
     let sweep = tb.sweep("parent");
-    wait_for("the parent's job id", Duration::from_secs(60), || {
-        sweep.join(names::PLAN_CSV).exists()
-            && try_state(&only_trial(&sweep)).is_some_and(|s| s.job_id.is_some())
-    });
-    let parent_job = state(&only_trial(&sweep)).job_id.unwrap();
+    let parent_job = wait_job_id(&sweep);
     let out = tb.xvr(&Testbed::submit_args(&child_spec, "--after results/parent"));
     wait_exit(&mut parent, Duration::from_secs(120));
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
@@ -350,14 +355,10 @@ fn a_killed_driver_rerun_adopts_its_job_without_a_second_submission() {
         .spawn()
         .unwrap();
     let sweep = tb.sweep("adopt");
-    wait_for("the job id", Duration::from_secs(60), || {
-        sweep.join(names::PLAN_CSV).exists()
-            && try_state(&only_trial(&sweep)).is_some_and(|s| s.job_id.is_some())
-    });
+    let job = wait_job_id(&sweep);
     let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
     unsafe { libc::kill(pid, libc::SIGKILL) };
     wait_exit(&mut first, Duration::from_secs(30));
-    let job = state(&only_trial(&sweep)).job_id.unwrap();
     let out = tb.xvr(&Testbed::submit_args(&spec, ""));
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains(&format!("tracking job {job}")), "{}", text(&out));

@@ -158,8 +158,8 @@ struct Report {
 }
 
 impl Report {
-    fn find(&self, id: &str) -> Option<qstat::QstatJob> {
-        self.jobs.iter().find(|j| job_id::same_job(id, &j.key)).cloned()
+    fn find(&self, id: &str) -> Option<&qstat::QstatJob> {
+        self.jobs.iter().find(|j| job_id::same_job(id, &j.key))
     }
 
     fn named_unknown(&self, id: &str) -> bool {
@@ -259,7 +259,7 @@ impl Scheduler for PbsScheduler {
             let state = match found {
                 Some(job) => {
                     self.missing_since.remove(id);
-                    self.notes.insert(id.clone(), qstat::note(&job));
+                    self.notes.insert(id.clone(), qstat::note(job));
                     if let Some(s) = job
                         .walltime_used
                         .as_deref()
@@ -267,7 +267,7 @@ impl Scheduler for PbsScheduler {
                     {
                         self.used.insert(id.clone(), s);
                     }
-                    qstat::job_state(&job)
+                    qstat::job_state(job)
                 }
                 None if report.named_unknown(id) => self.missing(id, "qstat: Unknown Job Id"),
                 None if report.answered => self.missing(id, "not in the report"),
