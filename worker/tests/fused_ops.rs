@@ -367,6 +367,100 @@ fn window_attention_backward_matches_finite_differences() {
     }
 }
 
+// ------------------------------------------------------------------ 3×3 convolution
+
+/// A 3×3 same-padding conv with random weights and bias, as the model builds them.
+fn random_conv<B: Backend>(c_in: usize, c_out: usize) -> burn::nn::conv::Conv2d<B> {
+    let mut conv = xvr_worker::model::shallow::conv3x3::<B>(c_in, c_out, &Default::default());
+    conv.bias = Some(Param::from_tensor(random::<B, 1>([c_out], 0.5)));
+    conv
+}
+
+#[test]
+fn conv3x3_equals_burns_conv2d_and_its_gradients() {
+    // 1×1 and 1-wide images (every tap but the centre row/column is padding), odd sizes,
+    // C_in = 1 (the first convs), and an image of several tiles whose tiles start mid-row.
+    for (batch, c_in, c_out, h, w) in [
+        (1, 1, 2, 1, 1),
+        (2, 3, 4, 5, 1),
+        (2, 1, 6, 7, 5),
+        (2, 5, 3, 9, 11),
+        (1, 70, 8, 37, 23),
+    ] {
+        let conv = random_conv::<Ad>(c_in, c_out);
+        let x = random::<Ad, 4>([batch, c_in, h, w], 1.0).require_grad();
+        let r = random::<Ad, 4>([batch, c_out, h, w], 1.0);
+        let run = || {
+            let y = fused::conv3x3(&conv, x.clone());
+            let grads = (y.clone() * r.clone()).sum().backward();
+            [
+                host(y),
+                host(x.grad(&grads).unwrap()),
+                host(conv.weight.val().grad(&grads).unwrap()),
+                host(conv.bias.as_ref().unwrap().val().grad(&grads).unwrap()),
+            ]
+        };
+        let fused = run();
+        let reference = with_composed_ops(run);
+        let case = format!("conv3x3 [{batch}, {c_in}, {h}, {w}] → {c_out}");
+        for (name, (a, b)) in ["output", "d x", "d weight", "d bias"]
+            .iter()
+            .zip(fused.iter().zip(&reference))
+        {
+            assert_close(&format!("{case}: {name}"), a, b, 1e-5);
+        }
+        // Plain Flex (inference) takes the fused kernel too.
+        let plain = host(fused::conv3x3(&conv.valid(), x.clone().inner()));
+        assert_close(&format!("{case}: Flex output"), &plain, &reference[0], 1e-5);
+    }
+}
+
+#[test]
+fn conv3x3_backward_matches_finite_differences() {
+    let (batch, c_in, c_out, h, w) = (2, 2, 3, 4, 3);
+    let conv_ad = random_conv::<Ad>(c_in, c_out);
+    let conv = conv_ad.valid();
+    let x = random::<Flex, 4>([batch, c_in, h, w], 1.0);
+    let r = random::<Flex, 4>([batch, c_out, h, w], 1.0);
+    let x_ad = Tensor::<Ad, 4>::from_inner(x.clone()).require_grad();
+    let grads = (fused::conv3x3(&conv_ad, x_ad.clone()) * Tensor::from_inner(r.clone())).sum().backward();
+    let analytic = [
+        host(x_ad.grad(&grads).unwrap()),
+        host(conv_ad.weight.val().grad(&grads).unwrap()),
+        host(conv_ad.bias.as_ref().unwrap().val().grad(&grads).unwrap()),
+    ];
+    let bias = conv.bias.as_ref().unwrap().val();
+    let bases = [host(x.clone()), host(conv.weight.val()), host(bias.clone())];
+    let loss = |values: [Vec<f32>; 3]| -> f64 {
+        let [xv, wv, bv] = values;
+        let mut c = conv.clone();
+        let t4 = |v, s: [usize; 4]| Tensor::<Flex, 4>::from_data(TensorData::new(v, s), &Default::default());
+        c.weight = Param::from_tensor(t4(wv, [c_out, c_in, 3, 3]));
+        c.bias = Some(Param::from_tensor(Tensor::from_data(TensorData::new(bv, [c_out]), &Default::default())));
+        host(fused::conv3x3(&c, t4(xv, [batch, c_in, h, w])))
+            .iter()
+            .zip(host(r.clone()))
+            .map(|(a, b)| f64::from(*a) * f64::from(b))
+            .sum()
+    };
+    let eps = 1e-2f32;
+    for (which, name) in ["x", "weight", "bias"].iter().enumerate() {
+        for i in 0..bases[which].len() {
+            let shifted = |delta: f32| {
+                let mut values = bases.clone();
+                values[which][i] += delta;
+                loss(values)
+            };
+            let fd = (shifted(eps) - shifted(-eps)) / (2.0 * f64::from(eps));
+            let a = f64::from(analytic[which][i]);
+            assert!(
+                (fd - a).abs() <= 2e-3 * a.abs().max(1.0),
+                "d {name}[{i}]: analytic {a} vs finite difference {fd}"
+            );
+        }
+    }
+}
+
 // ------------------------------------------------------------------ block and whole model
 
 /// All float parameters of a module, in visiting order.

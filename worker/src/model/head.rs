@@ -6,6 +6,7 @@ use burn::nn::conv::Conv2d;
 use burn::tensor::activation::leaky_relu;
 use burn::tensor::{backend::Backend, Tensor};
 
+use super::fused;
 use super::shallow::conv3x3;
 
 /// Slope of the LeakyReLU before upsampling: PyTorch's default 0.01 (not the shallow 0.1).
@@ -41,10 +42,10 @@ impl<B: Backend> ReconstructionHead<B> {
 
     /// (B, C, h, w) features of the target frame → (B, 1, 4h, 4w) HR frame.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let x = leaky_relu(self.conv_before_upsample.forward(x), HEAD_SLOPE);
-        let x = pixel_shuffle(self.upsample1.forward(x), 2);
-        let x = pixel_shuffle(self.upsample2.forward(x), 2);
-        self.conv_last.forward(x)
+        let x = leaky_relu(fused::conv3x3(&self.conv_before_upsample, x), HEAD_SLOPE);
+        let x = pixel_shuffle(fused::conv3x3(&self.upsample1, x), 2);
+        let x = pixel_shuffle(fused::conv3x3(&self.upsample2, x), 2);
+        fused::conv3x3(&self.conv_last, x)
     }
 }
 

@@ -9,6 +9,8 @@ use burn::tensor::activation::leaky_relu;
 use burn::tensor::module::max_pool2d;
 use burn::tensor::{backend::Backend, Tensor};
 
+use super::fused;
+
 /// Negative slope of every LeakyReLU in the shallow branches.
 pub const SHALLOW_SLOPE: f64 = 0.1;
 
@@ -41,7 +43,7 @@ impl<B: Backend> LrBranch<B> {
 
     /// (N, 1, h, w) frames → (N, C, h, w).
     pub fn forward(&self, frames: Tensor<B, 4>) -> Tensor<B, 4> {
-        leaky_relu(self.conv_first.forward(frames), SHALLOW_SLOPE)
+        leaky_relu(fused::conv3x3(&self.conv_first, frames), SHALLOW_SLOPE)
     }
 }
 
@@ -66,9 +68,9 @@ impl<B: Backend> HrBranch<B> {
     /// (N, 1, H, W) frames → (N, C, pooled(pooled(H)), pooled(pooled(W))) = (N, C, H/4, W/4)
     /// for H, W divisible by 4.
     pub fn forward(&self, frames: Tensor<B, 4>) -> Tensor<B, 4> {
-        let x = leaky_relu(self.conv_first_hi.forward(frames), SHALLOW_SLOPE);
-        let x = max_pool(leaky_relu(self.conv1_hi.forward(x), SHALLOW_SLOPE));
-        max_pool(leaky_relu(self.conv2_hi.forward(x), SHALLOW_SLOPE))
+        let x = leaky_relu(fused::conv3x3(&self.conv_first_hi, frames), SHALLOW_SLOPE);
+        let x = max_pool(leaky_relu(fused::conv3x3(&self.conv1_hi, x), SHALLOW_SLOPE));
+        max_pool(leaky_relu(fused::conv3x3(&self.conv2_hi, x), SHALLOW_SLOPE))
     }
 }
 

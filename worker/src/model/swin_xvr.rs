@@ -139,7 +139,7 @@ impl<B: Backend> SwinXvr<B> {
         let x = fused::layer_norm(&self.norm, x.reshape([b * h * w, c]), LAYER_NORM_EPS);
         let x = x.reshape([b, h, w, c]).permute([0, 3, 1, 2]);
         let skip = shallow.slice([0..b, center..center + 1, 0..c, 0..h, 0..w]).reshape([b, c, h, w]);
-        let features = self.conv_after_body.forward(x) + skip;
+        let features = fused::conv3x3(&self.conv_after_body, x) + skip;
         self.head.forward(features)
     }
 

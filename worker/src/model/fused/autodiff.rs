@@ -67,6 +67,26 @@ impl<B: FusedOps> Backward<B, 3> for LayerNormBackward {
     }
 }
 
+#[derive(Debug)]
+struct Conv3x3Backward;
+
+impl<B: FusedOps> Backward<B, 3> for Conv3x3Backward {
+    /// The input and the weight.
+    type State = (FloatTensor<B>, FloatTensor<B>);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [x_node, weight_node, bias_node] = ops.parents;
+        let grad = grads.consume::<B>(&ops.node);
+        let (x, weight) = ops.state;
+        let (dx, dw, db) = B::conv3x3_backward(x, weight, grad);
+        for (node, value) in [(x_node, dx), (weight_node, dw), (bias_node, db)] {
+            if let Some(node) = node {
+                grads.register::<B>(node.id, value);
+            }
+        }
+    }
+}
+
 impl<B: FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
     fn window_attention(
         qkv: FloatTensor<Self>,
@@ -168,5 +188,31 @@ impl<B: FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
         _: f64,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
         unreachable!("second-order gradients of the fused LayerNorm are not supported")
+    }
+
+    fn conv3x3(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let nodes = [x.node.clone(), weight.node.clone(), bias.node.clone()];
+        match Conv3x3Backward.prepare::<C>(nodes).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let out =
+                    B::conv3x3(x.primitive.clone(), weight.primitive.clone(), bias.primitive);
+                prep.finish((x.primitive, weight.primitive), out)
+            }
+            OpsKind::UnTracked(prep) => {
+                prep.finish(B::conv3x3(x.primitive, weight.primitive, bias.primitive))
+            }
+        }
+    }
+
+    fn conv3x3_backward(
+        _: FloatTensor<Self>,
+        _: FloatTensor<Self>,
+        _: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        unreachable!("second-order gradients of the fused convolution are not supported")
     }
 }

@@ -1,10 +1,11 @@
-//! Window attention written with burn's existing ops: the default implementation of
+//! Window attention, LayerNorm's backward and the 3×3 convolution written with burn's existing ops: the default implementation of
 //! [`FusedOps`](super::FusedOps) and the reference the fused kernels are tested against.
 //! The forward is the model's attention core as it was before the fused kernels (same ops,
 //! same order); the backward spells out the gradient of that composition.
 
 use burn::tensor::activation::softmax;
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::ops::ConvOptions;
+use burn::tensor::{backend::Backend, Tensor, TensorPrimitive};
 
 use super::AttentionLayout;
 
@@ -118,4 +119,32 @@ pub fn layer_norm_backward<B: Backend>(
         * (gg.clone() - gg.clone().mean_dim(1) - xhat.clone() * (gg * xhat.clone()).mean_dim(1));
     let dgamma = (grad.clone() * xhat).sum_dim(0).reshape([c]);
     (dx, dgamma, grad.sum_dim(0).reshape([c]))
+}
+
+/// Stride 1, padding 1, dilation 1, one group: the model's every convolution.
+pub fn conv3x3_options() -> ConvOptions<2> {
+    ConvOptions::new([1, 1], [1, 1], [1, 1], 1)
+}
+
+/// 3×3 same-padding convolution: `x` `[N, C_in, H, W]`, `weight` `[C_out, C_in, 3, 3]`,
+/// `bias` `[C_out]` → `[N, C_out, H, W]` (burn's `conv2d`).
+pub fn conv3x3<B: Backend>(x: Tensor<B, 4>, weight: Tensor<B, 4>, bias: Tensor<B, 1>) -> Tensor<B, 4> {
+    burn::tensor::module::conv2d(x, weight, Some(bias), conv3x3_options())
+}
+
+/// Gradients `(d x, d weight, d bias)` of [`conv3x3`] from the output gradient `grad`
+/// (burn's conv2d backward ops; d bias = Σ of `grad` over batch and pixels).
+pub fn conv3x3_backward<B: Backend>(
+    x: Tensor<B, 4>,
+    weight: Tensor<B, 4>,
+    grad: Tensor<B, 4>,
+) -> (Tensor<B, 4>, Tensor<B, 4>, Tensor<B, 1>) {
+    let [_, c_out, _, _] = grad.dims();
+    let prim = |t: Tensor<B, 4>| t.into_primitive().tensor();
+    let float = |t| Tensor::<B, 4>::from_primitive(TensorPrimitive::Float(t));
+    let options = conv3x3_options();
+    let dx = B::conv2d_x_backward(prim(x.clone()), prim(weight.clone()), prim(grad.clone()), options.clone());
+    let dw = B::conv2d_weight_backward(prim(x), prim(weight), prim(grad.clone()), options);
+    let db = grad.sum_dim(0).sum_dim(2).sum_dim(3).reshape([c_out]);
+    (float(dx), float(dw), db)
 }

@@ -5,7 +5,8 @@ use burn::backend::flex::FlexTensor;
 use burn::backend::Flex;
 use burn::tensor::{DType, TensorData, TensorMetadata};
 
-use super::{composed, float, kernels, AttentionLayout, FusedOps};
+use super::conv_kernels::{self, ConvShape};
+use super::{composed, float, kernels, primitive, AttentionLayout, FusedOps};
 
 /// The tensor's elements in row-major order (copied only if it is a strided view).
 fn contiguous(t: &FlexTensor) -> FlexTensor {
@@ -164,6 +165,49 @@ impl FusedOps for Flex {
             tensor(dbeta, vec![c]),
         )
     }
+
+    fn conv3x3(x: FlexTensor, weight: FlexTensor, bias: FlexTensor) -> FlexTensor {
+        if !all_f32(&[&x, &weight, &bias]) {
+            return primitive(composed::conv3x3::<Flex>(float(x), float(weight), float(bias)));
+        }
+        let s = conv_shape(&x, &weight);
+        let (x, weight, bias) = (contiguous(&x), contiguous(&weight), contiguous(&bias));
+        let out = conv_kernels::conv3x3(values(&x), values(&weight), Some(values(&bias)), s);
+        tensor(out, vec![s.batch, s.c_out, s.h, s.w])
+    }
+
+    fn conv3x3_backward(
+        x: FlexTensor,
+        weight: FlexTensor,
+        grad: FlexTensor,
+    ) -> (FlexTensor, FlexTensor, FlexTensor) {
+        if !all_f32(&[&x, &weight, &grad]) {
+            let (dx, dw, db) =
+                composed::conv3x3_backward::<Flex>(float(x), float(weight), float(grad));
+            return (primitive(dx), primitive(dw), primitive(db));
+        }
+        let s = conv_shape(&x, &weight);
+        let (x, weight, grad) = (contiguous(&x), contiguous(&weight), contiguous(&grad));
+        let dx = conv_kernels::conv3x3_input_grad(values(&grad), values(&weight), s);
+        let (dw, db) = conv_kernels::conv3x3_param_grads(values(&x), values(&grad), s);
+        (
+            tensor(dx, vec![s.batch, s.c_in, s.h, s.w]),
+            tensor(dw, vec![s.c_out, s.c_in, 3, 3]),
+            tensor(db, vec![s.c_out]),
+        )
+    }
+}
+
+/// Sizes of a 3×3 convolution of `x` `[N, C_in, H, W]` by `weight` `[C_out, C_in, 3, 3]`.
+fn conv_shape(x: &FlexTensor, weight: &FlexTensor) -> ConvShape {
+    let (xs, ws) = (x.shape(), weight.shape());
+    assert!(
+        xs.num_dims() == 4 && ws.num_dims() == 4 && ws[1] == xs[1] && ws[2] == 3 && ws[3] == 3,
+        "conv3x3: input {:?} and weight {:?} are not [N, C_in, H, W] and [C_out, C_in, 3, 3]",
+        xs.to_vec(),
+        ws.to_vec()
+    );
+    ConvShape { batch: xs[0], c_in: xs[1], c_out: ws[0], h: xs[2], w: xs[3] }
 }
 
 /// Runs the forward kernel; returns the output `[W·N, C]` and the probabilities `[W·H, N, N]`.

@@ -176,15 +176,19 @@ pub fn layer_norm_backward(
     (dx, dgamma, dbeta)
 }
 
-/// A raw pointer that rayon tasks may share: each task writes a disjoint set of elements.
+/// A raw output pointer shared by rayon tasks that write disjoint parts of one buffer.
 #[derive(Clone, Copy)]
-struct Shared(*mut f32);
+pub(super) struct Shared(*mut f32);
 unsafe impl Send for Shared {}
 unsafe impl Sync for Shared {}
 
 impl Shared {
+    pub(super) fn new(buffer: &mut [f32]) -> Self {
+        Self(buffer.as_mut_ptr())
+    }
+
     /// The pointer (a method, so that closures capture the whole `Shared`, not its field).
-    fn get(self) -> *mut f32 {
+    pub(super) fn get(self) -> *mut f32 {
         self.0
     }
 }
@@ -197,7 +201,25 @@ impl Shared {
 /// Every pointer must be valid for the strided extents it is used with, and `dst` must not
 /// overlap the inputs or another thread's output.
 #[allow(clippy::too_many_arguments)]
-unsafe fn matmul(
+pub(super) unsafe fn matmul(
+    dims: [usize; 3],
+    dst: *mut f32,
+    dst_rs: usize,
+    lhs: *const f32,
+    lhs_strides: [usize; 2],
+    rhs: *const f32,
+    rhs_strides: [usize; 2],
+    scale: f32,
+) {
+    matmul_onto(dims, dst, dst_rs, lhs, lhs_strides, rhs, rhs_strides, scale, false)
+}
+
+/// [`matmul`] that, with `accumulate`, adds the product to what `dst` holds.
+///
+/// # Safety
+/// As [`matmul`].
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn matmul_onto(
     [m, n, k]: [usize; 3],
     dst: *mut f32,
     dst_rs: usize,
@@ -206,6 +228,7 @@ unsafe fn matmul(
     rhs: *const f32,
     [rhs_rs, rhs_cs]: [usize; 2],
     scale: f32,
+    accumulate: bool,
 ) {
     gemm::gemm(
         m,
@@ -214,14 +237,14 @@ unsafe fn matmul(
         dst,
         1,
         dst_rs as isize,
-        false,
+        accumulate,
         lhs,
         lhs_cs as isize,
         lhs_rs as isize,
         rhs,
         rhs_cs as isize,
         rhs_rs as isize,
-        0.0,
+        if accumulate { 1.0 } else { 0.0 },
         scale,
         false,
         false,

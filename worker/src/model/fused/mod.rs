@@ -11,16 +11,19 @@
 //! - `Autodiff<B>` implements it for every `B: FusedOps` with one autodiff node per fused
 //!   op whose backward calls `B`'s fused backward.
 //!
-//! Ops: window attention core, exact GELU, LayerNorm over rows.
+//! Ops: window attention core, exact GELU, LayerNorm over rows, 3×3 same-padding convolution
+//! (the HR branch, stage and head convolutions; Flex's generic convolution and its backward
+//! cost about as much as the Swin blocks in the small configuration's training step).
 //!
 //! The model stays generic over `B: Backend` (no new bound on its users): [`window_attention`],
-//! [`gelu`] and [`layer_norm`] take the fused path when `B` is `Flex` or `Autodiff<Flex>` (checked by type
+//! [`gelu`], [`layer_norm`] and [`conv3x3`] take the fused path when `B` is `Flex` or `Autodiff<Flex>` (checked by type
 //! id at run time) and the composed one otherwise (CUDA and every other backend, unchanged).
 //! [`with_composed_ops`] forces the composed path on the calling thread (tests and the
 //! benchmark's before/after).
 
 mod autodiff;
 pub mod composed;
+pub mod conv_kernels;
 mod flex;
 pub mod kernels;
 
@@ -28,7 +31,8 @@ use std::any::{Any, TypeId};
 use std::cell::Cell;
 
 use burn::backend::{Autodiff, Flex};
-use burn::nn::LayerNorm;
+use burn::nn::conv::Conv2d;
+use burn::nn::{LayerNorm, PaddingConfig2d};
 use burn::tensor::backend::Backend;
 use burn::tensor::ops::FloatTensor;
 use burn::tensor::{Tensor, TensorPrimitive};
@@ -134,6 +138,27 @@ pub trait FusedOps: Backend {
             dgamma.into_primitive().tensor(),
             dbeta.into_primitive().tensor(),
         )
+    }
+
+    /// 3×3, stride-1, zero-padding-1 convolution with bias: `x` `[N, C_in, H, W]`,
+    /// `weight` `[C_out, C_in, 3, 3]`, `bias` `[C_out]` → `[N, C_out, H, W]`.
+    fn conv3x3(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        primitive(composed::conv3x3::<Self>(float(x), float(weight), float(bias)))
+    }
+
+    /// Gradients `(d x, d weight, d bias)` of [`conv3x3`](Self::conv3x3) from the output
+    /// gradient `grad` `[N, C_out, H, W]`.
+    fn conv3x3_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let (dx, dw, db) = composed::conv3x3_backward::<Self>(float(x), float(weight), float(grad));
+        (primitive(dx), primitive(dw), primitive(db))
     }
 }
 
@@ -258,5 +283,39 @@ pub fn gelu<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
         Some(Fused::Flex) => gelu_on::<Flex, B, D>(x),
         Some(Fused::AutodiffFlex) => gelu_on::<Autodiff<Flex>, B, D>(x),
         None => burn::tensor::activation::gelu(x),
+    }
+}
+
+fn conv3x3_on<F: FusedOps, B: Backend>(
+    x: Tensor<B, 4>,
+    weight: Tensor<B, 4>,
+    bias: Tensor<B, 1>,
+) -> Tensor<B, 4> {
+    let (x, weight, bias): (Tensor<F, 4>, Tensor<F, 4>, Tensor<F, 1>) =
+        (same(x), same(weight), same(bias));
+    same(float::<F, 4>(F::conv3x3(
+        primitive(x),
+        primitive(weight),
+        primitive(bias),
+    )))
+}
+
+/// `conv` applied to `x` `[N, C_in, H, W]`: fused on Flex / `Autodiff<Flex>` when it is a
+/// 3×3, stride-1, padding-1 convolution with bias (every conv of the model, see
+/// `shallow::conv3x3`), the module's own forward otherwise.
+pub fn conv3x3<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    let same_3x3 = conv.kernel_size == [3, 3]
+        && conv.stride == [1, 1]
+        && conv.dilation == [1, 1]
+        && conv.groups == 1
+        && matches!(conv.padding, PaddingConfig2d::Explicit(1, 1, 1, 1));
+    match (fused_kind::<B>(), &conv.bias, same_3x3) {
+        (Some(Fused::Flex), Some(bias), true) => {
+            conv3x3_on::<Flex, B>(x, conv.weight.val(), bias.val())
+        }
+        (Some(Fused::AutodiffFlex), Some(bias), true) => {
+            conv3x3_on::<Autodiff<Flex>, B>(x, conv.weight.val(), bias.val())
+        }
+        _ => conv.forward(x),
     }
 }
