@@ -82,7 +82,8 @@ def main():
                    help="comma-separated CONFIG:BATCH (configs: small, baseline, final)")
     p.add_argument("--what", default="train,infer")
     p.add_argument("--xvr-variants", default="fused",
-                   help="comma-separated: fused (the default path), unfused (burn's composed ops)")
+                   help="comma-separated: fused (the default path), unfused (burn's composed ops and glibc's "
+                        "default malloc settings: the CPU path before the fused kernels)")
     a = p.parse_args()
 
     # Checked in a child process: importing torch here would make this process large, and
@@ -113,7 +114,7 @@ def main():
     def ours(config, batch, what, variant):
         cmd = [str(a.xvr_bench), "--case", config, "--batch", str(batch), "--what", what, "--inputs",
                str(inputs[batch]), "--reps", str(a.reps)]
-        return run_json(cmd + (["--unfused"] if variant == "unfused" else []), env)
+        return run_json(cmd + (["--unfused", "--glibc-malloc-defaults"] if variant == "unfused" else []), env)
 
     runs = []
     for rnd in range(a.rounds):

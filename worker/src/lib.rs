@@ -7,10 +7,12 @@
 //! - [`train`]: the training loop, schedule, EMA, checkpoints, evaluation and inference.
 //! - [`dist`]: rank discovery and collectives (MPI; NCCL with `cuda`).
 //! - [`profile`]: activity intervals, idle/busy/category breakdowns, Chrome traces.
+//! - [`process_memory`]: malloc settings that keep a step's freed buffers for the next step.
 
 pub mod data;
 pub mod dist;
 pub mod metrics;
 pub mod model;
+pub mod process_memory;
 pub mod profile;
 pub mod train;

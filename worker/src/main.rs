@@ -138,6 +138,7 @@ fn run_cuda(_: &RunArgs, _: RunOptions) -> Result<(), RunError> {
 }
 
 fn main() -> ExitCode {
+    xvr_worker::process_memory::keep_freed_memory_for_reuse();
     match Cli::parse().command {
         // `run` prints its own error line (with the rank) before returning it.
         Command::Run(args) => match run_trial(&args) {

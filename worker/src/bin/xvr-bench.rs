@@ -68,6 +68,9 @@ struct Args {
     /// Use burn's composed ops instead of the fused kernels (model::fused).
     #[arg(long)]
     unfused: bool,
+    /// Keep glibc's default malloc settings instead of the worker's (process_memory).
+    #[arg(long)]
+    glibc_malloc_defaults: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -400,6 +403,9 @@ fn bench_cuda(_: &'static str, _: &SwinXvrConfig, _: usize, _: usize) -> ModelRu
 
 fn main() {
     let args = Args::parse();
+    if !args.glibc_malloc_defaults {
+        xvr_worker::process_memory::keep_freed_memory_for_reuse();
+    }
     if let Some(case) = args.case {
         let run = || run_case(&args, case);
         let result = if args.unfused { xvr_worker::model::fused::with_composed_ops(run) } else { run() };

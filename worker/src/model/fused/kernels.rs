@@ -99,12 +99,51 @@ pub fn gelu_backward(x: &[f32], grad: &[f32]) -> Vec<f32> {
 /// Rows per rayon task of the LayerNorm kernels.
 const ROWS: usize = 64;
 
+/// Independent partial sums in the reductions below: the compiler keeps them in one SIMD
+/// register. A single running f32 sum (what `Iterator::sum` does) is a serial dependency it
+/// may not reorder, so it stays scalar.
+const LANES: usize = 8;
+
+/// Folds `f(i)` over `0..len` into [`LANES`] partial results, then folds those.
+#[inline(always)]
+fn lane_fold(len: usize, init: f32, f: impl Fn(usize) -> f32, op: impl Fn(f32, f32) -> f32) -> f32 {
+    let mut lanes = [init; LANES];
+    let whole = len / LANES * LANES;
+    for base in (0..whole).step_by(LANES) {
+        for (lane, acc) in lanes.iter_mut().enumerate() {
+            *acc = op(*acc, f(base + lane));
+        }
+    }
+    let partial = lanes.into_iter().fold(init, &op);
+    (whole..len).map(f).fold(partial, op)
+}
+
+/// Σ x.
+#[inline(always)]
+pub fn sum(x: &[f32]) -> f32 {
+    lane_fold(x.len(), 0.0, |i| x[i], |a, b| a + b)
+}
+
+/// Σ a·b over the shorter length.
+#[inline(always)]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let len = a.len().min(b.len());
+    let (a, b) = (&a[..len], &b[..len]);
+    lane_fold(len, 0.0, |i| a[i] * b[i], |x, y| x + y)
+}
+
+/// The largest element (−∞ for an empty slice; a NaN is skipped unless all are NaN).
+#[inline(always)]
+pub fn max(x: &[f32]) -> f32 {
+    lane_fold(x.len(), f32::NEG_INFINITY, |i| x[i], |a, b| if b > a { b } else { a })
+}
+
 /// Mean and 1/√(var + eps) of one row (two passes, biased variance).
 #[inline]
 fn row_stats(row: &[f32], eps: f32) -> (f32, f32) {
     let inv_c = 1.0 / row.len() as f32;
-    let mean = row.iter().sum::<f32>() * inv_c;
-    let var = row.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() * inv_c;
+    let mean = sum(row) * inv_c;
+    let var = lane_fold(row.len(), 0.0, |i| (row[i] - mean) * (row[i] - mean), |a, b| a + b) * inv_c;
     (mean, 1.0 / (var + eps).sqrt())
 }
 
@@ -147,13 +186,12 @@ pub fn layer_norm_backward(
                     .zip(g.chunks_exact(c))
                 {
                     let (mean, rstd) = row_stats(x, eps);
-                    let (mut sum_gg, mut sum_ggx) = (0.0f32, 0.0f32);
+                    let gg = |i: usize| g[i] * gamma[i];
+                    let sum_gg = lane_fold(c, 0.0, gg, |a, b| a + b);
+                    let sum_ggx =
+                        lane_fold(c, 0.0, |i| gg(i) * (x[i] - mean) * rstd, |a, b| a + b);
                     for i in 0..c {
-                        let xhat = (x[i] - mean) * rstd;
-                        let gg = g[i] * gamma[i];
-                        sum_gg += gg;
-                        sum_ggx += gg * xhat;
-                        dgamma[i] += g[i] * xhat;
+                        dgamma[i] += g[i] * (x[i] - mean) * rstd;
                         dbeta[i] += g[i];
                     }
                     let (mean_gg, mean_ggx) = (sum_gg * inv_c, sum_ggx * inv_c);
@@ -363,13 +401,9 @@ pub fn window_attention(
                         .for_each(|((x, b), m)| *x += b + m),
                     None => row.iter_mut().zip(brow).for_each(|(x, b)| *x += b),
                 }
-                let max = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
-                let mut sum = 0.0;
-                for x in row.iter_mut() {
-                    *x = exp(*x - max);
-                    sum += *x;
-                }
-                let inv = 1.0 / sum;
+                let top = max(row);
+                row.iter_mut().for_each(|x| *x = exp(*x - top));
+                let inv = 1.0 / sum(row);
                 row.iter_mut().for_each(|x| *x *= inv);
             }
             // SAFETY: rows w·N.. and columns h·d.. of `out` are written by this task only.
@@ -452,8 +486,8 @@ pub fn window_attention_backward(
                 }
                 for i in 0..n {
                     let (dp, pr) = (&mut ds[i * n..][..n], &p[i * n..][..n]);
-                    let dot: f32 = dp.iter().zip(pr).map(|(a, b)| a * b).sum();
-                    dp.iter_mut().zip(pr).for_each(|(x, p)| *x = p * (*x - dot));
+                    let row_dot = dot(dp, pr);
+                    dp.iter_mut().zip(pr).for_each(|(x, p)| *x = p * (*x - row_dot));
                 }
                 dbias[h * nn..][..nn]
                     .iter_mut()
