@@ -23,7 +23,11 @@ pub fn exp(x: f32) -> f32 {
     // Adding and subtracting 1.5·2²³ rounds to the nearest integer (|x·log2 e| < 2²²).
     const ROUND: f32 = 12_582_912.0;
     let x = x.clamp(-87.3, 88.0);
-    let k = (x * std::f32::consts::LOG2_E + ROUND) - ROUND;
+    let shifted = x * std::f32::consts::LOG2_E + ROUND;
+    let k = shifted - ROUND;
+    // k as an integer, read from the mantissa of `shifted` (no float → int conversion: Rust's
+    // saturating `as` needs a NaN check per element, which keeps the loop from vectorising).
+    let k_int = shifted.to_bits() as i32 - ROUND.to_bits() as i32;
     let r = (x - k * LN2_HI) - k * LN2_LO;
     let p = 1.0
         + r * (1.0
@@ -31,7 +35,7 @@ pub fn exp(x: f32) -> f32 {
                 + r * (1.0 / 6.0
                     + r * (1.0 / 24.0
                         + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
-    let scale = f32::from_bits(((k as i32 + 127) as u32) << 23);
+    let scale = f32::from_bits(((k_int + 127) as u32) << 23);
     p * scale
 }
 
