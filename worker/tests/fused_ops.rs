@@ -461,6 +461,36 @@ fn conv3x3_backward_matches_finite_differences() {
     }
 }
 
+// ------------------------------------------------------------------ permutation
+
+#[test]
+fn permuted_equals_burns_permute_and_its_gradient() {
+    // The model's permutations: window partition / reverse (last axis kept: row copies),
+    // the stage conv's NHWC ↔ NCHW and the pixel shuffle (last axis moved: gathers).
+    let cases: [(&str, [usize; 6], [usize; 6]); 3] = [
+        ("partition", [2, 3, 4, 2, 3, 10], [0, 2, 4, 1, 3, 5]),
+        ("reverse", [2, 2, 3, 3, 4, 10], [0, 3, 1, 4, 2, 5]),
+        ("pixel shuffle", [1, 3, 2, 2, 5, 7], [0, 1, 4, 2, 5, 3]),
+    ];
+    for (name, dims, axes) in cases {
+        let x = random::<Ad, 6>(dims, 1.0).require_grad();
+        let out_dims = axes.map(|a| dims[a]);
+        let r = random::<Ad, 6>(out_dims, 1.0);
+        let run = || {
+            let y = fused::permuted(x.clone(), axes);
+            let grads = (y.clone() * r.clone()).sum().backward();
+            [host(y), host(x.grad(&grads).unwrap())]
+        };
+        let fused = run();
+        let reference = with_composed_ops(run);
+        assert_eq!(fused[0], reference[0], "{name}: output");
+        assert_eq!(fused[1], reference[1], "{name}: d x");
+    }
+    // Rank 4, NHWC → NCHW on plain Flex.
+    let x = random::<Flex, 4>([2, 5, 3, 4], 1.0);
+    assert_eq!(host(fused::permuted(x.clone(), [0, 3, 1, 2])), host(x.permute([0, 3, 1, 2])));
+}
+
 // ------------------------------------------------------------------ block and whole model
 
 /// All float parameters of a module, in visiting order.

@@ -18,7 +18,7 @@ pub fn pixel_shuffle<B: Backend>(x: Tensor<B, 4>, r: usize) -> Tensor<B, 4> {
     let [b, c_in, h, w] = x.dims();
     let c = c_in / (r * r);
     assert_eq!(c * r * r, c_in, "pixel_shuffle: {c_in} channels are not a multiple of {}", r * r);
-    x.reshape([b, c, r, r, h, w]).permute([0, 1, 4, 2, 5, 3]).reshape([b, c, h * r, w * r])
+    fused::permuted(x.reshape([b, c, r, r, h, w]), [0, 1, 4, 2, 5, 3]).reshape([b, c, h * r, w * r])
 }
 
 /// C → R (+LReLU 0.01) → 4R → PS(2) → 4R → PS(2) → 1, all 3×3 convs; R = recon width.

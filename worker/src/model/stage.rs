@@ -44,7 +44,7 @@ impl<B: Backend> Stage<B> {
 /// Applies a 2-D conv to every frame of channels-last (B, T, H, W, C) features.
 pub fn per_frame_conv<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 5>) -> Tensor<B, 5> {
     let [b, t, h, w, c] = x.dims();
-    let y = fused::conv3x3(conv, x.reshape([b * t, h, w, c]).permute([0, 3, 1, 2]));
+    let y = fused::conv3x3(conv, fused::permuted(x.reshape([b * t, h, w, c]), [0, 3, 1, 2]));
     let [_, c_out, _, _] = y.dims();
-    y.permute([0, 2, 3, 1]).reshape([b, t, h, w, c_out])
+    fused::permuted(y, [0, 2, 3, 1]).reshape([b, t, h, w, c_out])
 }

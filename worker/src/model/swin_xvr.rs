@@ -126,7 +126,7 @@ impl<B: Backend> SwinXvr<B> {
 
         let geometry = WindowGeometry::new([t, h, w], [t, self.window, self.window]);
         let inputs = self.attention_inputs(&geometry, &device);
-        let mut x = shallow.clone().permute([0, 1, 3, 4, 2]);
+        let mut x = fused::permuted(shallow.clone(), [0, 1, 3, 4, 2]);
         for stage in &self.stages {
             x = stage.forward(x, &geometry, &inputs);
         }
@@ -137,7 +137,7 @@ impl<B: Backend> SwinXvr<B> {
         let center = nl / 2;
         let x = x.slice([0..b, center..center + 1, 0..h, 0..w, 0..c]);
         let x = fused::layer_norm(&self.norm, x.reshape([b * h * w, c]), LAYER_NORM_EPS);
-        let x = x.reshape([b, h, w, c]).permute([0, 3, 1, 2]);
+        let x = fused::permuted(x.reshape([b, h, w, c]), [0, 3, 1, 2]);
         let skip = shallow.slice([0..b, center..center + 1, 0..c, 0..h, 0..w]).reshape([b, c, h, w]);
         let features = fused::conv3x3(&self.conv_after_body, x) + skip;
         self.head.forward(features)

@@ -8,6 +8,7 @@
 //! docs/stack.md#layout-rules-for-flex).
 
 use burn::tensor::{backend::Backend, Tensor};
+use super::fused;
 
 /// Where the attention windows of one stage lie on a (T, H, W) token grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,8 +69,7 @@ impl WindowGeometry {
         let [b, t, hp, wp, c] = x.dims();
         let [_, wh, ww] = self.window;
         debug_assert_eq!([t, hp, wp], self.padded, "partition: grid does not match geometry");
-        x.reshape([b, t, hp / wh, wh, wp / ww, ww * c])
-            .permute([0, 2, 4, 1, 3, 5])
+        fused::permuted(x.reshape([b, t, hp / wh, wh, wp / ww, ww * c]), [0, 2, 4, 1, 3, 5])
             .reshape([b * (hp / wh) * (wp / ww) * t * wh * ww, c])
     }
 
@@ -78,9 +78,7 @@ impl WindowGeometry {
         let [_, c] = windows.dims();
         let [t, hp, wp] = self.padded;
         let [_, wh, ww] = self.window;
-        windows
-            .reshape([batch, hp / wh, wp / ww, t, wh, ww * c])
-            .permute([0, 3, 1, 4, 2, 5])
+        fused::permuted(windows.reshape([batch, hp / wh, wp / ww, t, wh, ww * c]), [0, 3, 1, 4, 2, 5])
             .reshape([batch, t, hp, wp, c])
     }
 }

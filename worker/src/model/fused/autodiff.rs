@@ -87,6 +87,22 @@ impl<B: FusedOps> Backward<B, 3> for Conv3x3Backward {
     }
 }
 
+#[derive(Debug)]
+struct PermutedBackward;
+
+impl<B: FusedOps> Backward<B, 1> for PermutedBackward {
+    /// The inverse permutation.
+    type State = Vec<usize>;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [parent] = ops.parents;
+        let grad = grads.consume::<B>(&ops.node);
+        if let Some(node) = parent {
+            grads.register::<B>(node.id, B::permuted(grad, &ops.state));
+        }
+    }
+}
+
 impl<B: FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
     fn window_attention(
         qkv: FloatTensor<Self>,
@@ -214,5 +230,18 @@ impl<B: FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
         _: FloatTensor<Self>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
         unreachable!("second-order gradients of the fused convolution are not supported")
+    }
+
+    fn permuted(x: FloatTensor<Self>, axes: &[usize]) -> FloatTensor<Self> {
+        match PermutedBackward.prepare::<C>([x.node.clone()]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let mut inverse = vec![0; axes.len()];
+                for (i, &a) in axes.iter().enumerate() {
+                    inverse[a] = i;
+                }
+                prep.finish(inverse, B::permuted(x.primitive, axes))
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::permuted(x.primitive, axes)),
+        }
     }
 }

@@ -6,6 +6,7 @@ use burn::backend::Flex;
 use burn::tensor::{DType, TensorData, TensorMetadata};
 
 use super::conv_kernels::{self, ConvShape};
+use super::permute_kernels;
 use super::{composed, float, kernels, primitive, AttentionLayout, FusedOps};
 
 /// The tensor's elements in row-major order (copied only if it is a strided view).
@@ -195,6 +196,15 @@ impl FusedOps for Flex {
             tensor(dw, vec![s.c_out, s.c_in, 3, 3]),
             tensor(db, vec![s.c_out]),
         )
+    }
+
+    fn permuted(x: FlexTensor, axes: &[usize]) -> FlexTensor {
+        if x.dtype() != DType::F32 {
+            return <Flex as burn::tensor::ops::FloatTensorOps<Flex>>::float_permute(x, axes);
+        }
+        let dims = x.shape().to_vec();
+        let out_dims = axes.iter().map(|&a| dims[a]).collect();
+        tensor(permute_kernels::permuted(values(&contiguous(&x)), &dims, axes), out_dims)
     }
 }
 

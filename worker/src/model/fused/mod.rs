@@ -11,9 +11,11 @@
 //! - `Autodiff<B>` implements it for every `B: FusedOps` with one autodiff node per fused
 //!   op whose backward calls `B`'s fused backward.
 //!
-//! Ops: window attention core, exact GELU, LayerNorm over rows, 3×3 same-padding convolution
-//! (the HR branch, stage and head convolutions; Flex's generic convolution and its backward
-//! cost about as much as the Swin blocks in the small configuration's training step).
+//! Ops: window attention core, exact GELU, LayerNorm over rows, 3×3 same-padding convolution,
+//! axis permutation into a contiguous buffer (window partition/reverse, layout changes)
+//! (the convolution: Flex's generic convolution and its backward cost about as much as the
+//! Swin blocks in the small configuration's training step; the permutation: Flex copies
+//! permuted views on the calling thread while the pool waits).
 //!
 //! The model stays generic over `B: Backend` (no new bound on its users): [`window_attention`],
 //! [`gelu`], [`layer_norm`] and [`conv3x3`] take the fused path when `B` is `Flex` or `Autodiff<Flex>` (checked by type
@@ -26,6 +28,7 @@ pub mod composed;
 pub mod conv_kernels;
 mod flex;
 pub mod kernels;
+pub mod permute_kernels;
 
 use std::any::{Any, TypeId};
 use std::cell::Cell;
@@ -159,6 +162,12 @@ pub trait FusedOps: Backend {
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
         let (dx, dw, db) = composed::conv3x3_backward::<Self>(float(x), float(weight), float(grad));
         (primitive(dx), primitive(dw), primitive(db))
+    }
+
+    /// `x` with its axes permuted (output axis `i` = input axis `axes[i]`), materialised in
+    /// row-major order where the backend can (a lazy view elsewhere).
+    fn permuted(x: FloatTensor<Self>, axes: &[usize]) -> FloatTensor<Self> {
+        Self::float_permute(x, axes)
     }
 }
 
@@ -317,5 +326,21 @@ pub fn conv3x3<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
             conv3x3_on::<Autodiff<Flex>, B>(x, conv.weight.val(), bias.val())
         }
         _ => conv.forward(x),
+    }
+}
+
+fn permuted_on<F: FusedOps, B: Backend, const D: usize>(x: Tensor<B, D>, axes: [usize; D]) -> Tensor<B, D> {
+    let x: Tensor<F, D> = same(x);
+    same(float::<F, D>(F::permuted(primitive(x), &axes)))
+}
+
+/// `x.permute(axes)`, materialised in row-major order by a parallel copy on Flex /
+/// `Autodiff<Flex>` (its backward is the inverse permutation, likewise); burn's lazy
+/// permute elsewhere.
+pub fn permuted<B: Backend, const D: usize>(x: Tensor<B, D>, axes: [usize; D]) -> Tensor<B, D> {
+    match fused_kind::<B>() {
+        Some(Fused::Flex) => permuted_on::<Flex, B, D>(x, axes),
+        Some(Fused::AutodiffFlex) => permuted_on::<Autodiff<Flex>, B, D>(x, axes),
+        None => x.permute(axes),
     }
 }
