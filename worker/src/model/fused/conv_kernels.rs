@@ -15,7 +15,7 @@
 
 use rayon::prelude::*;
 
-use super::kernels::{matmul_onto, Shared};
+use super::kernels::{matmul_onto, zeroed, Shared};
 
 /// Sizes of one convolution: input `[batch, c_in, h, w]`, weight `[c_out, c_in, 3, 3]`,
 /// output `[batch, c_out, h, w]`.
@@ -100,7 +100,7 @@ pub fn conv3x3(x: &[f32], weight: &[f32], bias: Option<&[f32]>, s: ConvShape) ->
     let (pixels, taps, tile, tiles) = (s.pixels(), s.taps(), s.tile(), s.tiles());
     assert_eq!(x.len(), s.batch * s.c_in * pixels, "conv3x3: input size");
     assert_eq!(weight.len(), s.c_out * taps, "conv3x3: weight size");
-    let mut out = vec![0.0f32; s.batch * s.c_out * pixels];
+    let mut out = zeroed(s.batch * s.c_out * pixels);
     let dst = Shared::new(&mut out);
     (0..s.batch * tiles).into_par_iter().for_each_init(
         || vec![0.0f32; taps * tile],

@@ -76,7 +76,7 @@ pub fn gelu_derivative(x: f32) -> f32 {
 
 /// Elementwise exact GELU.
 pub fn gelu(x: &[f32]) -> Vec<f32> {
-    let mut out = vec![0.0; x.len()];
+    let mut out = zeroed(x.len());
     out.par_chunks_mut(CHUNK)
         .zip(x.par_chunks(CHUNK))
         .for_each(|(o, x)| {
@@ -89,7 +89,7 @@ pub fn gelu(x: &[f32]) -> Vec<f32> {
 
 /// Elementwise `grad · GELU′(x)`.
 pub fn gelu_backward(x: &[f32], grad: &[f32]) -> Vec<f32> {
-    let mut out = vec![0.0; x.len()];
+    let mut out = zeroed(x.len());
     out.par_chunks_mut(CHUNK)
         .zip(x.par_chunks(CHUNK).zip(grad.par_chunks(CHUNK)))
         .for_each(|(o, (x, g))| {
@@ -154,7 +154,7 @@ fn row_stats(row: &[f32], eps: f32) -> (f32, f32) {
 /// LayerNorm of each row of `x` (`[rows, C]`, C = γ's length).
 pub fn layer_norm(x: &[f32], gamma: &[f32], beta: &[f32], eps: f32) -> Vec<f32> {
     let c = gamma.len();
-    let mut out = vec![0.0f32; x.len()];
+    let mut out = zeroed(x.len());
     out.par_chunks_mut(ROWS * c)
         .zip(x.par_chunks(ROWS * c))
         .for_each(|(o, x)| {
@@ -177,7 +177,7 @@ pub fn layer_norm_backward(
 ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let c = gamma.len();
     let inv_c = 1.0 / c as f32;
-    let mut dx = vec![0.0f32; x.len()];
+    let mut dx = zeroed(x.len());
     let (dgamma, dbeta) = dx
         .par_chunks_mut(ROWS * c)
         .zip(x.par_chunks(ROWS * c).zip(grad.par_chunks(ROWS * c)))
@@ -216,6 +216,19 @@ pub fn layer_norm_backward(
             },
         );
     (dx, dgamma, dbeta)
+}
+
+/// A zero-filled output buffer of `len` floats, filled on rayon's pool: `vec![0.0; len]`
+/// would zero it (and take its page faults) on the calling thread while the pool waits.
+pub fn zeroed(len: usize) -> Vec<f32> {
+    let mut buffer = Vec::with_capacity(len);
+    buffer
+        .spare_capacity_mut()
+        .par_chunks_mut(CHUNK)
+        .for_each(|chunk| chunk.fill(std::mem::MaybeUninit::new(0.0)));
+    // SAFETY: all `len` elements were initialised above.
+    unsafe { buffer.set_len(len) };
+    buffer
 }
 
 /// A raw output pointer shared by rayon tasks that write disjoint parts of one buffer.
@@ -354,9 +367,9 @@ pub fn window_attention(
             "window attention: mask length"
         );
     }
-    let mut out = vec![0.0f32; windows * n * c];
+    let mut out = zeroed(windows * n * c);
     let mut probs = if keep_probs {
-        vec![0.0f32; windows * heads * nn]
+        zeroed(windows * heads * nn)
     } else {
         Vec::new()
     };
@@ -457,7 +470,7 @@ pub fn window_attention_backward(
         windows * n * c,
         "window attention backward: grad length"
     );
-    let mut dqkv = vec![0.0f32; qkv.len()];
+    let mut dqkv = zeroed(qkv.len());
     let dqkv_ptr = Shared(dqkv.as_mut_ptr());
     let scale = layout.scale;
     let dbias = (0..windows * heads)

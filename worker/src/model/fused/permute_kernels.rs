@@ -11,6 +11,8 @@
 
 use rayon::prelude::*;
 
+use super::kernels::zeroed;
+
 /// Output elements per rayon task.
 const TASK_ELEMENTS: usize = 1 << 15;
 
@@ -33,7 +35,7 @@ pub fn permuted(x: &[f32], dims: &[usize], axes: &[usize]) -> Vec<f32> {
         assert!(a < rank && !std::mem::replace(&mut seen[a], true), "permute: axes {axes:?} are not a permutation");
     }
     assert_eq!(x.len(), dims.iter().product::<usize>(), "permute: {} values for shape {dims:?}", x.len());
-    let mut out = vec![0.0f32; x.len()];
+    let mut out = zeroed(x.len());
     if x.is_empty() {
         return out;
     }
