@@ -6,6 +6,6 @@
 
 pub mod plan;
 pub mod results;
-pub mod run;
+pub mod chain;
 pub mod sched;
 pub mod spec;

@@ -10,15 +10,16 @@ use xvr_analysis::sweep::Sweep;
 
 fn main() {
     let cli = Cli::parse();
-    if let Err(e) = run(&cli) {
+    if let Err(e) = execute(&cli) {
         eprintln!("xvr-analysis: error: {e}");
         std::process::exit(1);
     }
 }
 
-fn run(cli: &Cli) -> Result<(), String> {
+/// Writes the report of a sweep, or a prediction.
+fn execute(cli: &Cli) -> Result<(), String> {
     if let Some(Command::Predict(args)) = &cli.command {
-        return predict::command::run(&args.request()?);
+        return predict::command::predict_and_report(&args.request()?);
     }
     let options = cli.options()?;
     let sweep_dir = cli.sweep_dir.as_deref().ok_or("SWEEP_DIR is required")?;

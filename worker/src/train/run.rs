@@ -95,7 +95,7 @@ pub fn run<B: AutodiffBackend>(
         rank = (world.size > 1).then_some(world.rank);
         set_compute_threads(world, trial.resources.threads_per_rank);
         stop_signal::install().map_err(RunError::Setup)?;
-        run_trial::<B>(trial_dir, &trial, coll.as_ref(), device, options)
+        train_and_evaluate::<B>(trial_dir, &trial, coll.as_ref(), device, options)
     })();
     if let Err(e) = &result {
         match rank {
@@ -119,7 +119,9 @@ fn set_compute_threads(world: WorldInfo, threads_per_rank: usize) {
     }
 }
 
-fn run_trial<B: AutodiffBackend>(
+/// Trains (resuming from a checkpoint), evaluates and writes the results of one trial on
+/// this rank.
+fn train_and_evaluate<B: AutodiffBackend>(
     trial_dir: &Path,
     trial: &TrialConfig,
     coll: &dyn Collectives,

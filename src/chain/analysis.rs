@@ -21,7 +21,7 @@ pub fn analysis_binary() -> PathBuf {
 
 /// Runs the analysis on `sweep_dir` with `extra_args`, its output going to ours; returns
 /// the report's `index.html`.
-pub fn run_analysis(binary: &Path, sweep_dir: &Path, extra_args: &[String]) -> Result<PathBuf, String> {
+pub fn analyse(binary: &Path, sweep_dir: &Path, extra_args: &[String]) -> Result<PathBuf, String> {
     let status = Command::new(binary)
         .arg(sweep_dir)
         .args(extra_args)
@@ -42,7 +42,7 @@ fn cannot_start(binary: &Path, e: &std::io::Error) -> String {
 }
 
 /// Runs `xvr-analysis predict SPEC --from MEASURED OPTIONS`, its output going to ours.
-pub fn run_predict(binary: &Path, spec: &Path, measured: &Path, options: &[String]) -> Result<(), String> {
+pub fn predict(binary: &Path, spec: &Path, measured: &Path, options: &[String]) -> Result<(), String> {
     let status = Command::new(binary)
         .arg("predict")
         .arg(spec)
@@ -64,14 +64,14 @@ mod tests {
 
     #[test]
     fn a_missing_binary_is_a_clear_error() {
-        let err = run_analysis(Path::new("/nonexistent/xvr-analysis"), Path::new("/tmp"), &[]).unwrap_err();
+        let err = analyse(Path::new("/nonexistent/xvr-analysis"), Path::new("/tmp"), &[]).unwrap_err();
         assert!(err.contains("cannot start /nonexistent/xvr-analysis"), "{err}");
         assert!(err.contains("cargo build --release -p xvr-analysis"), "{err}");
     }
 
     #[test]
     fn a_failing_prediction_is_an_error_naming_the_spec() {
-        let err = run_predict(Path::new("false"), Path::new("sweeps/scaling.yaml"), Path::new("results/u"), &[])
+        let err = predict(Path::new("false"), Path::new("sweeps/scaling.yaml"), Path::new("results/u"), &[])
             .unwrap_err();
         assert!(err.contains("false predict sweeps/scaling.yaml failed"), "{err}");
     }
@@ -79,7 +79,7 @@ mod tests {
     #[test]
     fn a_failing_analysis_is_an_error_naming_the_sweep() {
         // `false` exits 1 whatever its arguments: a stand-in for an analysis that refused.
-        let err = run_analysis(Path::new("false"), Path::new("results/x"), &[]).unwrap_err();
+        let err = analyse(Path::new("false"), Path::new("results/x"), &[]).unwrap_err();
         assert!(err.contains("false results/x failed"), "{err}");
     }
 }
