@@ -60,8 +60,32 @@ fn plan_and_write(spec: &Path, results: &Path, placement: &PlacementArgs) -> Res
     Ok(plan)
 }
 
+/// How a command ended. The exit status of each end is decided here and nowhere else
+/// (clap exits 2 on a command line it cannot parse).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// Done, every trial it ran succeeded: 0.
+    Done,
+    /// Some trials it ran ended unsuccessfully (failed, timed out, cancelled, refused): 1.
+    TrialsUnsuccessful,
+    /// Stopped by SIGINT or SIGTERM (running the command again resumes): 130 = 128 + SIGINT.
+    Interrupted,
+    /// The command could not do its work (a bad spec, option or file; said on stderr): 1.
+    Error,
+}
+
+impl From<End> for ExitCode {
+    fn from(end: End) -> ExitCode {
+        match end {
+            End::Done => ExitCode::SUCCESS,
+            End::TrialsUnsuccessful | End::Error => ExitCode::FAILURE,
+            End::Interrupted => ExitCode::from(130),
+        }
+    }
+}
+
 /// `xvr run`: plan (validating), submit and wait, analyse.
-fn chain(sweep: &SpecArgs, submit: &SubmitArgs, analysis_args: &[String]) -> Result<ExitCode, String> {
+fn chain(sweep: &SpecArgs, submit: &SubmitArgs, analysis_args: &[String]) -> Result<End, String> {
     let plan = plan_and_write(&sweep.spec, &sweep.results, &submit.placement)?;
     out!("{}", table::render(&plan));
     let request = submit.submission.request(submit.rerun(), Vec::new(), &PlacementArgs::default())?;
@@ -71,29 +95,29 @@ fn chain(sweep: &SpecArgs, submit: &SubmitArgs, analysis_args: &[String]) -> Res
             outln!("\njob script of trial {} ({} of {}):", first.id(), 1, plan.trials.len());
             out!("{}", plan.job_script(first)?);
         }
-        return Ok(ExitCode::SUCCESS);
+        return Ok(End::Done);
     }
-    let code = submit_and_report(&plan.sweep_dir, &request)?;
-    if code == ExitCode::from(130) {
+    let end = submit_and_report(&plan.sweep_dir, &request)?;
+    if end == End::Interrupted {
         outln!("interrupted: run the same command again to resume");
-        return Ok(code);
+        return Ok(end);
     }
     // xvr-analysis prints where the report is (its last line).
     analyse(&analysis_binary(), &plan.sweep_dir, analysis_args)?;
-    Ok(code)
+    Ok(end)
 }
 
 /// With `dry_run`, says what would be submitted; else submits and waits.
-fn submit_or_preview(sweep: &Path, request: &SweepRequest, dry_run_only: bool) -> Result<ExitCode, String> {
+fn submit_or_preview(sweep: &Path, request: &SweepRequest, dry_run_only: bool) -> Result<End, String> {
     if dry_run_only {
         dry_run(sweep, request, &mut std::io::stdout())?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(End::Done);
     }
     submit_and_report(sweep, request)
 }
 
-/// Runs a sweep request and prints the summary line; the exit code says how it went.
-fn submit_and_report(sweep: &Path, request: &SweepRequest) -> Result<ExitCode, String> {
+/// Carries out a sweep request and prints the summary line; the end says how it went.
+fn submit_and_report(sweep: &Path, request: &SweepRequest) -> Result<End, String> {
     signals::install();
     let report: SubmitReport = submit_sweep(sweep, request, &mut std::io::stdout())?;
     outln!(
@@ -116,11 +140,11 @@ fn submit_and_report(sweep: &Path, request: &SweepRequest) -> Result<ExitCode, S
         }
     );
     Ok(if report.interrupted {
-        ExitCode::from(130)
+        End::Interrupted
     } else if report.unsuccessful > 0 {
-        ExitCode::FAILURE
+        End::TrialsUnsuccessful
     } else {
-        ExitCode::SUCCESS
+        End::Done
     })
 }
 
@@ -136,17 +160,15 @@ fn trials_of(sweep: &TargetArgs) -> Result<Vec<JobRequest>, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match execute(cli.command) {
-        Ok(code) => code,
-        Err(message) => {
-            eprintln!("{message}");
-            ExitCode::FAILURE
-        }
-    }
+    let end = execute(cli.command).unwrap_or_else(|message| {
+        eprintln!("{message}");
+        End::Error
+    });
+    end.into()
 }
 
 /// Carries out one subcommand.
-fn execute(command: Command) -> Result<ExitCode, String> {
+fn execute(command: Command) -> Result<End, String> {
     match command {
         Command::Validate { spec } => {
             let plan = Plan::build(&spec, &PathBuf::from("results")).map_err(|e| e.to_string())?;
@@ -159,13 +181,13 @@ fn execute(command: Command) -> Result<ExitCode, String> {
                 plan.spec.name,
                 plan.trials.len()
             );
-            Ok(ExitCode::SUCCESS)
+            Ok(End::Done)
         }
         Command::Plan { sweep, placement } => {
             let plan = plan_and_write(&sweep.spec, &sweep.results, &placement)?;
             out!("{}", table::render(&plan));
             outln!("written to {}", plan.sweep_dir.display());
-            Ok(ExitCode::SUCCESS)
+            Ok(End::Done)
         }
         Command::Run {
             sweep,
@@ -222,7 +244,7 @@ fn execute(command: Command) -> Result<ExitCode, String> {
                 std::thread::sleep(Duration::from_secs_f64(interval));
                 outln!("\n[{}]", chrono::Utc::now().format("%H:%M:%S"));
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(End::Done)
         }
         Command::Cancel {
             sweep,
@@ -233,11 +255,11 @@ fn execute(command: Command) -> Result<ExitCode, String> {
             let mut sched = adapter::build(scheduler.scheduler, &scheduler.settings()?);
             let n = cancel::cancel(&jobs, &trials, sched.as_mut(), &mut std::io::stdout())?;
             outln!("{n} trial(s) cancelled");
-            Ok(ExitCode::SUCCESS)
+            Ok(End::Done)
         }
         Command::Predict { spec, from, options } => {
             predict(&analysis_binary(), &spec, &from, &options)?;
-            Ok(ExitCode::SUCCESS)
+            Ok(End::Done)
         }
     }
 }

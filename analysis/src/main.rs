@@ -1,6 +1,7 @@
 //! `xvr-analysis SWEEP_DIR` and `xvr-analysis predict SPEC --from DIR`: see `--help`.
 
 use std::io::Write;
+use std::process::ExitCode;
 
 use clap::Parser;
 use xvr_analysis::cli::{Cli, Command};
@@ -8,11 +9,18 @@ use xvr_analysis::predict;
 use xvr_analysis::report;
 use xvr_analysis::sweep::Sweep;
 
-fn main() {
+/// Exit status when no report or prediction could be written (the reason on stderr);
+/// clap exits 2 on a command line it cannot parse.
+const FAILED: u8 = 1;
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(e) = execute(&cli) {
-        eprintln!("xvr-analysis: error: {e}");
-        std::process::exit(1);
+    match execute(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xvr-analysis: error: {e}");
+            ExitCode::from(FAILED)
+        }
     }
 }
 

@@ -1,11 +1,11 @@
 //! The rules a trial must satisfy before it is worth a place in a queue: everything
 //! `xvr-worker` would otherwise refuse only after the job has waited and started. One
 //! implementation serves both sides: `xvr validate`/`plan` run it on every expanded trial
-//! (and point at the spec value a message names), the worker runs it on the `trial.yaml`
-//! it reads ([`TrialConfig::from_yaml_file`]).
+//! (and point at the spec value of the field a [`RuleError`] names), the worker runs it on
+//! the `trial.yaml` it reads ([`TrialConfig::from_yaml_file`]).
 //!
-//! Each rule returns `field: value: what is allowed`, naming the dotted field path first so
-//! that the spec validator can locate the value ([`super::ExpandedTrial::locate`]).
+//! A broken rule is a [`RuleError`]: the dotted path of the field to change, the other
+//! fields the rule involves, and the message `value: what is allowed`.
 
 use std::path::Path;
 
@@ -27,9 +27,43 @@ pub const MAX_THREADS_PER_RANK: usize = 256;
 /// inside the 255 bytes a file name may have.
 pub const MAX_NAME_LEN: usize = 64;
 
+/// A rule a trial breaks, shown as `path: message`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct RuleError {
+    /// Dotted path of the field the rule is about (`model.window`).
+    pub path: String,
+    /// Other fields the rule involves, in the order a spec value of theirs is pointed at
+    /// when the spec did not set `path` itself.
+    pub involves: Vec<String>,
+    /// The value and what is allowed (`0: must be >= 1`).
+    pub message: String,
+}
+
+impl RuleError {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        RuleError {
+            path: path.into(),
+            involves: Vec::new(),
+            message: message.into(),
+        }
+    }
+
+    /// The same error, also involving `fields`.
+    pub fn involving(mut self, fields: &[&str]) -> Self {
+        self.involves.extend(fields.iter().map(|f| f.to_string()));
+        self
+    }
+
+    /// `path`, then the fields it involves: where to look in a spec, in order.
+    pub fn fields(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.path.as_str()).chain(self.involves.iter().map(String::as_str))
+    }
+}
+
 /// Checks every rule, in the order model, data, train, resources, profile; returns the
 /// first one broken.
-pub fn check(t: &TrialConfig) -> Result<(), String> {
+pub fn check(t: &TrialConfig) -> Result<(), RuleError> {
     model(&t.model)?;
     data(&t.data, &t.model)?;
     train(&t.train, t.resources.gpus)?;
@@ -37,85 +71,86 @@ pub fn check(t: &TrialConfig) -> Result<(), String> {
     profile(t)
 }
 
-fn model(m: &ModelConfig) -> Result<(), String> {
+fn model(m: &ModelConfig) -> Result<(), RuleError> {
     if m.lr_frames < 1 || m.lr_frames % 2 == 0 {
-        return Err(format!(
-            "model.lr_frames: {}: must be odd and >= 1",
-            m.lr_frames
-        ));
+        return Err(RuleError::new("model.lr_frames", format!("{}: must be odd and >= 1", m.lr_frames)));
     }
     if m.window < 1 {
-        return Err(format!("model.window: {}: must be >= 1", m.window));
+        return Err(RuleError::new("model.window", format!("{}: must be >= 1", m.window)));
     }
     if m.heads < 1 || m.channels < 1 || m.channels % m.heads != 0 {
-        return Err(format!(
-            "model.channels: {} is not divisible by model.heads {} (both must be >= 1)",
-            m.channels, m.heads
-        ));
+        return Err(RuleError::new(
+            "model.channels",
+            format!("{} is not divisible by model.heads {} (both must be >= 1)", m.channels, m.heads),
+        )
+        .involving(&["model.heads"]));
     }
     if m.depths.is_empty() || m.depths.contains(&0) {
-        return Err(format!(
-            "model.depths: {:?}: need at least one stage, each >= 1 block",
-            m.depths
+        return Err(RuleError::new(
+            "model.depths",
+            format!("{:?}: need at least one stage, each >= 1 block", m.depths),
         ));
     }
     // The MLP hidden width is floor(mlp_ratio × channels), as the worker builds it.
     if !(m.mlp_ratio.is_finite() && m.mlp_ratio > 0.0 && m.mlp_ratio * m.channels as f64 >= 1.0) {
-        return Err(format!(
-            "model.mlp_ratio: {}: must be a positive number giving an MLP width (mlp_ratio x model.channels {}) >= 1",
-            m.mlp_ratio, m.channels
-        ));
+        return Err(RuleError::new(
+            "model.mlp_ratio",
+            format!(
+                "{}: must be a positive number giving an MLP width (mlp_ratio x model.channels {}) >= 1",
+                m.mlp_ratio, m.channels
+            ),
+        )
+        .involving(&["model.channels"]));
     }
     if !(0.0..1.0).contains(&m.drop_path) {
-        return Err(format!(
-            "model.drop_path: {}: must be in [0, 1)",
-            m.drop_path
-        ));
+        return Err(RuleError::new("model.drop_path", format!("{}: must be in [0, 1)", m.drop_path)));
     }
     if m.recon_channels < 1 {
-        return Err(format!(
-            "model.recon_channels: {}: must be >= 1",
-            m.recon_channels
-        ));
+        return Err(RuleError::new("model.recon_channels", format!("{}: must be >= 1", m.recon_channels)));
     }
     Ok(())
 }
 
-fn data(d: &DataConfig, m: &ModelConfig) -> Result<(), String> {
+fn data(d: &DataConfig, m: &ModelConfig) -> Result<(), RuleError> {
     let f = d.fraction;
     if !(f > 0.0 && f <= 1.0) {
-        return Err(format!("data.fraction: {f}: must be in (0, 1]"));
+        return Err(RuleError::new("data.fraction", format!("{f}: must be in (0, 1]")));
     }
     if d.crop_lr < 1 {
-        return Err("data.crop_lr: 0: must be >= 1".into());
+        return Err(RuleError::new("data.crop_lr", "0: must be >= 1"));
     }
     if d.lr_intervals.is_empty() || d.lr_intervals.contains(&0) {
-        return Err(format!(
-            "data.lr_intervals: {:?}: need at least one interval, each >= 1",
-            d.lr_intervals
+        return Err(RuleError::new(
+            "data.lr_intervals",
+            format!("{:?}: need at least one interval, each >= 1", d.lr_intervals),
         ));
     }
     if d.hr_gap_max < 1 {
-        return Err("data.hr_gap_max: 0: must be >= 1".into());
+        return Err(RuleError::new("data.hr_gap_max", "0: must be >= 1"));
     }
     if d.hr_separation < 1 {
-        return Err("data.hr_separation: 0: must be >= 1".into());
+        return Err(RuleError::new("data.hr_separation", "0: must be >= 1"));
     }
     let [lo, hi] = d.b0_exp;
     if !(lo.is_finite() && hi.is_finite() && lo <= hi && 10f64.powf(hi) <= MAX_B0) {
-        return Err(format!(
-            "data.b0_exp: [{lo}, {hi}]: need finite lo <= hi with 10^hi <= {MAX_B0:e}"
+        return Err(RuleError::new(
+            "data.b0_exp",
+            format!("[{lo}, {hi}]: need finite lo <= hi with 10^hi <= {MAX_B0:e}"),
         ));
     }
     if d.val_videos < 1 {
-        return Err("data.val_videos: 0: evaluation needs at least one validation video".into());
+        return Err(RuleError::new("data.val_videos", "0: evaluation needs at least one validation video"));
     }
     match d.source {
         DataSource::Synthetic => synthetic(d, m),
         DataSource::Png => {
-            let hr = d.hr_root.as_deref().ok_or(
-                "data.hr_root: not set, but data.source: png needs the directory of HR frames (<hr_root>/<clip>/<frame>.png)",
-            )?;
+            let hr = d.hr_root.as_deref().ok_or_else(|| {
+                RuleError::new(
+                    "data.hr_root",
+                    "not set, but data.source: png needs the directory of HR frames (<hr_root>/<clip>/<frame>.png)",
+                )
+                .involving(&["data.source"])
+            })?;
             existing_dir("data.hr_root", hr)?;
             if let Some(lr) = &d.lr_root {
                 existing_dir("data.lr_root", lr)?;
@@ -125,114 +160,123 @@ fn data(d: &DataConfig, m: &ModelConfig) -> Result<(), String> {
     }
 }
 
-fn synthetic(d: &DataConfig, m: &ModelConfig) -> Result<(), String> {
+fn synthetic(d: &DataConfig, m: &ModelConfig) -> Result<(), RuleError> {
     let s = &d.synthetic;
-    for (field, size) in [("height", s.height), ("width", s.width)] {
+    for (field, size) in [("data.synthetic.height", s.height), ("data.synthetic.width", s.width)] {
         if size == 0 || size % SCALE != 0 {
-            return Err(format!(
-                "data.synthetic.{field}: {size}: must be a positive multiple of {SCALE} (LR frames are HR binned {SCALE}x{SCALE})"
+            return Err(RuleError::new(
+                field,
+                format!("{size}: must be a positive multiple of {SCALE} (LR frames are HR binned {SCALE}x{SCALE})"),
             ));
         }
         if size / SCALE < d.crop_lr {
-            return Err(format!(
-                "data.synthetic.{field}: {size}: LR frames would be {} pixels, smaller than data.crop_lr {}",
-                size / SCALE,
-                d.crop_lr
-            ));
+            return Err(RuleError::new(
+                field,
+                format!(
+                    "{size}: LR frames would be {} pixels, smaller than data.crop_lr {}",
+                    size / SCALE,
+                    d.crop_lr
+                ),
+            )
+            .involving(&["data.crop_lr"]));
         }
     }
     if s.videos <= d.val_videos {
-        return Err(format!(
-            "data.synthetic.videos: {}: must be more than data.val_videos {} so that at least one video trains",
-            s.videos, d.val_videos
-        ));
+        return Err(RuleError::new(
+            "data.synthetic.videos",
+            format!(
+                "{}: must be more than data.val_videos {} so that at least one video trains",
+                s.videos, d.val_videos
+            ),
+        )
+        .involving(&["data.val_videos"]));
     }
     let widest = d.lr_intervals.iter().max().copied().unwrap_or(1);
     let span = ((m.lr_frames - 1) * widest + 1).max(2);
     if s.frames < span {
-        return Err(format!(
-            "data.synthetic.frames: {}: {} LR frames at the largest of data.lr_intervals ({widest}) need at least {span}",
-            s.frames, m.lr_frames
-        ));
+        return Err(RuleError::new(
+            "data.synthetic.frames",
+            format!(
+                "{}: {} LR frames at the largest of data.lr_intervals ({widest}) need at least {span}",
+                s.frames, m.lr_frames
+            ),
+        )
+        .involving(&["data.lr_intervals"]));
     }
     if let Some(texture) = &s.texture {
         let path = Path::new(texture);
         if !path.is_absolute() {
-            return Err(format!(
-                "data.synthetic.texture: {texture}: must be an absolute path (the job runs in the trial directory)"
+            return Err(RuleError::new(
+                "data.synthetic.texture",
+                format!("{texture}: must be an absolute path (the job runs in the trial directory)"),
             ));
         }
         if !path.is_file() {
-            return Err(format!("data.synthetic.texture: {texture}: no such file"));
+            return Err(RuleError::new("data.synthetic.texture", format!("{texture}: no such file")));
         }
     }
     Ok(())
 }
 
-fn existing_dir(field: &str, dir: &str) -> Result<(), String> {
+fn existing_dir(field: &str, dir: &str) -> Result<(), RuleError> {
     let path = Path::new(dir);
     if !path.is_absolute() {
-        return Err(format!(
-            "{field}: {dir}: must be an absolute path (the job runs in the trial directory)"
+        return Err(RuleError::new(
+            field,
+            format!("{dir}: must be an absolute path (the job runs in the trial directory)"),
         ));
     }
     if !path.is_dir() {
-        return Err(format!("{field}: {dir}: no such directory"));
+        return Err(RuleError::new(field, format!("{dir}: no such directory")));
     }
     Ok(())
 }
 
-fn train(t: &TrainConfig, gpus: u32) -> Result<(), String> {
+fn train(t: &TrainConfig, gpus: u32) -> Result<(), RuleError> {
     match t.total_samples {
-        Some(0) => return Err("train.total_samples: 0: must be >= 1".into()),
-        None if t.iterations == 0 => return Err("train.iterations: 0: must be >= 1".into()),
+        Some(0) => return Err(RuleError::new("train.total_samples", "0: must be >= 1")),
+        None if t.iterations == 0 => return Err(RuleError::new("train.iterations", "0: must be >= 1")),
         _ => {}
     }
     if t.batch_per_gpu < 1 {
-        return Err("train.batch_per_gpu: 0: must be >= 1".into());
+        return Err(RuleError::new("train.batch_per_gpu", "0: must be >= 1"));
     }
     if !(t.lr.is_finite() && t.lr > 0.0) {
-        return Err(format!("train.lr: {}: must be a positive number", t.lr));
+        return Err(RuleError::new("train.lr", format!("{}: must be a positive number", t.lr)));
     }
     if !(t.lr_min.is_finite() && (0.0..=t.lr).contains(&t.lr_min)) {
-        return Err(format!(
-            "train.lr_min: {}: must be in [0, train.lr = {}]",
-            t.lr_min, t.lr
-        ));
+        return Err(RuleError::new("train.lr_min", format!("{}: must be in [0, train.lr = {}]", t.lr_min, t.lr))
+            .involving(&["train.lr"]));
     }
     if !t.betas.iter().all(|b| (0.0..1.0).contains(b)) {
-        return Err(format!(
-            "train.betas: {:?}: both must be in [0, 1)",
-            t.betas
-        ));
+        return Err(RuleError::new("train.betas", format!("{:?}: both must be in [0, 1)", t.betas)));
     }
     if !(0.0..1.0).contains(&t.ema) {
-        return Err(format!("train.ema: {}: must be in [0, 1)", t.ema));
+        return Err(RuleError::new("train.ema", format!("{}: must be in [0, 1)", t.ema)));
     }
     debug_assert!(t.effective_iterations(gpus) >= 1);
     Ok(())
 }
 
-fn resources(t: &TrialConfig) -> Result<(), String> {
+fn resources(t: &TrialConfig) -> Result<(), RuleError> {
     let g = t.resources.gpus;
     if !(g == 1 || g == 2 || (g % 4 == 0 && (4..=256).contains(&g))) {
-        return Err(format!(
-            "resources.gpus: {g}: must be 1, 2 or a multiple of 4 up to 256"
-        ));
+        return Err(RuleError::new("resources.gpus", format!("{g}: must be 1, 2 or a multiple of 4 up to 256")));
     }
-    walltime::parse(&t.resources.walltime).map_err(|e| format!("resources.walltime: {e}"))?;
+    walltime::parse(&t.resources.walltime).map_err(|e| RuleError::new("resources.walltime", e))?;
     let threads = t.resources.threads_per_rank;
     if threads > MAX_THREADS_PER_RANK {
-        return Err(format!(
-            "resources.threads_per_rank: {threads}: must be at most {MAX_THREADS_PER_RANK} (0 = the node's cores shared by its ranks)"
+        return Err(RuleError::new(
+            "resources.threads_per_rank",
+            format!("{threads}: must be at most {MAX_THREADS_PER_RANK} (0 = the node's cores shared by its ranks)"),
         ));
     }
     Ok(())
 }
 
-fn profile(t: &TrialConfig) -> Result<(), String> {
+fn profile(t: &TrialConfig) -> Result<(), RuleError> {
     if t.profile.enabled && t.profile.iterations < 1 {
-        return Err("profile.iterations: 0: must be >= 1 when profile.enabled".into());
+        return Err(RuleError::new("profile.iterations", "0: must be >= 1 when profile.enabled"));
     }
     Ok(())
 }
@@ -244,7 +288,7 @@ mod tests {
     fn broken(change: impl FnOnce(&mut TrialConfig)) -> String {
         let mut t = TrialConfig::default();
         change(&mut t);
-        check(&t).expect_err("the rule is broken")
+        check(&t).expect_err("the rule is broken").to_string()
     }
 
     #[test]

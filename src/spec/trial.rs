@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::rules::RuleError;
+
 /// One trial: model, data, training recipe, resources and profiling.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -294,23 +296,55 @@ pub enum KernelPreset {
 }
 
 impl TrialConfig {
-    /// Reads a resolved `trial.yaml`.
-    pub fn from_yaml_file(path: &std::path::Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-        let cfg: Self = serde_yaml::from_str(&text).map_err(|e| match e.location() {
-            Some(loc) => format!("{}:{}:{}: {e}", path.display(), loc.line(), loc.column()),
-            None => format!("{}: {e}", path.display()),
+    /// Reads a resolved `trial.yaml` and checks its rules.
+    pub fn from_yaml_file(path: &std::path::Path) -> Result<Self, TrialFileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| TrialFileError::Read {
+            path: path.to_path_buf(),
+            source,
         })?;
-        cfg.check().map_err(|e| format!("{}: {e}", path.display()))?;
+        let cfg: Self = serde_yaml::from_str(&text).map_err(|source| TrialFileError::Parse {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        cfg.check().map_err(|source| TrialFileError::Rule {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Ok(cfg)
     }
 
     /// The rules a worker relies on ([`super::rules`]; the spec validator reports the same
-    /// rules with positions). Returns the first violation as `field: value: what is allowed`.
-    pub fn check(&self) -> Result<(), String> {
+    /// rules with positions). Returns the first one broken.
+    pub fn check(&self) -> Result<(), RuleError> {
         super::rules::check(self)
     }
+}
+
+/// Why a `trial.yaml` cannot be used, naming the file.
+#[derive(Debug, thiserror::Error)]
+pub enum TrialFileError {
+    #[error("{}: cannot read: {source}", path.display())]
+    Read {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}{}: {source}", path.display(), line_column(source))]
+    Parse {
+        path: std::path::PathBuf,
+        source: serde_yaml::Error,
+    },
+    #[error("{}: {source}", path.display())]
+    Rule {
+        path: std::path::PathBuf,
+        source: RuleError,
+    },
+}
+
+/// `:line:column` of a YAML error, when it has a place.
+fn line_column(e: &serde_yaml::Error) -> String {
+    e.location()
+        .map(|loc| format!(":{}:{}", loc.line(), loc.column()))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -79,7 +79,7 @@ struct ModelInfoArgs {
 fn model_info(args: &ModelInfoArgs) -> Result<ModelInfo, String> {
     let (config, crop) = match &args.trial {
         Some(path) => {
-            let trial = xvr::spec::trial::TrialConfig::from_yaml_file(path)?;
+            let trial = xvr::spec::trial::TrialConfig::from_yaml_file(path).map_err(|e| e.to_string())?;
             let config = SwinXvrConfig::from_trial(&trial.model)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             (config, trial.data.crop_lr)
@@ -153,7 +153,8 @@ fn main() -> ExitCode {
             }
             Err(e) => {
                 eprintln!("xvr-worker model-info: {e}");
-                ExitCode::from(2)
+                // Unusable settings, as for a run whose trial is unusable.
+                ExitCode::from(RunError::Setup(e).exit_code())
             }
         },
     }

@@ -88,7 +88,7 @@ pub fn run<B: AutodiffBackend>(
     let mut rank = None;
     let result = (|| {
         let trial = TrialConfig::from_yaml_file(&trial_dir.join(names::TRIAL_YAML))
-            .map_err(RunError::Setup)?;
+            .map_err(|e| RunError::Setup(e.to_string()))?;
         let coll = dist::init(trial.resources.gpus as usize)
             .map_err(|e| RunError::Setup(format!("joining the job: {e}")))?;
         let world = coll.world();

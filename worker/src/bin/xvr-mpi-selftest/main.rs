@@ -119,6 +119,11 @@ enum Command {
     },
 }
 
+/// Exit status when a check fails or a measurement cannot be made.
+const FAILED: u8 = 1;
+/// Exit status when this process cannot join the job (world size, MPI).
+const CANNOT_JOIN: u8 = 2;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     #[cfg(feature = "cuda")]
@@ -127,7 +132,7 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("xvr-mpi-selftest gpu-check: {e}");
-                ExitCode::from(1)
+                ExitCode::from(FAILED)
             }
         };
     }
@@ -135,7 +140,7 @@ fn main() -> ExitCode {
         Ok(m) => m,
         Err(e) => {
             eprintln!("xvr-mpi-selftest: {e}");
-            return ExitCode::from(2);
+            return ExitCode::from(CANNOT_JOIN);
         }
     };
     let coll: &dyn Collectives = match &mpi {
@@ -188,7 +193,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("xvr-mpi-selftest rank {rank}: {e}");
-            ExitCode::from(1)
+            ExitCode::from(FAILED)
         }
     }
 }
