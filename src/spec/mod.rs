@@ -6,6 +6,7 @@ pub mod axis;
 pub mod error;
 pub mod expand;
 pub mod marked;
+pub mod model;
 pub mod rules;
 pub mod suggest;
 pub mod sweep;

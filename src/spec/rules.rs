@@ -9,11 +9,9 @@
 
 use std::path::Path;
 
-use super::trial::{DataConfig, DataSource, ModelConfig, TrainConfig, TrialConfig};
+use super::model::{ModelConfig, SCALE};
+use super::trial::{DataConfig, DataSource, TrainConfig, TrialConfig};
 use crate::plan::walltime;
-
-/// HR / LR size ratio of every frame pair (4× binning, reference §4).
-pub const SCALE: usize = 4;
 
 /// Largest blank-scan factor b0 the Poisson noise model accepts (beyond it, counts lose
 /// integer precision in f64): `data.b0_exp[1]` is at most log10 of this.
@@ -61,54 +59,14 @@ impl RuleError {
     }
 }
 
-/// Checks every rule, in the order model, data, train, resources, profile; returns the
-/// first one broken.
+/// Checks every rule, in the order model ([`ModelConfig::check`]), data, train, resources,
+/// profile; returns the first one broken.
 pub fn check(t: &TrialConfig) -> Result<(), RuleError> {
-    model(&t.model)?;
+    t.model.check()?;
     data(&t.data, &t.model)?;
     train(&t.train, t.resources.gpus)?;
     resources(t)?;
     profile(t)
-}
-
-fn model(m: &ModelConfig) -> Result<(), RuleError> {
-    if m.lr_frames < 1 || m.lr_frames % 2 == 0 {
-        return Err(RuleError::new("model.lr_frames", format!("{}: must be odd and >= 1", m.lr_frames)));
-    }
-    if m.window < 1 {
-        return Err(RuleError::new("model.window", format!("{}: must be >= 1", m.window)));
-    }
-    if m.heads < 1 || m.channels < 1 || m.channels % m.heads != 0 {
-        return Err(RuleError::new(
-            "model.channels",
-            format!("{} is not divisible by model.heads {} (both must be >= 1)", m.channels, m.heads),
-        )
-        .involving(&["model.heads"]));
-    }
-    if m.depths.is_empty() || m.depths.contains(&0) {
-        return Err(RuleError::new(
-            "model.depths",
-            format!("{:?}: need at least one stage, each >= 1 block", m.depths),
-        ));
-    }
-    // The MLP hidden width is floor(mlp_ratio × channels), as the worker builds it.
-    if !(m.mlp_ratio.is_finite() && m.mlp_ratio > 0.0 && m.mlp_ratio * m.channels as f64 >= 1.0) {
-        return Err(RuleError::new(
-            "model.mlp_ratio",
-            format!(
-                "{}: must be a positive number giving an MLP width (mlp_ratio x model.channels {}) >= 1",
-                m.mlp_ratio, m.channels
-            ),
-        )
-        .involving(&["model.channels"]));
-    }
-    if !(0.0..1.0).contains(&m.drop_path) {
-        return Err(RuleError::new("model.drop_path", format!("{}: must be in [0, 1)", m.drop_path)));
-    }
-    if m.recon_channels < 1 {
-        return Err(RuleError::new("model.recon_channels", format!("{}: must be >= 1", m.recon_channels)));
-    }
-    Ok(())
 }
 
 fn data(d: &DataConfig, m: &ModelConfig) -> Result<(), RuleError> {

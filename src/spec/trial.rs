@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::model::ModelConfig;
 use super::rules::RuleError;
 
 /// One trial: model, data, training recipe, resources and profiling.
@@ -39,43 +40,6 @@ pub struct TrialMeta {
     pub repeat: u32,
     /// Axis path → value for the axes the sweep varies.
     pub axes: std::collections::BTreeMap<String, serde_yaml::Value>,
-}
-
-/// SWIN-XVR hyperparameters (docs/model.md#hyperparameters).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ModelConfig {
-    /// NL, the number of LR frames (odd, ≥ 1). Default 3.
-    pub lr_frames: usize,
-    /// Spatial window edge W (attention windows are (NL+2)×W×W). Default 8.
-    pub window: usize,
-    /// Attention heads per block (same in every stage). Default 3.
-    pub heads: usize,
-    /// Embedding channels C (must be divisible by `heads`). Default 192.
-    pub channels: usize,
-    /// Swin blocks per stage; any number of stages. Default [2, 2, 18, 2].
-    pub depths: Vec<usize>,
-    /// MLP hidden width = `mlp_ratio` × C. Default 2.
-    pub mlp_ratio: f64,
-    /// Stochastic-depth maximum, spread by linspace(0, max, blocks). Default 0.2.
-    pub drop_path: f64,
-    /// Width of the reconstruction head (`num_feat_rec`). Default 64.
-    pub recon_channels: usize,
-}
-
-impl Default for ModelConfig {
-    fn default() -> Self {
-        Self {
-            lr_frames: 3,
-            window: 8,
-            heads: 3,
-            channels: 192,
-            depths: vec![2, 2, 18, 2],
-            mlp_ratio: 2.0,
-            drop_path: 0.2,
-            recon_channels: 64,
-        }
-    }
 }
 
 /// Where videos come from and how training samples are drawn (docs/data.md).

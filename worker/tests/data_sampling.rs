@@ -49,7 +49,7 @@ fn params(crop: usize, b0_exp: [f64; 2]) -> SampleParams {
         b0_exp,
         ..Default::default()
     };
-    SampleParams::new(&data, 3).unwrap()
+    SampleParams::new(&data, 3)
 }
 
 #[test]

@@ -9,7 +9,7 @@ use xvr::results::ValidationRow;
 
 use crate::data::{eval_frames, eval_input, PairedVideo};
 use crate::metrics::{aad, bicubic_upscale, mean_of_video_means, psnr, ssim, to_grey_levels};
-use crate::model::config::{HR_FRAMES, SCALE};
+use xvr::spec::model::{HR_FRAMES, SCALE};
 use crate::model::SwinXvr;
 
 /// PSNR reported for a frame identical to its ground truth (MSE = 0, mathematically +∞).

@@ -22,7 +22,7 @@ use super::train_log::TrainLog;
 use super::trainer::{StepError, Trainer};
 use crate::data::{Dataset, SampleParams, SamplerState, TrainSampler};
 use crate::dist::{self, compute_threads, Collectives, WorldInfo};
-use crate::model::SwinXvrConfig;
+use crate::model::CountFlops;
 use crate::profile::{ProfileWindow, Recorder};
 
 /// Knobs of a run that are not part of the trial.
@@ -133,8 +133,9 @@ fn train_and_evaluate<B: AutodiffBackend>(
     let lead = world.rank == 0;
     let total = trial.train.effective_iterations(world.size as u32);
     let batch_size = trial.train.batch_per_gpu;
-    let model_config = SwinXvrConfig::from_trial(&trial.model).map_err(setup)?;
-    let params = SampleParams::new(&trial.data, model_config.lr_frames).map_err(setup)?;
+    // Checked with the rest of the trial when trial.yaml was read.
+    let model_config = &trial.model;
+    let params = SampleParams::new(&trial.data, model_config.lr_frames);
     let data = Arc::new(Dataset::load(&trial.data).map_err(setup)?);
     if data.val.is_empty() {
         return Err(setup(
@@ -142,7 +143,7 @@ fn train_and_evaluate<B: AutodiffBackend>(
         ));
     }
     let mut trainer =
-        Trainer::<B>::new(&model_config, &trial.train, total, device, coll).map_err(setup)?;
+        Trainer::<B>::new(model_config, &trial.train, total, device, coll).map_err(setup)?;
 
     let (mut sampler, completed, mut train_wall_s) = match checkpoint::find(trial_dir) {
         Some(dir) => {

@@ -7,7 +7,7 @@ use burn::backend::{Autodiff, Flex};
 use burn::tensor::{Device, Tensor, TensorData};
 use xvr::spec::trial::TrainConfig;
 use xvr_worker::dist::{compute_threads, Collectives};
-use xvr_worker::model::config::{HR_FRAMES, SCALE};
+use xvr::spec::model::{HR_FRAMES, SCALE};
 use xvr_worker::train::Batch;
 
 pub type B = Autodiff<Flex>;

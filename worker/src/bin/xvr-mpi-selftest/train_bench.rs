@@ -7,7 +7,7 @@ use std::time::Instant;
 use serde_json::json;
 use xvr::spec::trial::KernelPreset;
 use xvr_worker::dist::{compute_threads, Collectives, ALL_REDUCE_ACTIVITY};
-use xvr_worker::model::SwinXvrConfig;
+use xvr_worker::model::ModelConfig;
 use xvr_worker::profile::{self, Breakdown, ProfileWindow, Recorder};
 use xvr_worker::train::Trainer;
 
@@ -25,7 +25,7 @@ pub fn train_bench(
     set_threads(coll);
     let world = coll.world();
     let steps = window.warmup + window.iterations;
-    let config = SwinXvrConfig::small();
+    let config = ModelConfig::small();
     let device = Default::default();
     let mut trainer = Trainer::<B>::new(&config, &train_config(steps), steps, &device, coll)?;
     let mut rec = Recorder::new(Some(window));

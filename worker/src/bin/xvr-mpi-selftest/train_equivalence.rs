@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use xvr_worker::dist::Collectives;
-use xvr_worker::model::SwinXvrConfig;
+use xvr_worker::model::ModelConfig;
 use xvr_worker::profile::Recorder;
 use xvr_worker::train::flat_params::flatten_values;
 use xvr_worker::train::Trainer;
@@ -27,7 +27,7 @@ pub fn train_equivalence(
     set_threads(coll);
     let per_rank = global_batch / world.size;
     // No stochastic depth: its draws are per rank, which no split can reproduce.
-    let config = SwinXvrConfig::small()
+    let config = ModelConfig::small()
         .with_lr_frames(LR_FRAMES)
         .with_channels(8)
         .with_heads(1)
