@@ -7,8 +7,10 @@ pub mod shell;
 pub mod site;
 pub mod table;
 pub mod trial_id;
-pub mod walltime;
 pub mod write;
+
+/// PBS walltimes (`xvr-contract`: the trial rules check them too).
+pub use xvr_contract::walltime;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use burn::backend::{Autodiff, Flex};
 use clap::{Args, Parser, Subcommand};
-use xvr::spec::trial::{DataConfig, TrialConfig};
+use xvr_contract::trial::{DataConfig, TrialConfig};
 use xvr_worker::model::{ModelConfig, ModelInfo};
 use xvr_worker::train::{run, RunError, RunOptions};
 

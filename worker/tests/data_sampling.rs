@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
-use xvr::spec::trial::{DataConfig, SyntheticConfig};
+use xvr_contract::trial::{DataConfig, SyntheticConfig};
 use xvr_worker::data::dihedral::Dihedral;
 use xvr_worker::data::eval_input::{hr_grid_frames, reflection_circle_frames};
 use xvr_worker::data::sample::draw_sample;

@@ -452,7 +452,7 @@ fn main() {
             std::process::exit(1);
         }
     }
-    if let Err(e) = xvr::results::write_atomic(&args.out, json.as_bytes()) {
+    if let Err(e) = xvr_contract::results::write_atomic(&args.out, json.as_bytes()) {
         eprintln!("xvr-bench: cannot write {}: {e}", args.out.display());
         std::process::exit(1);
     }

@@ -1,6 +1,6 @@
 //! Spatial binning: the LR camera of the virtual experiment (paper §3.1).
 
-use xvr::spec::model::SCALE;
+use xvr_contract::model::SCALE;
 
 use super::frame::Frame;
 

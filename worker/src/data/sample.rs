@@ -3,8 +3,8 @@
 
 use rand::{Rng, RngExt};
 
-use xvr::spec::model::SCALE;
-use xvr::spec::trial::DataConfig;
+use xvr_contract::model::SCALE;
+use xvr_contract::trial::DataConfig;
 
 use super::crop::crop;
 use super::dihedral::Dihedral;
@@ -63,7 +63,7 @@ pub struct SampleParams {
 
 impl SampleParams {
     /// Takes the sampling settings of `data` for a model with `lr_frames` LR frames. They
-    /// satisfy the trial's rules (`xvr::spec::rules`, checked when the trial was loaded).
+    /// satisfy the trial's rules (`xvr_contract::rules`, checked when the trial was loaded).
     pub fn new(data: &DataConfig, lr_frames: usize) -> Self {
         Self {
             lr_frames,

@@ -15,7 +15,7 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use serde::{Deserialize, Serialize};
 
-use xvr::spec::model::{ModelConfig, HR_FRAMES, SCALE};
+use xvr_contract::model::{ModelConfig, HR_FRAMES, SCALE};
 
 use super::shallow::pooled_size;
 use super::swin_xvr::InitSwinXvr;

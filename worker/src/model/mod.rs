@@ -24,4 +24,4 @@ pub mod window;
 
 pub use flops::{CountFlops, FlopsBreakdown, ModelInfo};
 pub use swin_xvr::{InitSwinXvr, InputShapeError, SwinXvr};
-pub use xvr::spec::model::ModelConfig;
+pub use xvr_contract::model::ModelConfig;

@@ -6,7 +6,7 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::nn::conv::Conv2d;
 use burn::nn::{LayerNorm, LayerNormConfig};
 use burn::tensor::{backend::Backend, Tensor};
-use xvr::spec::model::{ModelConfig, HR_FRAMES, SCALE};
+use xvr_contract::model::{ModelConfig, HR_FRAMES, SCALE};
 
 use super::attention::AttentionInputs;
 use super::block::{BlockShape, LAYER_NORM_EPS};

@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use burn::module::Module;
 use burn::tensor::backend::AutodiffBackend;
-use xvr::results::{names, Summary, TrainRow};
-use xvr::spec::trial::TrialConfig;
+use xvr_contract::results::{names, Summary, TrainRow};
+use xvr_contract::trial::TrialConfig;
 
 use super::batch::Batch;
 use super::checkpoint::{self, CheckpointState, FORMAT_VERSION};

@@ -6,7 +6,7 @@ use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::ElementConversion;
-use xvr::spec::trial::TrainConfig;
+use xvr_contract::trial::TrainConfig;
 
 use super::batch::Batch;
 use super::ema::ModelEma;

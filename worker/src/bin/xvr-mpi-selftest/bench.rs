@@ -72,7 +72,7 @@ pub fn bench(
         let text = serde_json::to_string_pretty(&report).expect("JSON");
         println!("{text}");
         if let Some(path) = out {
-            xvr::results::write_atomic(&path, text.as_bytes()).map_err(|e| e.to_string())?;
+            xvr_contract::results::write_atomic(&path, text.as_bytes()).map_err(|e| e.to_string())?;
         }
     }
     Ok(())

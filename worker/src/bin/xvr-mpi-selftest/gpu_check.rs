@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use xvr::spec::trial::KernelPreset;
+use xvr_contract::trial::KernelPreset;
 use xvr_worker::dist::nccl::init_nccl;
 use xvr_worker::dist::Collectives;
 use xvr_worker::profile::cupti::CuptiCollector;

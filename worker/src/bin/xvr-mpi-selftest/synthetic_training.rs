@@ -5,9 +5,9 @@ use std::path::Path;
 
 use burn::backend::{Autodiff, Flex};
 use burn::tensor::{Device, Tensor, TensorData};
-use xvr::spec::trial::TrainConfig;
+use xvr_contract::trial::TrainConfig;
 use xvr_worker::dist::{compute_threads, Collectives};
-use xvr::spec::model::{HR_FRAMES, SCALE};
+use xvr_contract::model::{HR_FRAMES, SCALE};
 use xvr_worker::train::Batch;
 
 pub type B = Autodiff<Flex>;
@@ -63,5 +63,5 @@ pub fn train_config(steps: u64) -> TrainConfig {
 
 pub fn write(out: &Path, name: String, bytes: &[u8]) -> Result<(), String> {
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    xvr::results::write_atomic(&out.join(name), bytes).map_err(|e| e.to_string())
+    xvr_contract::results::write_atomic(&out.join(name), bytes).map_err(|e| e.to_string())
 }

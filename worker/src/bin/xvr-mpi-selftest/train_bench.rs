@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use serde_json::json;
-use xvr::spec::trial::KernelPreset;
+use xvr_contract::trial::KernelPreset;
 use xvr_worker::dist::{compute_threads, Collectives, ALL_REDUCE_ACTIVITY};
 use xvr_worker::model::ModelConfig;
 use xvr_worker::profile::{self, Breakdown, ProfileWindow, Recorder};

@@ -1,11 +1,11 @@
 //! The SWIN-XVR hyperparameters: the model section of `trial.yaml`, its defaults (the
 //! paper's baseline, docs/model.md#hyperparameters), its rules and the shapes that follow
 //! from it. The worker builds its network from this type (`xvr_worker::model`); `xvr
-//! validate`/`plan` check it on every trial and the worker when it loads a trial.
+//! validate`/`plan` check it on every trial, the worker when it loads a trial.
 
 use serde::{Deserialize, Serialize};
 
-use super::rules::RuleError;
+use crate::rules::RuleError;
 
 /// Upscaling factor between the LR and HR frames: one LR pixel covers 4×4 HR pixels (the
 /// virtual experiment's binning; in the network two ×2 pixel shuffles in the head and two

@@ -3,13 +3,13 @@
 //! docs/data.md, docs/training.md), so a spec only names what it changes.
 //!
 //! This type is the contract between the driver (which writes `trial.yaml`) and the worker
-//! (which reads it). Its rules live in [`super::rules`], run by `xvr validate`/`plan` on
+//! (which reads it). Its rules live in [`crate::rules`], run by `xvr validate`/`plan` on
 //! every trial of a spec and by the worker on the `trial.yaml` it reads.
 
 use serde::{Deserialize, Serialize};
 
-pub use super::model::ModelConfig;
-use super::rules::RuleError;
+pub use crate::model::ModelConfig;
+use crate::rules::RuleError;
 
 /// One trial: model, data, training recipe, resources and profiling.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -208,7 +208,7 @@ impl Default for ResourcesConfig {
 }
 
 /// A walltime as text; a plain number of seconds (`walltime: 3600`) is taken as its text,
-/// which [`crate::plan::walltime::parse`] reads as seconds.
+/// which [`crate::walltime::parse`] reads as seconds.
 fn walltime_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     struct Text;
     impl serde::de::Visitor<'_> for Text {
@@ -277,10 +277,10 @@ impl TrialConfig {
         Ok(cfg)
     }
 
-    /// The rules a worker relies on ([`super::rules`]; the spec validator reports the same
+    /// The rules a worker relies on ([`crate::rules`]; the spec validator reports the same
     /// rules with positions). Returns the first one broken.
     pub fn check(&self) -> Result<(), RuleError> {
-        super::rules::check(self)
+        crate::rules::check(self)
     }
 }
 

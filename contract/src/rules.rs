@@ -9,9 +9,9 @@
 
 use std::path::Path;
 
-use super::model::{ModelConfig, SCALE};
-use super::trial::{DataConfig, DataSource, TrainConfig, TrialConfig};
-use crate::plan::walltime;
+use crate::model::{ModelConfig, SCALE};
+use crate::trial::{DataConfig, DataSource, TrainConfig, TrialConfig};
+use crate::walltime;
 
 /// Largest blank-scan factor b0 the Poisson noise model accepts (beyond it, counts lose
 /// integer precision in f64): `data.b0_exp[1]` is at most log10 of this.
