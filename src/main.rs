@@ -103,7 +103,7 @@ fn chain(sweep: &SpecArgs, submit: &SubmitArgs, analysis_args: &[String]) -> Res
         return Ok(end);
     }
     // xvr-analysis prints where the report is (its last line).
-    analyse(&analysis_binary(), &plan.sweep_dir, analysis_args)?;
+    analyse(&analysis_binary(), &plan.sweep_dir, analysis_args).map_err(|e| e.to_string())?;
     Ok(end)
 }
 
@@ -258,7 +258,7 @@ fn execute(command: Command) -> Result<End, String> {
             Ok(End::Done)
         }
         Command::Predict { spec, from, options } => {
-            predict(&analysis_binary(), &spec, &from, &options)?;
+            predict(&analysis_binary(), &spec, &from, &options).map_err(|e| e.to_string())?;
             Ok(End::Done)
         }
     }

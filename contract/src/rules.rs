@@ -221,7 +221,7 @@ fn resources(t: &TrialConfig) -> Result<(), RuleError> {
     if !(g == 1 || g == 2 || (g % 4 == 0 && (4..=256).contains(&g))) {
         return Err(RuleError::new("resources.gpus", format!("{g}: must be 1, 2 or a multiple of 4 up to 256")));
     }
-    walltime::parse(&t.resources.walltime).map_err(|e| RuleError::new("resources.walltime", e))?;
+    walltime::parse(&t.resources.walltime).map_err(|e| RuleError::new("resources.walltime", e.to_string()))?;
     let threads = t.resources.threads_per_rank;
     if threads > MAX_THREADS_PER_RANK {
         return Err(RuleError::new(

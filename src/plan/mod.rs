@@ -214,7 +214,7 @@ fn place(
     let placed = (|| -> Result<_, RuleError> {
         config.check()?;
         let walltime_s = walltime::parse(&config.resources.walltime)
-            .map_err(|e| RuleError::new("resources.walltime", e))?;
+            .map_err(|e| RuleError::new("resources.walltime", e.to_string()))?;
         let nodes = site.nodes(config.resources.gpus);
         let requested = queue.or(config.resources.queue.as_deref());
         let queue = site.select_queue(nodes, walltime_s, requested)?.name.clone();
