@@ -4,8 +4,10 @@
 //! scripts) → [`sched`] (local | pbs). [`results`] is the on-disk contract shared with the
 //! worker and the analysis.
 
+pub mod chain;
 pub mod plan;
-pub mod results;
-pub mod run;
 pub mod sched;
 pub mod spec;
+
+/// The results contract, shared with the worker and the analysis (crate `xvr-contract`).
+pub use xvr_contract::results;

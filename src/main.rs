@@ -1,17 +1,20 @@
 //! `xvr`: the SWIN-XVR sweep driver. `--help` is the manual.
 
+mod cli;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::Parser;
 
-use xvr::plan::{table, write, Overrides, Plan};
+use cli::{Cli, Command, PlacementArgs, SpecArgs, SubmitArgs, TargetArgs};
+use xvr::plan::{table, write, Plan};
 use xvr::results::TrialStatus;
-use xvr::sched::adapter::{self, SchedulerKind, SchedulerSettings};
-use xvr::sched::submit::{SubmitReport, RETRY_ALL};
-use xvr::sched::sweep_run::{dry_run, run_sweep, SweepRequest};
-use xvr::run::analysis::{analysis_binary, run_analysis, run_predict};
+use xvr::sched::adapter::{self, SchedulerKind};
+use xvr::sched::submit::SubmitReport;
+use xvr::sched::sweep_submit::{dry_run, submit_sweep, SweepRequest};
+use xvr::chain::analysis::{analysis_binary, analyse, predict};
 use xvr::sched::{cancel, signals, status, sweep_dir, JobRequest};
 
 /// Set once stdout's reader has gone away (`xvr plan big.yaml | head -1`).
@@ -34,321 +37,12 @@ macro_rules! outln {
     ($($arg:tt)*) => { out!("{}\n", format_args!($($arg)*)) };
 }
 
-/// Runs the SWIN-XVR hyperparameter and scaling study: a YAML sweep spec becomes trials,
-/// each with a Polaris PBS job script, run on Polaris or on this machine.
-///
-/// Typical use: `xvr validate sweeps/window.yaml`, `xvr plan sweeps/window.yaml`,
-/// `xvr submit sweeps/smoke.yaml`, `xvr status results/smoke`. The spec format is in
-/// docs/spec-format.md; results go to `<results>/<sweep name>/`.
-#[derive(Parser)]
-#[command(name = "xvr", version, about, long_about)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Checks a spec; prints `file:line:column: message` for each problem and exits 1 if any.
-    ///
-    /// Everything `plan` would refuse is checked: YAML syntax, unknown keys, value types,
-    /// model rules (channels divisible by heads, odd lr_frames, window >= 1), data.fraction
-    /// in (0, 1], GPU counts (1, 2 or a multiple of 4 up to 256), and whether some queue of
-    /// the site accepts each trial's nodes and walltime.
-    Validate {
-        /// Sweep spec (YAML).
-        spec: PathBuf,
-    },
-    /// Expands a spec into trials and writes `<results>/<sweep>/`: sweep.yaml, plan.csv,
-    /// trials/<id>/{trial.yaml, job.pbs, state.json}; prints one row per trial and the total.
-    ///
-    /// Planning an unchanged spec again changes nothing; a changed spec under an existing
-    /// sweep name is refused.
-    Plan {
-        spec: PathBuf,
-        /// Results root.
-        #[arg(long, default_value = "results")]
-        results: PathBuf,
-        #[command(flatten)]
-        placement: PlacementArgs,
-    },
-    /// The whole chain in one command: validate → plan → submit and wait (with progress) →
-    /// xvr-analysis → prints where the report is.
-    ///
-    /// `xvr run sweeps/smoke.yaml` trains the smoke sweep on this machine (local scheduler,
-    /// mpiexec for multi-rank trials) and writes results/smoke/report/index.html. Running the
-    /// same command again after Ctrl-C or a failure resumes: finished trials are kept,
-    /// interrupted ones restart from their checkpoints. With `--scheduler pbs --dry-run` it
-    /// prints the Polaris submission (qsub lines, node-hours, the first job script) and
-    /// submits nothing. The analysis runs also when some trials failed: the report names them.
-    Run {
-        /// Sweep spec (YAML).
-        spec: PathBuf,
-        /// Results root.
-        #[arg(long, default_value = "results")]
-        results: PathBuf,
-        #[command(flatten)]
-        placement: PlacementArgs,
-        #[command(flatten)]
-        submission: SubmissionArgs,
-        #[command(flatten)]
-        retry: RetryArg,
-        /// An argument passed on to xvr-analysis (repeatable), e.g.
-        /// `--analysis-arg=--preset --analysis-arg=hta`.
-        #[arg(long = "analysis-arg", value_name = "ARG", allow_hyphen_values = true)]
-        analysis_args: Vec<String>,
-    },
-    /// Runs a sweep's trials through a scheduler (planning the spec first if needed) and
-    /// waits for them, printing progress.
-    ///
-    /// The local scheduler runs each trial's job.pbs with bash on this machine, with
-    /// PBS_JOBID, PBS_O_WORKDIR (the trial directory), PBS_NODEFILE, PBS_JOBNAME and
-    /// PBS_QUEUE set, output appended to the trial's job.out, and the trial's walltime
-    /// enforced (SIGTERM to the job's process group, SIGKILL after --kill-grace; recorded
-    /// as exit -29, timed_out). The script runs the worker by the absolute path `xvr plan`
-    /// resolved, as it must on PBS, where a job's PATH is the login PATH.
-    /// A trial succeeds when its job exits 0 and it wrote summary.json (with either
-    /// scheduler). Succeeded and running trials are never rerun, and two submits on one sweep share
-    /// the work (per-trial locks). Ctrl-C kills the running jobs and puts them back to
-    /// planned: submit again to resume.
-    ///
-    /// With `--scheduler pbs` (Polaris) each trial is `qsub`bed from its directory, its job
-    /// id recorded in state.json at once; one `qstat -x -f -F json` for all jobs per poll
-    /// (every --poll-interval seconds, default 60; jobs a batched answer leaves out are
-    /// asked for one by one) follows them; a walltime kill (exit -29, "exceeded resource walltime") is
-    /// resubmitted to resume from the checkpoint (--max-attempts); a job removed with
-    /// qdel (exit 271, "terminated by") is recorded cancelled and never resubmitted; a
-    /// submission without a project to charge (--account) is refused before qsub; a qsub
-    /// refusal is shown with PBS's message and leaves the trial planned; each queue's
-    /// `max_jobs` (site profile) holds further trials back. Ctrl-C stops watching and
-    /// leaves the PBS jobs queued: `xvr submit` again picks them up. docs/pbs.md has
-    /// the details.
-    Submit {
-        /// A sweep spec (YAML) or a planned sweep directory (results/<sweep>).
-        target: PathBuf,
-        /// Results root (when TARGET is a spec).
-        #[arg(long, default_value = "results")]
-        results: PathBuf,
-        #[command(flatten)]
-        placement: PlacementArgs,
-        #[command(flatten)]
-        submission: SubmissionArgs,
-        #[command(flatten)]
-        retry: RetryArg,
-    },
-    /// Runs a sweep's failed (and timed-out) trials again, resuming from their checkpoints,
-    /// and waits for them like `submit`.
-    Resubmit {
-        /// A sweep spec (YAML) or a planned sweep directory (results/<sweep>).
-        target: PathBuf,
-        /// Results root (when TARGET is a spec).
-        #[arg(long, default_value = "results")]
-        results: PathBuf,
-        /// Rerun failed and timed-out trials (lost jobs, PBS failures, the job's own errors).
-        #[arg(long)]
-        failed: bool,
-        /// Rerun cancelled trials.
-        #[arg(long)]
-        cancelled: bool,
-        /// Only these trial ids (repeatable).
-        #[arg(long = "trial")]
-        trials: Vec<String>,
-        #[command(flatten)]
-        submission: SubmissionArgs,
-    },
-    /// Prints a table of the trials: axes, job id, queue, state (planned, submitted,
-    /// running, succeeded, failed, timed_out, cancelled), attempts, elapsed/walltime,
-    /// last training loss, validation PSNR once done, exit status and reason; then the
-    /// count per state and the end of job.out for trials whose job failed (exit 1-255).
-    Status {
-        /// A sweep spec (YAML) or a planned sweep directory (results/<sweep>).
-        target: PathBuf,
-        /// Results root (when TARGET is a spec).
-        #[arg(long, default_value = "results")]
-        results: PathBuf,
-        /// Print the table again every --interval seconds until no trial is in flight.
-        #[arg(long)]
-        watch: bool,
-        /// Seconds between two tables with --watch.
-        #[arg(long, default_value_t = 60.0)]
-        interval: f64,
-    },
-    /// Stops running trials (local: SIGTERM to the job's process group, SIGKILL after
-    /// --kill-grace) and marks them cancelled.
-    Cancel {
-        /// A sweep spec (YAML) or a planned sweep directory (results/<sweep>).
-        target: PathBuf,
-        /// Results root (when TARGET is a spec).
-        #[arg(long, default_value = "results")]
-        results: PathBuf,
-        /// Only these trial ids (repeatable); default: every running trial.
-        #[arg(long = "trial")]
-        trials: Vec<String>,
-        #[command(flatten)]
-        scheduler: SchedulerArgs,
-    },
-    /// Predicts a planned sweep's training wall time, efficiency and node-hours per GPU
-    /// count from a measured sweep, before node-hours are spent (runs `xvr-analysis
-    /// predict`; `xvr-analysis predict --help` states the model and its assumptions).
-    Predict {
-        /// Sweep spec (YAML) to predict, e.g. sweeps/scaling.yaml.
-        spec: PathBuf,
-        /// Results of a measured sweep with the same model, e.g. results/utilisation.
-        #[arg(long)]
-        from: PathBuf,
-        /// Further options of `xvr-analysis predict` (--out DIR, --intra-node, --inter-node).
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        options: Vec<String>,
-    },
-}
-
-/// Where trials go: overrides of the spec's and the site profile's account and queue.
-/// They are not part of a trial's config (trial ids stay), and re-plan the job scripts of
-/// trials without a job in flight.
-#[derive(Args, Clone, Default)]
-struct PlacementArgs {
-    /// PBS project charged (`#PBS -A`), over the spec's `account:` and the site
-    /// profile's. A PBS submission without one is refused before qsub.
-    #[arg(long, value_name = "PROJECT")]
-    account: Option<String>,
-    /// Queue for every trial (`#PBS -q`), over `resources.queue` and the site's
-    /// preference order; it must accept each trial's nodes and walltime.
-    #[arg(long)]
-    queue: Option<String>,
-}
-
-impl PlacementArgs {
-    fn overrides(&self) -> Overrides {
-        Overrides {
-            account: self.account.clone(),
-            queue: self.queue.clone(),
-        }
-    }
-}
-
-/// Which scheduler, and its settings.
-#[derive(Args)]
-struct SchedulerArgs {
-    #[arg(long, value_enum, default_value_t = SchedulerKind::Local)]
-    scheduler: SchedulerKind,
-    /// Local: seconds between SIGTERM and SIGKILL when a job is stopped (the worker writes
-    /// its checkpoint within them).
-    #[arg(long, default_value_t = 10)]
-    kill_grace: u64,
-    /// PBS: seconds between two qstat polls (default 60; keep it >= 60 on a real server).
-    #[arg(long)]
-    poll_interval: Option<f64>,
-    /// PBS: seconds a job may be missing from `qstat -x` before it is reported lost
-    /// (default 600).
-    #[arg(long)]
-    lost_after: Option<f64>,
-}
-
-impl SchedulerArgs {
-    fn settings(&self) -> Result<SchedulerSettings, String> {
-        let seconds = |flag: &str, v: Option<f64>| match v {
-            Some(s) if !(s.is_finite() && s >= 0.0) => {
-                Err(format!("--{flag} {s}: expected a number of seconds >= 0"))
-            }
-            other => Ok(other.map(Duration::from_secs_f64)),
-        };
-        Ok(SchedulerSettings {
-            kill_grace: Duration::from_secs(self.kill_grace),
-            poll_interval: seconds("poll-interval", self.poll_interval)?,
-            lost_after: seconds("lost-after", self.lost_after)?,
-        })
-    }
-}
-
-/// `--retry` of `submit` and `run`.
-#[derive(Args)]
-struct RetryArg {
-    /// Also rerun failed, timed-out and cancelled trials (they resume from checkpoints).
-    #[arg(long)]
-    retry: bool,
-}
-
-impl RetryArg {
-    /// The finished states to run again.
-    fn rerun(&self) -> Vec<TrialStatus> {
-        if self.retry {
-            RETRY_ALL.to_vec()
-        } else {
-            Vec::new()
-        }
-    }
-}
-
-/// Options of `submit` and `resubmit`.
-#[derive(Args)]
-struct SubmissionArgs {
-    #[command(flatten)]
-    scheduler: SchedulerArgs,
-    /// Jobs in flight at once (default: 1 local; PBS: unlimited, the queues' max_jobs apply).
-    #[arg(long)]
-    max_parallel: Option<usize>,
-    /// Submissions per trial in this run, automatic resubmissions after walltime kills
-    /// included (default: 3 with pbs, 1 with local).
-    #[arg(long)]
-    max_attempts: Option<u32>,
-    /// Refuse to submit more than this many node-hours (nodes x walltime, resubmissions
-    /// included).
-    #[arg(long, value_name = "NODE_HOURS")]
-    budget: Option<f64>,
-    /// A planned sweep directory whose jobs must succeed before these start (PBS
-    /// `-W depend=afterok:`); repeatable.
-    #[arg(long, value_name = "SWEEP_DIR")]
-    after: Vec<PathBuf>,
-    /// Pack up to N one-node trials of a queue into one job (one node each: the job
-    /// splits $PBS_NODEFILE, runs one mpiexec per trial and waits for all).
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pack: usize,
-    /// Check and print what would be submitted (qsub lines, node-hours), submit nothing.
-    #[arg(long)]
-    dry_run: bool,
-}
-
-impl SubmissionArgs {
-    fn request(
-        &self,
-        rerun: Vec<TrialStatus>,
-        only: Vec<String>,
-        placement: &PlacementArgs,
-    ) -> Result<SweepRequest, String> {
-        if let Some(b) = self.budget.filter(|b| !(b.is_finite() && *b >= 0.0)) {
-            return Err(format!("--budget {b}: expected node-hours >= 0"));
-        }
-        if self.max_attempts == Some(0) {
-            return Err("--max-attempts 0: expected at least 1".into());
-        }
-        if self.max_parallel == Some(0) {
-            return Err("--max-parallel 0: expected at least 1 job in flight".into());
-        }
-        if self.pack == 0 {
-            return Err("--pack 0: expected at least 1 trial per job (1 = no packing)".into());
-        }
-        Ok(SweepRequest {
-            settings: self.scheduler.settings()?,
-            max_parallel: self.max_parallel,
-            max_attempts: self.max_attempts,
-            rerun,
-            only,
-            budget_node_hours: self.budget,
-            after: self.after.clone(),
-            pack: self.pack,
-            account: placement.account.clone(),
-            queue: placement.queue.clone(),
-            ..SweepRequest::new(self.scheduler.scheduler)
-        })
-    }
-}
-
 /// The sweep directory of TARGET: itself, or the spec planned (and written).
-fn sweep_of(target: &Path, results: &Path, placement: &PlacementArgs) -> Result<PathBuf, String> {
-    if target.is_dir() {
-        return Ok(target.to_path_buf());
+fn sweep_of(sweep: &TargetArgs, placement: &PlacementArgs) -> Result<PathBuf, String> {
+    if sweep.target.is_dir() {
+        return Ok(sweep.target.clone());
     }
-    Ok(plan_and_write(target, results, placement)?.sweep_dir)
+    Ok(plan_and_write(&sweep.target, &sweep.results, placement)?.sweep_dir)
 }
 
 /// Plans a spec and writes the sweep directory, saying which job scripts were
@@ -366,49 +60,66 @@ fn plan_and_write(spec: &Path, results: &Path, placement: &PlacementArgs) -> Res
     Ok(plan)
 }
 
+/// How a command ended. The exit status of each end is decided here and nowhere else
+/// (clap exits 2 on a command line it cannot parse).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// Done, every trial it ran succeeded: 0.
+    Done,
+    /// Some trials it ran ended unsuccessfully (failed, timed out, cancelled, refused): 1.
+    TrialsUnsuccessful,
+    /// Stopped by SIGINT or SIGTERM (running the command again resumes): 130 = 128 + SIGINT.
+    Interrupted,
+    /// The command could not do its work (a bad spec, option or file; said on stderr): 1.
+    Error,
+}
+
+impl From<End> for ExitCode {
+    fn from(end: End) -> ExitCode {
+        match end {
+            End::Done => ExitCode::SUCCESS,
+            End::TrialsUnsuccessful | End::Error => ExitCode::FAILURE,
+            End::Interrupted => ExitCode::from(130),
+        }
+    }
+}
+
 /// `xvr run`: plan (validating), submit and wait, analyse.
-fn run_chain(
-    spec: &Path,
-    results: &Path,
-    placement: &PlacementArgs,
-    submission: &SubmissionArgs,
-    retry: &RetryArg,
-    analysis_args: &[String],
-) -> Result<ExitCode, String> {
-    let plan = plan_and_write(spec, results, placement)?;
+fn chain(sweep: &SpecArgs, submit: &SubmitArgs, analysis_args: &[String]) -> Result<End, String> {
+    let plan = plan_and_write(&sweep.spec, &sweep.results, &submit.placement)?;
     out!("{}", table::render(&plan));
-    let request = submission.request(retry.rerun(), Vec::new(), &PlacementArgs::default())?;
-    if submission.dry_run {
+    let request = submit.submission.request(submit.rerun(), Vec::new(), &PlacementArgs::default())?;
+    if submit.submission.dry_run {
         dry_run(&plan.sweep_dir, &request, &mut std::io::stdout())?;
         if let Some(first) = plan.trials.first() {
             outln!("\njob script of trial {} ({} of {}):", first.id(), 1, plan.trials.len());
             out!("{}", plan.job_script(first)?);
         }
-        return Ok(ExitCode::SUCCESS);
+        return Ok(End::Done);
     }
-    let code = submit_and_report(&plan.sweep_dir, &request)?;
-    if code == ExitCode::from(130) {
+    let end = submit_and_report(&plan.sweep_dir, &request)?;
+    if end == End::Interrupted {
         outln!("interrupted: run the same command again to resume");
-        return Ok(code);
+        return Ok(end);
     }
     // xvr-analysis prints where the report is (its last line).
-    run_analysis(&analysis_binary(), &plan.sweep_dir, analysis_args)?;
-    Ok(code)
+    analyse(&analysis_binary(), &plan.sweep_dir, analysis_args).map_err(|e| e.to_string())?;
+    Ok(end)
 }
 
 /// With `dry_run`, says what would be submitted; else submits and waits.
-fn submit_or_preview(sweep: &Path, request: &SweepRequest, dry_run_only: bool) -> Result<ExitCode, String> {
+fn submit_or_preview(sweep: &Path, request: &SweepRequest, dry_run_only: bool) -> Result<End, String> {
     if dry_run_only {
         dry_run(sweep, request, &mut std::io::stdout())?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(End::Done);
     }
     submit_and_report(sweep, request)
 }
 
-/// Runs a sweep request and prints the summary line; the exit code says how it went.
-fn submit_and_report(sweep: &Path, request: &SweepRequest) -> Result<ExitCode, String> {
+/// Carries out a sweep request and prints the summary line; the end says how it went.
+fn submit_and_report(sweep: &Path, request: &SweepRequest) -> Result<End, String> {
     signals::install();
-    let report: SubmitReport = run_sweep(sweep, request, &mut std::io::stdout())?;
+    let report: SubmitReport = submit_sweep(sweep, request, &mut std::io::stdout())?;
     outln!(
         "started {}, skipped {}, succeeded {}, unsuccessful {}, resumed {}, tracked {}; {:.2} node-hours requested{}",
         report.started,
@@ -429,36 +140,35 @@ fn submit_and_report(sweep: &Path, request: &SweepRequest) -> Result<ExitCode, S
         }
     );
     Ok(if report.interrupted {
-        ExitCode::from(130)
+        End::Interrupted
     } else if report.unsuccessful > 0 {
-        ExitCode::FAILURE
+        End::TrialsUnsuccessful
     } else {
-        ExitCode::SUCCESS
+        End::Done
     })
 }
 
 /// The trials of TARGET: a planned sweep directory, or a spec (planned, not written).
-fn trials_of(target: &Path, results: &Path) -> Result<Vec<JobRequest>, String> {
-    let sweep = if target.is_dir() {
-        target.to_path_buf()
+fn trials_of(sweep: &TargetArgs) -> Result<Vec<JobRequest>, String> {
+    let dir = if sweep.target.is_dir() {
+        sweep.target.clone()
     } else {
-        Plan::build(target, results).map_err(|e| e.to_string())?.sweep_dir
+        Plan::build(&sweep.target, &sweep.results).map_err(|e| e.to_string())?.sweep_dir
     };
-    sweep_dir::load(&sweep)
+    sweep_dir::load(&dir)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli.command) {
-        Ok(code) => code,
-        Err(message) => {
-            eprintln!("{message}");
-            ExitCode::FAILURE
-        }
-    }
+    let end = execute(cli.command).unwrap_or_else(|message| {
+        eprintln!("{message}");
+        End::Error
+    });
+    end.into()
 }
 
-fn run(command: Command) -> Result<ExitCode, String> {
+/// Carries out one subcommand.
+fn execute(command: Command) -> Result<End, String> {
     match command {
         Command::Validate { spec } => {
             let plan = Plan::build(&spec, &PathBuf::from("results")).map_err(|e| e.to_string())?;
@@ -471,42 +181,29 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 plan.spec.name,
                 plan.trials.len()
             );
-            Ok(ExitCode::SUCCESS)
+            Ok(End::Done)
         }
-        Command::Plan {
-            spec,
-            results,
-            placement,
-        } => {
-            let plan = plan_and_write(&spec, &results, &placement)?;
+        Command::Plan { sweep, placement } => {
+            let plan = plan_and_write(&sweep.spec, &sweep.results, &placement)?;
             out!("{}", table::render(&plan));
             outln!("written to {}", plan.sweep_dir.display());
-            Ok(ExitCode::SUCCESS)
+            Ok(End::Done)
         }
         Command::Run {
-            spec,
-            results,
-            placement,
-            submission,
-            retry,
+            sweep,
+            submit,
             analysis_args,
-        } => run_chain(&spec, &results, &placement, &submission, &retry, &analysis_args),
-        Command::Submit {
-            target,
-            results,
-            placement,
-            submission,
-            retry,
-        } => {
+        } => chain(&sweep, &submit, &analysis_args),
+        Command::Submit { sweep, submit } => {
+            let SubmitArgs { placement, submission, .. } = &submit;
             // A spec is planned with the placement; a planned sweep directory gets it on
             // the qsub command line (which overrides the scripts' directives).
-            let on_qsub = if target.is_dir() { placement.clone() } else { PlacementArgs::default() };
-            let request = submission.request(retry.rerun(), Vec::new(), &on_qsub)?;
-            submit_or_preview(&sweep_of(&target, &results, &placement)?, &request, submission.dry_run)
+            let on_qsub = if sweep.target.is_dir() { placement.clone() } else { PlacementArgs::default() };
+            let request = submission.request(submit.rerun(), Vec::new(), &on_qsub)?;
+            submit_or_preview(&sweep_of(&sweep, placement)?, &request, submission.dry_run)
         }
         Command::Resubmit {
-            target,
-            results,
+            sweep,
             failed,
             cancelled,
             trials,
@@ -524,21 +221,20 @@ fn run(command: Command) -> Result<ExitCode, String> {
             }
             let request = submission.request(rerun, trials, &PlacementArgs::default())?;
             submit_or_preview(
-                &sweep_of(&target, &results, &PlacementArgs::default())?,
+                &sweep_of(&sweep, &PlacementArgs::default())?,
                 &request,
                 submission.dry_run,
             )
         }
         Command::Status {
-            target,
-            results,
+            sweep,
             watch,
             interval,
         } => {
             if !(interval.is_finite() && interval > 0.0) {
                 return Err(format!("--interval {interval}: expected seconds > 0"));
             }
-            let jobs = trials_of(&target, &results)?;
+            let jobs = trials_of(&sweep)?;
             loop {
                 out!("{}", status::render(&jobs)?);
                 let gone = STDOUT_GONE.load(std::sync::atomic::Ordering::Relaxed);
@@ -548,23 +244,22 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 std::thread::sleep(Duration::from_secs_f64(interval));
                 outln!("\n[{}]", chrono::Utc::now().format("%H:%M:%S"));
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(End::Done)
         }
         Command::Cancel {
-            target,
-            results,
+            sweep,
             trials,
             scheduler,
         } => {
-            let jobs = trials_of(&target, &results)?;
+            let jobs = trials_of(&sweep)?;
             let mut sched = adapter::build(scheduler.scheduler, &scheduler.settings()?);
             let n = cancel::cancel(&jobs, &trials, sched.as_mut(), &mut std::io::stdout())?;
             outln!("{n} trial(s) cancelled");
-            Ok(ExitCode::SUCCESS)
+            Ok(End::Done)
         }
         Command::Predict { spec, from, options } => {
-            run_predict(&analysis_binary(), &spec, &from, &options)?;
-            Ok(ExitCode::SUCCESS)
+            predict(&analysis_binary(), &spec, &from, &options).map_err(|e| e.to_string())?;
+            Ok(End::Done)
         }
     }
 }

@@ -5,7 +5,7 @@ Run from anywhere (Python 3 standard library only):
 
 A trial id is the first 10 hex digits of FNV-1a-64 over the canonical JSON of a trial: one compact JSON
 object {"model", "data", "train", "resources", "profile", "repeat"}, each section's fields in declaration
-order with their serde names (src/spec/trial.rs), `None` as null, enums in snake_case, floats as Rust's
+order with their serde names (contract/src/trial.rs), `None` as null, enums in snake_case, floats as Rust's
 shortest round-trip form (2.0, 0.0002, 1e-7). The JSON below is written out by hand from the defaults
 documented on each field, so a change in what the code hashes makes the Rust test fail.
 """

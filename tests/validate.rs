@@ -140,7 +140,7 @@ const BAD: &[(&str, &str, &[&str])] = &[
         &["two trials resolve to the same config"],
     ),
     // What the worker would refuse after the queue is refused before it (the rules of
-    // src/spec/rules.rs, shared with the worker).
+    // contract/src/rules.rs, shared with the worker).
     (
         "iterations_zero.yaml",
         "4:29",

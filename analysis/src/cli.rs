@@ -4,7 +4,7 @@ use crate::predict::command::{parse_link, Request};
 use crate::report::{selection::Rule, FinalRun, Options};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
-use xvr::spec::trial::KernelPreset;
+use xvr_contract::trial::KernelPreset;
 
 /// Reports for one sweep: reads only results/<sweep>/, writes results/<sweep>/report/.
 ///

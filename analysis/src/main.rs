@@ -1,6 +1,7 @@
 //! `xvr-analysis SWEEP_DIR` and `xvr-analysis predict SPEC --from DIR`: see `--help`.
 
 use std::io::Write;
+use std::process::ExitCode;
 
 use clap::Parser;
 use xvr_analysis::cli::{Cli, Command};
@@ -8,17 +9,25 @@ use xvr_analysis::predict;
 use xvr_analysis::report;
 use xvr_analysis::sweep::Sweep;
 
-fn main() {
+/// Exit status when no report or prediction could be written (the reason on stderr);
+/// clap exits 2 on a command line it cannot parse.
+const FAILED: u8 = 1;
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(e) = run(&cli) {
-        eprintln!("xvr-analysis: error: {e}");
-        std::process::exit(1);
+    match execute(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xvr-analysis: error: {e}");
+            ExitCode::from(FAILED)
+        }
     }
 }
 
-fn run(cli: &Cli) -> Result<(), String> {
+/// Writes the report of a sweep, or a prediction.
+fn execute(cli: &Cli) -> Result<(), String> {
     if let Some(Command::Predict(args)) = &cli.command {
-        return predict::command::run(&args.request()?);
+        return predict::command::predict_and_report(&args.request()?);
     }
     let options = cli.options()?;
     let sweep_dir = cli.sweep_dir.as_deref().ok_or("SWEEP_DIR is required")?;

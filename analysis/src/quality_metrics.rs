@@ -3,7 +3,7 @@
 //! does not just echo summary.json but checks it.
 
 use std::collections::BTreeMap;
-use xvr::results::{Summary, ValidationRow};
+use xvr_contract::results::{Summary, ValidationRow};
 
 /// Largest |recomputed − summary.json| accepted before the report flags a mismatch.
 /// summary.json values are full-precision floats, so any real difference is a bug.

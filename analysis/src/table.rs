@@ -148,7 +148,7 @@ impl Table {
         let bytes = writer
             .into_inner()
             .map_err(|e| format!("{}: {e}", path.display()))?;
-        xvr::results::write_atomic(&path, &bytes).map_err(|e| e.to_string())
+        xvr_contract::results::write_atomic(&path, &bytes).map_err(|e| e.to_string())
     }
 }
 

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use serde_yaml::Value;
-use xvr::spec::TrialConfig;
+use xvr_contract::trial::TrialConfig;
 
 fn scaling_config() -> TrialConfig {
     let mut c = TrialConfig::default();

@@ -7,7 +7,7 @@ use common::*;
 use serde_yaml::Value;
 use std::path::Path;
 use std::process::{Command, Output};
-use xvr::spec::TrialConfig;
+use xvr_contract::trial::TrialConfig;
 
 /// Measured at 4 GPUs, batch 1, 5, 10 (and one trial at 8 GPUs), P = 10⁷ parameters: compute 0.01 + 0.02·b s per
 /// iteration plus 0.004 s of communication (0.04 s in the 10-iteration profiled window).

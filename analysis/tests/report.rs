@@ -448,7 +448,7 @@ fn selected_yaml_is_a_valid_sweep_spec_for_the_final_run() {
     assert_eq!(spec["name"], serde_yaml::Value::from("modelsize-final"));
     assert_eq!(spec["site"], serde_yaml::Value::from("polaris"));
     assert_eq!(spec["account"], serde_yaml::Value::from("datascience"));
-    let base: xvr::spec::TrialConfig = serde_yaml::from_value(spec["base"].clone()).unwrap();
+    let base: xvr_contract::trial::TrialConfig = serde_yaml::from_value(spec["base"].clone()).unwrap();
     assert_eq!((base.model.channels, base.model.heads), (384, 6));
     assert_eq!(base.model.depths, vec![2, 2, 18, 2]);
     assert_eq!(

@@ -10,7 +10,7 @@ mod common;
 
 use common::*;
 use std::path::{Path, PathBuf};
-use xvr::spec::TrialConfig;
+use xvr_contract::trial::TrialConfig;
 
 /// Plans `sweeps/<study>.yaml`, writes a result per planned trial from `numbers`, runs the
 /// analysis; returns the report directory.

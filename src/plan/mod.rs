@@ -7,14 +7,17 @@ pub mod shell;
 pub mod site;
 pub mod table;
 pub mod trial_id;
-pub mod walltime;
 pub mod write;
+
+/// PBS walltimes (`xvr-contract`: the trial rules check them too).
+pub use xvr_contract::walltime;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::results::names;
 use crate::spec::marked::Pos;
+use crate::spec::rules::RuleError;
 use crate::spec::{expand, ExpandedTrial, SpecErrors, SweepSpec, TrialConfig};
 use site::SiteProfile;
 
@@ -106,7 +109,7 @@ impl Plan {
             .map_err(|e| format!("{}: site: {e}", file.display()));
         let expanded = expand(&spec).map_err(|e| {
             let mut errs = SpecErrors::default();
-            errs.push(&file, root_pos, e);
+            errs.push(&file, root_pos, e.to_string());
             errs
         })?;
         let results_root = std::path::absolute(results_root).unwrap_or(results_root.to_path_buf());
@@ -124,7 +127,7 @@ impl Plan {
             match place(config, &site, overrides.queue.as_deref()) {
                 Ok(planned) => {
                     if let Some(twin) = index.get(planned.id()).map(|&i| &trials[i]) {
-                        let pos = sources.locate(&axes.join(" "), root_pos);
+                        let pos = sources.locate(axes.iter().map(String::as_str), root_pos);
                         errors.push(&file, pos, format!(
                             "sweep: two trials resolve to the same config (id {}: {} and {}); use `repeats` to run a trial more than once",
                             planned.id(), describe(&twin.config), describe(&planned.config)
@@ -134,22 +137,13 @@ impl Plan {
                         trials.push(planned);
                     }
                 }
-                Err((message, config)) => {
-                    let pos = sources.locate(&message, root_pos);
-                    errors.push(
-                        &file,
-                        pos,
-                        format!("{message} (trial {})", describe(&config)),
-                    );
+                Err((rule, config)) => {
+                    let pos = sources.locate(rule.fields(), root_pos);
+                    errors.push_for_trial(&file, pos, rule.to_string(), describe(&config));
                 }
             }
         }
-        // A rule broken by a base value breaks it in every trial: report it once.
-        errors.0.sort();
-        errors.0.dedup_by(|a, b| {
-            a.pos == b.pos
-                && a.message.split(" (trial ").next() == b.message.split(" (trial ").next()
-        });
+        // A rule broken by a base value breaks it in every trial: reported once.
         errors.into_result(Plan {
             spec,
             site,
@@ -216,17 +210,17 @@ fn place(
     mut config: TrialConfig,
     site: &SiteProfile,
     queue: Option<&str>,
-) -> Result<PlannedTrial, (String, TrialConfig)> {
-    let placed = (|| {
+) -> Result<PlannedTrial, (RuleError, TrialConfig)> {
+    let placed = (|| -> Result<_, RuleError> {
         config.check()?;
         let walltime_s = walltime::parse(&config.resources.walltime)
-            .map_err(|e| format!("resources.walltime: {e}"))?;
+            .map_err(|e| RuleError::new("resources.walltime", e.to_string()))?;
         let nodes = site.nodes(config.resources.gpus);
         let requested = queue.or(config.resources.queue.as_deref());
         let queue = site.select_queue(nodes, walltime_s, requested)?.name.clone();
         let id = trial_id::trial_id(&config);
         let name = job_script::job_name(&config.meta.sweep, &id);
-        shell::directive("name", &name, shell::Directive::Name).map_err(|e| e.to_string())?;
+        shell::directive("name", &name, shell::Directive::Name)?;
         Ok((walltime_s, nodes, queue, id))
     })();
     let (walltime_s, nodes, queue, id) = match placed {

@@ -26,6 +26,13 @@ impl fmt::Display for UnsafeValue {
 
 impl std::error::Error for UnsafeValue {}
 
+impl From<UnsafeValue> for crate::spec::rules::RuleError {
+    fn from(e: UnsafeValue) -> Self {
+        let message = format!("{:?} cannot go into a job script; allowed: {}", e.value, e.allowed);
+        crate::spec::rules::RuleError::new(e.field, message)
+    }
+}
+
 /// The kinds of values a `#PBS` directive carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Directive {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::{shell, walltime};
+use crate::spec::rules::RuleError;
 
 /// A site profile as written in `pbs/<site>.yaml`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -253,7 +254,7 @@ impl SiteProfile {
         nodes: u32,
         seconds: u64,
         requested: Option<&str>,
-    ) -> Result<&Queue, String> {
+    ) -> Result<&Queue, RuleError> {
         // Built only for a message: this runs once per trial of a sweep.
         let job = || format!("{nodes} node(s) for {}", walltime::format(seconds));
         let all = || {
@@ -266,21 +267,24 @@ impl SiteProfile {
         if let Some(name) = requested {
             let queue = self.queues.iter().find(|q| q.name == name).ok_or_else(|| {
                 let names: Vec<&str> = self.queues.iter().map(|q| q.name.as_str()).collect();
-                format!(
-                    "resources.queue: `{name}` is not a queue of site {}; allowed: {}",
-                    self.name,
-                    names.join(", ")
+                RuleError::new(
+                    "resources.queue",
+                    format!("`{name}` is not a queue of site {}; allowed: {}", self.name, names.join(", ")),
                 )
             })?;
             return if queue.fits(nodes, seconds) {
                 Ok(queue)
             } else {
-                Err(format!(
-                    "resources.queue: queue {} does not accept {} (resources.gpus, resources.walltime); its limits: {}",
-                    name,
-                    job(),
-                    queue.limits.iter().map(Limits::describe).collect::<Vec<_>>().join("; ")
-                ))
+                Err(RuleError::new(
+                    "resources.queue",
+                    format!(
+                        "queue {} does not accept {} (resources.gpus, resources.walltime); its limits: {}",
+                        name,
+                        job(),
+                        queue.limits.iter().map(Limits::describe).collect::<Vec<_>>().join("; ")
+                    ),
+                )
+                .involving(&["resources.gpus", "resources.walltime"]))
             };
         }
         if let Some(q) = self.queues.iter().find(|q| q.fits(nodes, seconds)) {
@@ -291,17 +295,17 @@ impl SiteProfile {
             .iter()
             .flat_map(|q| &q.limits)
             .any(|l| (l.nodes[0]..=l.nodes[1]).contains(&nodes));
-        let fields = if nodes_fit_somewhere {
-            "resources.walltime with resources.gpus"
+        // The field to change first: the walltime when some queue takes the nodes.
+        let (field, with) = if nodes_fit_somewhere {
+            ("resources.walltime", "resources.gpus")
         } else {
-            "resources.gpus with resources.walltime"
+            ("resources.gpus", "resources.walltime")
         };
-        Err(format!(
-            "{fields}: {} fits no queue of site {}; queues: {}",
-            job(),
-            self.name,
-            all()
-        ))
+        Err(RuleError::new(
+            field,
+            format!("{} fits no queue of site {} (with {with}); queues: {}", job(), self.name, all()),
+        )
+        .involving(&[with]))
     }
 
     /// The queue called `name`.
@@ -465,19 +469,19 @@ mod tests {
     fn polaris_refuses_what_no_queue_takes_and_names_the_limits() {
         let p = polaris();
         // 16 nodes for 4 h: prod-small stops at 3 h, medium starts at 25 nodes.
-        let err = p.select_queue(16, 4 * 3600, None).unwrap_err();
+        let err = p.select_queue(16, 4 * 3600, None).unwrap_err().to_string();
         assert!(err.starts_with("resources.walltime"), "{err}");
         assert!(
             err.contains("small: 10-24 nodes, 00:05:00-03:00:00"),
             "{err}"
         );
-        let err = p.select_queue(600, 3600, None).unwrap_err();
+        let err = p.select_queue(600, 3600, None).unwrap_err().to_string();
         assert!(err.starts_with("resources.gpus"), "{err}");
         // Under the 5-minute minimum.
         assert!(p.select_queue(1, 60, None).is_err());
-        let err = p.select_queue(16, 3600, Some("debug")).unwrap_err();
+        let err = p.select_queue(16, 3600, Some("debug")).unwrap_err().to_string();
         assert!(err.contains("1-2 nodes"), "{err}");
-        let err = p.select_queue(1, 3600, Some("fast")).unwrap_err();
+        let err = p.select_queue(1, 3600, Some("fast")).unwrap_err().to_string();
         assert!(err.contains("allowed: debug, debug-scaling"), "{err}");
     }
 

@@ -96,7 +96,7 @@ mod tests {
         // Ids must not change across runs, machines or compiler releases: a re-planned sweep
         // finds its finished trials by them. The literals come from tests/trial_id_reference.py,
         // which hashes (FNV-1a-64 in Python) the canonical JSON written out by hand from the
-        // field order and defaults of src/spec/trial.rs, not from this code. Adding, renaming
+        // field order and defaults of contract/src/trial.rs, not from this code. Adding, renaming
         // or reordering a hashed field changes every id: a breaking change for existing results.
         assert_eq!(trial_id(&TrialConfig::default()), "e7e38a9d26");
         let mut t = TrialConfig::default();

@@ -31,14 +31,19 @@ pub fn estimate(jobs: &[JobRequest], rerun: &[TrialStatus]) -> Result<Estimate, 
     Ok(e)
 }
 
+/// The budget that `node_hours` in all would exceed, if there is one and it would.
+pub fn exceeded(budget: Option<f64>, node_hours: f64) -> Option<f64> {
+    budget.filter(|limit| node_hours > limit + 1e-9)
+}
+
 /// Refuses an estimate over the budget, saying by how much.
 pub fn check(e: &Estimate, budget: Option<f64>) -> Result<(), String> {
-    match budget {
-        Some(limit) if e.node_hours > limit + 1e-9 => Err(format!(
+    match exceeded(budget, e.node_hours) {
+        Some(limit) => Err(format!(
             "refusing to submit: {} trial(s) request {:.2} node-hours (nodes x walltime), over the budget of {limit:.2} (--budget); submit fewer trials or raise the budget",
             e.trials, e.node_hours
         )),
-        _ => Ok(()),
+        None => Ok(()),
     }
 }
 

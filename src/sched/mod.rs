@@ -15,7 +15,7 @@ pub mod state;
 pub mod status;
 pub mod submit;
 pub mod sweep_dir;
-pub mod sweep_run;
+pub mod sweep_submit;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -11,6 +11,9 @@ pub struct SpecError {
     pub file: PathBuf,
     pub pos: Pos,
     pub message: String,
+    /// The trial that breaks it (`variant heads1, model.window=4`), when the rule is one
+    /// of a trial's rather than of the spec's form.
+    pub trial: Option<String>,
 }
 
 impl fmt::Display for SpecError {
@@ -22,7 +25,11 @@ impl fmt::Display for SpecError {
             self.pos.line,
             self.pos.column,
             self.message
-        )
+        )?;
+        match &self.trial {
+            Some(trial) => write!(f, " (trial {trial})"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -37,6 +44,17 @@ impl SpecErrors {
             file: file.to_path_buf(),
             pos,
             message: message.into(),
+            trial: None,
+        });
+    }
+
+    /// A rule that trial `trial` breaks.
+    pub fn push_for_trial(&mut self, file: &std::path::Path, pos: Pos, message: impl Into<String>, trial: String) {
+        self.0.push(SpecError {
+            file: file.to_path_buf(),
+            pos,
+            message: message.into(),
+            trial: Some(trial),
         });
     }
 
@@ -44,13 +62,15 @@ impl SpecErrors {
         self.0.is_empty()
     }
 
-    /// `Ok(value)` when nothing was found, else the sorted, deduplicated errors.
+    /// `Ok(value)` when nothing was found, else the sorted errors, each once: a rule that
+    /// many trials break at the same spec value (a base value they share) is reported for
+    /// the first of them only.
     pub fn into_result<T>(mut self, value: T) -> Result<T, SpecErrors> {
         if self.0.is_empty() {
             return Ok(value);
         }
         self.0.sort();
-        self.0.dedup();
+        self.0.dedup_by(|a, b| a.file == b.file && a.pos == b.pos && a.message == b.message);
         Err(self)
     }
 }

@@ -39,41 +39,39 @@ impl Sources {
         }
     }
 
-    /// Where in the spec a rule message about this trial should point: the value of the
-    /// first field the message names that the spec set (`fallback` when it set none).
-    pub fn locate(&self, message: &str, fallback: Pos) -> Pos {
-        self.paths()
-            .filter_map(|path| message.find(path).map(|at| (at, path)))
-            // At one position the longest path is the one named (`train.lr_min`, not `train.lr`).
-            .min_by_key(|(at, path)| (*at, std::cmp::Reverse(path.len())))
-            .and_then(|(_, path)| self.get(path))
+    /// Where in the spec a rule about `fields` (in order of preference) should point: the
+    /// value of the first field the spec set, itself or through a section that holds it
+    /// (`fallback` when it set none).
+    pub fn locate<'a>(&self, fields: impl IntoIterator<Item = &'a str>, fallback: Pos) -> Pos {
+        fields
+            .into_iter()
+            .find_map(|field| {
+                // `data.synthetic.height`, then `data.synthetic`, then `data`.
+                std::iter::successors(Some(field), |f| f.rsplit_once('.').map(|(parent, _)| parent))
+                    .find_map(|f| self.get(f))
+            })
             .unwrap_or(fallback)
     }
-
-    fn paths(&self) -> impl Iterator<Item = &str> {
-        self.base
-            .keys()
-            .map(String::as_str)
-            .chain(self.set.iter().map(|(p, _)| p.as_str()))
-    }
 }
 
-impl ExpandedTrial {
-    /// See [`Sources::locate`].
-    pub fn locate(&self, message: &str, fallback: Pos) -> Pos {
-        self.sources.locate(message, fallback)
-    }
+/// A section that did not deserialise: values were type-checked when the spec was read,
+/// so this is a bug, reported as an error rather than a panic.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: internal error expanding a trial: {section}: {source}", file.display())]
+pub struct ExpandError {
+    pub file: std::path::PathBuf,
+    pub section: &'static str,
+    pub source: serde_yaml::Error,
 }
 
-/// Expands a spec. Values were type-checked when the spec was read, so a config that
-/// fails to deserialise here is a bug, reported as an error rather than a panic.
+/// Expands a spec.
 ///
 /// Each section of a trial (model, data, train, resources, profile) depends only on the
 /// settings that touch it, and a sweep of many trials has few distinct sections (a grid of
 /// 100 seeds × 1000 data seeds has 100 train and 1000 data sections), so each distinct
 /// section is deserialised once and cloned into its trials: expansion stays linear and
 /// cheap at 100 000 trials.
-pub fn expand(spec: &SweepSpec) -> Result<Vec<ExpandedTrial>, String> {
+pub fn expand(spec: &SweepSpec) -> Result<Vec<ExpandedTrial>, ExpandError> {
     let mut base = axis::template();
     let mut base_sources = BTreeMap::new();
     apply(&mut base, &mut base_sources, &spec.base);
@@ -100,11 +98,10 @@ pub fn expand(spec: &SweepSpec) -> Result<Vec<ExpandedTrial>, String> {
             .collect()
     };
     let zip_len = spec.zip.first().map_or(1, |a| a.values.len());
-    let internal = |e: String| {
-        format!(
-            "{}: internal error expanding a trial: {e}",
-            spec.file.display()
-        )
+    let internal = |(section, source): (&'static str, serde_yaml::Error)| ExpandError {
+        file: spec.file.clone(),
+        section,
+        source,
     };
 
     let mut sections = Sections::default();
@@ -168,7 +165,11 @@ struct Sections {
 
 impl Sections {
     /// The trial config of `base` with `settings` applied in order (`meta` left default).
-    fn config(&mut self, base: &Value, settings: &[&Setting]) -> Result<TrialConfig, String> {
+    fn config(
+        &mut self,
+        base: &Value,
+        settings: &[&Setting],
+    ) -> Result<TrialConfig, (&'static str, serde_yaml::Error)> {
         Ok(TrialConfig {
             meta: TrialMeta::default(),
             model: section(&mut self.model, base, "model", settings)?,
@@ -185,9 +186,9 @@ impl Sections {
 fn section<T: DeserializeOwned + Clone>(
     cache: &mut HashMap<Vec<usize>, T>,
     base: &Value,
-    name: &str,
+    name: &'static str,
     settings: &[&Setting],
-) -> Result<T, String> {
+) -> Result<T, (&'static str, serde_yaml::Error)> {
     let prefix = format!("{name}.");
     let mine: Vec<&Setting> = settings
         .iter()
@@ -202,7 +203,7 @@ fn section<T: DeserializeOwned + Clone>(
     for s in &mine {
         axis::set(&mut tree, &s.path[prefix.len()..], s.value.clone());
     }
-    let value: T = serde_yaml::from_value(tree).map_err(|e| format!("{name}: {e}"))?;
+    let value: T = serde_yaml::from_value(tree).map_err(|e| (name, e))?;
     cache.insert(key, value.clone());
     Ok(value)
 }
@@ -352,17 +353,14 @@ mod tests {
     }
 
     #[test]
-    fn locate_points_at_the_value_a_message_names() {
+    fn locate_points_at_the_value_of_the_first_field_the_spec_set() {
         let trials = expand_text(
             "name: t\nbase:\n  model:\n    heads: 5\nsweep:\n  grid:\n    model.channels: [10]\n",
         );
         let t = &trials[0];
-        let pos = t.locate(
-            "model.channels: 10 is not divisible by model.heads 5",
-            Pos::default(),
-        );
+        let pos = t.sources.locate(["model.channels", "model.heads"], Pos::default());
         assert_eq!(pos.line, 7);
-        let pos = t.locate("model.heads is odd", Pos::default());
+        let pos = t.sources.locate(["model.heads"], Pos::default());
         assert_eq!(
             pos,
             Pos {

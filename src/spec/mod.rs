@@ -6,10 +6,12 @@ pub mod axis;
 pub mod error;
 pub mod expand;
 pub mod marked;
-pub mod rules;
 pub mod suggest;
 pub mod sweep;
-pub mod trial;
+
+/// The resolved trial, its model section and their rules: the contract crate's
+/// (`xvr-contract`), which the worker and the analysis read without this layer.
+pub use xvr_contract::{model, rules, trial};
 
 pub use error::{SpecError, SpecErrors};
 pub use expand::{expand, ExpandedTrial};

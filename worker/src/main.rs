@@ -10,7 +10,8 @@ use std::process::ExitCode;
 
 use burn::backend::{Autodiff, Flex};
 use clap::{Args, Parser, Subcommand};
-use xvr_worker::model::{ModelInfo, SwinXvrConfig};
+use xvr_contract::trial::{DataConfig, TrialConfig};
+use xvr_worker::model::{ModelConfig, ModelInfo};
 use xvr_worker::train::{run, RunError, RunOptions};
 
 #[derive(Parser)]
@@ -56,36 +57,34 @@ struct ModelInfoArgs {
     /// A trial.yaml: its model section and data.crop_lr are used (flags below are ignored).
     #[arg(long)]
     trial: Option<PathBuf>,
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = ModelConfig::default().lr_frames)]
     lr_frames: usize,
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = ModelConfig::default().window)]
     window: usize,
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = ModelConfig::default().heads)]
     heads: usize,
-    #[arg(long, default_value_t = 192)]
+    #[arg(long, default_value_t = ModelConfig::default().channels)]
     channels: usize,
     /// Blocks per stage, comma separated.
-    #[arg(long, value_delimiter = ',', default_value = "2,2,18,2")]
+    #[arg(long, value_delimiter = ',', default_values_t = ModelConfig::default().depths)]
     depths: Vec<usize>,
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = ModelConfig::default().mlp_ratio)]
     mlp_ratio: f64,
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = ModelConfig::default().recon_channels)]
     recon_channels: usize,
     /// LR crop edge the FLOPs are counted for (HR = 4×).
-    #[arg(long, default_value_t = 24)]
+    #[arg(long, default_value_t = DataConfig::default().crop_lr)]
     crop_lr: usize,
 }
 
 fn model_info(args: &ModelInfoArgs) -> Result<ModelInfo, String> {
     let (config, crop) = match &args.trial {
         Some(path) => {
-            let trial = xvr::spec::trial::TrialConfig::from_yaml_file(path)?;
-            let config = SwinXvrConfig::from_trial(&trial.model)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            (config, trial.data.crop_lr)
+            let trial = TrialConfig::from_yaml_file(path).map_err(|e| e.to_string())?;
+            (trial.model, trial.data.crop_lr)
         }
         None => {
-            let config = SwinXvrConfig::new()
+            let config = ModelConfig::default()
                 .with_lr_frames(args.lr_frames)
                 .with_window(args.window)
                 .with_heads(args.heads)
@@ -154,7 +153,8 @@ fn main() -> ExitCode {
             }
             Err(e) => {
                 eprintln!("xvr-worker model-info: {e}");
-                ExitCode::from(2)
+                // Unusable settings, as for a run whose trial is unusable.
+                ExitCode::from(RunError::Setup(e).exit_code())
             }
         },
     }

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::Path;
 
-use xvr::spec::trial::{DataConfig, DataSource};
+use xvr_contract::trial::{DataConfig, DataSource};
 use xvr_worker::data::png_folders::read_video_folders;
 use xvr_worker::data::png_frame::{read_gray_png, write_gray_png};
 use xvr_worker::data::{Dataset, Frame};

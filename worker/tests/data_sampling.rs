@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
-use xvr::spec::trial::{DataConfig, SyntheticConfig};
+use xvr_contract::trial::{DataConfig, SyntheticConfig};
 use xvr_worker::data::dihedral::Dihedral;
 use xvr_worker::data::eval_input::{hr_grid_frames, reflection_circle_frames};
 use xvr_worker::data::sample::draw_sample;
@@ -49,7 +49,7 @@ fn params(crop: usize, b0_exp: [f64; 2]) -> SampleParams {
         b0_exp,
         ..Default::default()
     };
-    SampleParams::new(&data, 3).unwrap()
+    SampleParams::new(&data, 3)
 }
 
 #[test]

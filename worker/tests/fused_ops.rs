@@ -16,7 +16,7 @@ use xvr_worker::model::fused::{self, composed, kernels, with_composed_ops, Atten
 use xvr_worker::model::mask::shift_mask;
 use xvr_worker::model::relative_position::{index_tensor, relative_position_index};
 use xvr_worker::model::window::WindowGeometry;
-use xvr_worker::model::SwinXvrConfig;
+use xvr_worker::model::{InitSwinXvr, ModelConfig};
 
 type Ad = Autodiff<Flex>;
 
@@ -578,7 +578,7 @@ fn shifted_block_with_padding_equals_the_composition() {
 #[test]
 fn whole_model_output_and_one_adam_step_equal_the_composition() {
     // Odd LR crop 10×6 (4×4 window pads to 12×8), two stages, batch 2, no stochastic depth.
-    let config = SwinXvrConfig::small()
+    let config = ModelConfig::small()
         .with_channels(8)
         .with_depths(vec![2, 1])
         .with_recon_channels(4)

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use mpi_support::{assert_ok, mpiexec_or_skip, under_mpiexec};
 use serde_json::Value;
-use xvr::results::ProfileRow;
+use xvr_contract::results::ProfileRow;
 
 const ITERATIONS: u64 = 3;
 

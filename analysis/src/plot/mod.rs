@@ -85,7 +85,7 @@ pub fn save(figure: &impl Figure, dir: &Path, stem: &str) -> Result<FigureFiles,
         root.present()
             .map_err(|e| format!("{}: {e}", svg.display()))?;
     }
-    xvr::results::write_atomic(&svg, text.as_bytes()).map_err(|e| e.to_string())?;
+    xvr_contract::results::write_atomic(&svg, text.as_bytes()).map_err(|e| e.to_string())?;
     Ok(FigureFiles {
         stem: stem.into(),
         title: figure.title().into(),

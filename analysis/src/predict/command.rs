@@ -37,7 +37,9 @@ pub fn parse_link(option: &str, text: &str) -> Result<Link, String> {
     }
 }
 
-pub fn run(request: &Request) -> Result<(), String> {
+/// `xvr-analysis predict`: plans the spec (writing nothing), predicts it from the measured
+/// sweep and reports the prediction.
+pub fn predict_and_report(request: &Request) -> Result<(), String> {
     // The results root only names where the sweep would go: planning writes nothing.
     let plan = Plan::build(&request.spec, Path::new("results")).map_err(|e| e.to_string())?;
     let measured = Sweep::load(&request.from)?;

@@ -20,7 +20,7 @@ use allreduce::AllReduce;
 use compute::{ComputeModel, Measurement};
 use xvr::plan::site::Links;
 use xvr::plan::{Plan, PlannedTrial};
-use xvr::spec::TrialConfig;
+use xvr_contract::trial::TrialConfig;
 
 /// Bytes per gradient element (f32).
 const GRADIENT_BYTES: f64 = 4.0;

@@ -10,8 +10,8 @@ use crate::sweep::{Config, Sweep, GPUS_AXIS};
 use crate::table::Cell;
 use std::collections::BTreeMap;
 use std::path::Path;
-use xvr::results::ProfileRow;
-use xvr::spec::trial::KernelPreset;
+use xvr_contract::results::ProfileRow;
+use xvr_contract::trial::KernelPreset;
 
 /// Category name, accessor and colour, in drawing order.
 type Category = (

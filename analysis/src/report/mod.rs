@@ -20,7 +20,7 @@ use crate::plot::FigureFiles;
 use crate::sweep::Sweep;
 use crate::table::Table;
 use std::path::{Path, PathBuf};
-use xvr::spec::trial::KernelPreset;
+use xvr_contract::trial::KernelPreset;
 
 /// Everything the command line can change about the report.
 #[derive(Debug, Clone)]
@@ -83,7 +83,7 @@ pub fn write(sweep: &Sweep, options: &Options) -> Result<Written, String> {
     }
     let index = out.join("index.html");
     let page = html::page(sweep, &sections)?;
-    xvr::results::write_atomic(&index, page.as_bytes()).map_err(|e| e.to_string())?;
+    xvr_contract::results::write_atomic(&index, page.as_bytes()).map_err(|e| e.to_string())?;
     let mut files: Vec<PathBuf> = vec![index.clone()];
     files.extend(selected.iter().cloned());
     for section in &sections {
@@ -132,7 +132,7 @@ fn remove_stale(out: &Path, written: &[PathBuf]) -> Result<(), String> {
     }
     let mut text = names.join("\n");
     text.push('\n');
-    xvr::results::write_atomic(&manifest, text.as_bytes()).map_err(|e| e.to_string())
+    xvr_contract::results::write_atomic(&manifest, text.as_bytes()).map_err(|e| e.to_string())
 }
 
 /// File-name-safe form of an axis path (`model.window` → `model_window`).
@@ -150,5 +150,5 @@ pub fn slug(text: &str) -> String {
 
 /// The report directory's default place: `<sweep>/report/`.
 pub fn default_out(sweep_dir: &Path) -> PathBuf {
-    sweep_dir.join(xvr::results::names::REPORT_DIR)
+    sweep_dir.join(xvr_contract::results::names::REPORT_DIR)
 }

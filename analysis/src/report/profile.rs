@@ -2,8 +2,8 @@
 //! the command line.
 
 use std::collections::BTreeMap;
-use xvr::results::ProfileRow;
-use xvr::spec::trial::KernelPreset;
+use xvr_contract::results::ProfileRow;
+use xvr_contract::trial::KernelPreset;
 
 /// The preset's name as profile.csv writes it (`hta`, `paper`).
 pub fn preset_name(preset: KernelPreset) -> String {

@@ -8,7 +8,7 @@ use crate::sweep::Sweep;
 use serde::Serialize;
 use serde_yaml::{Mapping, Value};
 use std::path::{Path, PathBuf};
-use xvr::spec::TrialConfig;
+use xvr_contract::trial::TrialConfig;
 
 /// What the final run changes relative to the selected trial.
 #[derive(Debug, Clone, PartialEq)]
@@ -146,7 +146,7 @@ pub fn write(
 ) -> Result<PathBuf, String> {
     let path = out.join("selected.yaml");
     let text = render(sweep, config, run, header)?;
-    xvr::results::write_atomic(&path, text.as_bytes()).map_err(|e| e.to_string())?;
+    xvr_contract::results::write_atomic(&path, text.as_bytes()).map_err(|e| e.to_string())?;
     Ok(path)
 }
 

@@ -10,8 +10,8 @@ use crate::sweep::{group_by, Config, Sweep};
 use crate::table::Cell;
 use std::collections::BTreeSet;
 use std::path::Path;
-use xvr::results::ProfileRow;
-use xvr::spec::trial::KernelPreset;
+use xvr_contract::results::ProfileRow;
+use xvr_contract::trial::KernelPreset;
 
 /// The batch-size axis: utilisation is plotted against it.
 const BATCH_AXIS: &str = "train.batch_per_gpu";

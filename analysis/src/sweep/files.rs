@@ -56,7 +56,7 @@ fn read_text(path: &Path) -> Result<Option<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use xvr::results::TrainRow;
+    use xvr_contract::results::TrainRow;
 
     #[test]
     fn renamed_column_is_an_error_naming_it() {

@@ -13,7 +13,7 @@ pub use trial::Trial;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use xvr::results::names;
+use xvr_contract::results::names;
 
 #[derive(Debug, Clone)]
 pub struct Sweep {

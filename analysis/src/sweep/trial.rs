@@ -6,8 +6,8 @@ use super::files::{read_csv, read_json, read_yaml};
 use super::plan::PlanRow;
 use crate::quality_metrics::QualityMetrics;
 use std::path::Path;
-use xvr::results::{names, ProfileRow, Summary, TrainRow, TrialState, TrialStatus, ValidationRow};
-use xvr::spec::TrialConfig;
+use xvr_contract::results::{names, ProfileRow, Summary, TrainRow, TrialState, TrialStatus, ValidationRow};
+use xvr_contract::trial::TrialConfig;
 
 #[derive(Debug, Clone)]
 pub struct Trial {

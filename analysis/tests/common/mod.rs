@@ -8,8 +8,8 @@ use serde_yaml::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use xvr::results::{ProfileRow, Summary, TrialState, TrialStatus};
-use xvr::spec::TrialConfig;
+use xvr_contract::results::{ProfileRow, Summary, TrialState, TrialStatus};
+use xvr_contract::trial::TrialConfig;
 
 /// One succeeded trial and the numbers it reports.
 #[derive(Debug, Clone)]

@@ -102,7 +102,8 @@ fn pbs_message(command: &str, out: &Output) -> String {
     }
 }
 
-fn run(program: &str, args: &[String], dir: Option<&std::path::Path>) -> Result<Output, String> {
+/// Runs a PBS command (`qsub`, `qstat`, `qdel`) and collects its output.
+fn command_output(program: &str, args: &[String], dir: Option<&std::path::Path>) -> Result<Output, String> {
     let mut cmd = Command::new(program);
     cmd.args(args).stdin(Stdio::null());
     if let Some(dir) = dir {
@@ -184,7 +185,7 @@ impl PbsScheduler {
     fn query(&self, ids: &[String]) -> Result<Report, String> {
         let mut args: Vec<String> = ["-x", "-f", "-F", "json"].map(String::from).to_vec();
         args.extend(ids.iter().cloned());
-        let out = run("qstat", &args, None)?;
+        let out = command_output("qstat", &args, None)?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         let unknown = unknown_ids(&stderr);
@@ -221,7 +222,7 @@ impl Scheduler for PbsScheduler {
     }
 
     fn submit(&mut self, job: &JobRequest) -> Result<String, String> {
-        let out = run("qsub", &qsub_args(job), Some(&job.trial_dir))?;
+        let out = command_output("qsub", &qsub_args(job), Some(&job.trial_dir))?;
         if !out.status.success() {
             return Err(pbs_message("qsub", &out));
         }
@@ -280,7 +281,7 @@ impl Scheduler for PbsScheduler {
     }
 
     fn cancel(&mut self, id: &str) -> Result<(), String> {
-        let out = run("qdel", &[id.to_string()], None)?;
+        let out = command_output("qdel", &[id.to_string()], None)?;
         if out.status.success() {
             Ok(())
         } else {

@@ -29,7 +29,7 @@ use xvr_worker::model::block::{BlockShape, SwinBlock};
 use xvr_worker::model::mask::shift_mask_tensor;
 use xvr_worker::model::relative_position::{index_tensor, relative_position_index};
 use xvr_worker::model::window::WindowGeometry;
-use xvr_worker::model::SwinXvrConfig;
+use xvr_worker::model::{CountFlops, InitSwinXvr, ModelConfig};
 
 type Ad = Autodiff<Flex>;
 
@@ -81,11 +81,11 @@ enum CaseConfig {
 }
 
 impl CaseConfig {
-    fn config(self) -> SwinXvrConfig {
+    fn config(self) -> ModelConfig {
         match self {
-            CaseConfig::Small => SwinXvrConfig::small(),
-            CaseConfig::Baseline => SwinXvrConfig::new(),
-            CaseConfig::Final => SwinXvrConfig::new().with_channels(384).with_heads(6).with_window(4),
+            CaseConfig::Small => ModelConfig::small(),
+            CaseConfig::Baseline => ModelConfig::default(),
+            CaseConfig::Final => ModelConfig::default().with_channels(384).with_heads(6).with_window(4),
         }
     }
 
@@ -193,7 +193,7 @@ fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim().to_string()
 }
 
-fn inputs<B: Backend>(batch: usize, config: &SwinXvrConfig, lr: usize, device: &B::Device) -> (Tensor<B, 5>, Tensor<B, 5>, Tensor<B, 4>) {
+fn inputs<B: Backend>(batch: usize, config: &ModelConfig, lr: usize, device: &B::Device) -> (Tensor<B, 5>, Tensor<B, 5>, Tensor<B, 4>) {
     let u = Distribution::Uniform(0.0, 1.0);
     (
         Tensor::random([batch, config.lr_frames, 1, lr, lr], u, device),
@@ -202,7 +202,7 @@ fn inputs<B: Backend>(batch: usize, config: &SwinXvrConfig, lr: usize, device: &
     )
 }
 
-fn bench_model<B: AutodiffBackend>(name: &'static str, config: &SwinXvrConfig, batch: usize, reps: usize, device: &B::Device) -> ModelRun {
+fn bench_model<B: AutodiffBackend>(name: &'static str, config: &ModelConfig, batch: usize, reps: usize, device: &B::Device) -> ModelRun {
     let lr = 24;
     let mut model = config.init::<B>(device);
     let (lq, hq, gt) = inputs::<B>(batch, config, lr, device);
@@ -262,7 +262,7 @@ fn split_heads(qkv: Tensor<Ad, 2>, windows: usize, n: usize, heads: usize) -> Te
 }
 
 fn bench_baseline_parts(reps: usize) -> Vec<PartRun> {
-    let config = SwinXvrConfig::new();
+    let config = ModelConfig::default();
     let device = Default::default();
     let model = config.init::<Ad>(&device);
     let (c, t, lr) = (config.channels, config.frames(), 24);
@@ -322,7 +322,7 @@ fn peak_rss_mb() -> Option<f64> {
 }
 
 /// lq, hq, gt read from a raw f32 file (see `--inputs`).
-fn read_inputs(path: &std::path::Path, batch: usize, config: &SwinXvrConfig) -> Result<(Tensor<Flex, 5>, Tensor<Flex, 5>, Tensor<Flex, 4>), String> {
+fn read_inputs(path: &std::path::Path, batch: usize, config: &ModelConfig) -> Result<(Tensor<Flex, 5>, Tensor<Flex, 5>, Tensor<Flex, 4>), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let lr = 24;
     let sizes = [batch * config.lr_frames * lr * lr, batch * 2 * 16 * lr * lr, batch * 16 * lr * lr];
@@ -384,7 +384,7 @@ fn run_case(args: &Args, case: CaseConfig) -> Result<(), String> {
 }
 
 #[cfg(feature = "cuda")]
-fn bench_cuda(name: &'static str, config: &SwinXvrConfig, batch: usize, reps: usize) -> ModelRun {
+fn bench_cuda(name: &'static str, config: &ModelConfig, batch: usize, reps: usize) -> ModelRun {
     // burn's CUDA runtime panics when the driver or GPU is missing; say so and stop.
     let run = std::panic::catch_unwind(|| {
         bench_model::<Autodiff<burn::backend::Cuda>>(name, config, batch, reps, &Default::default())
@@ -396,7 +396,7 @@ fn bench_cuda(name: &'static str, config: &SwinXvrConfig, batch: usize, reps: us
 }
 
 #[cfg(not(feature = "cuda"))]
-fn bench_cuda(_: &'static str, _: &SwinXvrConfig, _: usize, _: usize) -> ModelRun {
+fn bench_cuda(_: &'static str, _: &ModelConfig, _: usize, _: usize) -> ModelRun {
     eprintln!("xvr-bench: --backend cuda needs a build with `--features cuda`");
     std::process::exit(2);
 }
@@ -416,11 +416,11 @@ fn main() {
         return;
     }
     let mut machine = machine();
-    let mut configs = vec![("small", SwinXvrConfig::small())];
+    let mut configs = vec![("small", ModelConfig::small())];
     if args.parts_only {
         configs.clear();
     } else if !args.small_only {
-        configs.push(("baseline", SwinXvrConfig::new()));
+        configs.push(("baseline", ModelConfig::default()));
     }
     let mut models = Vec::new();
     for (name, config) in &configs {
@@ -458,7 +458,7 @@ fn main() {
             std::process::exit(1);
         }
     }
-    if let Err(e) = xvr::results::write_atomic(&args.out, json.as_bytes()) {
+    if let Err(e) = xvr_contract::results::write_atomic(&args.out, json.as_bytes()) {
         eprintln!("xvr-bench: cannot write {}: {e}", args.out.display());
         std::process::exit(1);
     }

@@ -1,9 +1,8 @@
 //! Spatial binning: the LR camera of the virtual experiment (paper §3.1).
 
-use super::frame::Frame;
+use xvr_contract::model::SCALE;
 
-/// The LR/HR scale of SWIN-XVR: one LR pixel covers 4×4 HR pixels (the spec rules' value).
-pub use xvr::spec::rules::SCALE;
+use super::frame::Frame;
 
 /// Mean of each non-overlapping `SCALE × SCALE` block (the reference's 4×4 binning; mean vs
 /// sum does not matter because both sequences are re-normalised afterwards).

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use xvr::spec::trial::{DataConfig, DataSource};
+use xvr_contract::trial::{DataConfig, DataSource};
 
 use super::experiment::virtual_experiment;
 use super::frame::PairedVideo;

@@ -1,6 +1,6 @@
 //! Grey-level frames and videos: the one in-memory image type of the data pipeline.
 
-use super::binning::SCALE;
+use xvr_contract::model::SCALE;
 
 /// One grey-level image, row-major, intensities as `f32` (in [0, 1] once normalised).
 ///

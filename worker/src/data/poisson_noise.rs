@@ -42,4 +42,4 @@ pub fn add_poisson_noise(pixels: &mut [f32], b0: f64, rng: &mut impl Rng) -> Res
 /// Largest accepted b0 (one value for the spec rules and the sampler): far below
 /// `Poisson::MAX_LAMBDA` (1.8e19), and already noise-free at 8-bit precision (relative
 /// noise 1e-9).
-pub use xvr::spec::rules::MAX_B0;
+pub use xvr_contract::rules::MAX_B0;

@@ -3,13 +3,13 @@
 
 use rand::{Rng, RngExt};
 
-use xvr::spec::trial::DataConfig;
+use xvr_contract::model::SCALE;
+use xvr_contract::trial::DataConfig;
 
-use super::binning::SCALE;
 use super::crop::crop;
 use super::dihedral::Dihedral;
 use super::frame::{Frame, PairedVideo};
-use super::poisson_noise::{add_poisson_noise, draw_b0, MAX_B0};
+use super::poisson_noise::{add_poisson_noise, draw_b0};
 
 /// A training sample, all arrays row-major `f32` in [0, 1]:
 /// - `lq`: `[NL, h, w]` — the NL noisy LR crops, earliest first;
@@ -62,39 +62,16 @@ pub struct SampleParams {
 }
 
 impl SampleParams {
-    /// Takes the sampling settings of `data` for a model with `lr_frames` LR frames, checking
-    /// them (errors name the field, its value and what is allowed).
-    pub fn new(data: &DataConfig, lr_frames: usize) -> Result<Self, String> {
-        if lr_frames == 0 || lr_frames % 2 == 0 {
-            return Err(format!(
-                "model.lr_frames: {lr_frames}: must be odd and >= 1"
-            ));
-        }
-        if data.crop_lr == 0 {
-            return Err("data.crop_lr: 0: must be >= 1".into());
-        }
-        if data.lr_intervals.is_empty() || data.lr_intervals.contains(&0) {
-            return Err(format!(
-                "data.lr_intervals: {:?}: need at least one interval, each >= 1",
-                data.lr_intervals
-            ));
-        }
-        if data.hr_gap_max == 0 {
-            return Err("data.hr_gap_max: 0: must be >= 1".into());
-        }
-        let [lo, hi] = data.b0_exp;
-        if !(lo.is_finite() && hi.is_finite() && lo <= hi && 10f64.powf(hi) <= MAX_B0) {
-            return Err(format!(
-                "data.b0_exp: [{lo}, {hi}]: need finite lo <= hi with 10^hi <= {MAX_B0:e}"
-            ));
-        }
-        Ok(Self {
+    /// Takes the sampling settings of `data` for a model with `lr_frames` LR frames. They
+    /// satisfy the trial's rules (`xvr_contract::rules`, checked when the trial was loaded).
+    pub fn new(data: &DataConfig, lr_frames: usize) -> Self {
+        Self {
             lr_frames,
             crop_lr: data.crop_lr,
             lr_intervals: data.lr_intervals.clone(),
             hr_gap_max: data.hr_gap_max,
             b0_exp: data.b0_exp,
-        })
+        }
     }
 
     /// Checks that every sample can be drawn from `video`: the LR frame is at least the crop
@@ -182,7 +159,7 @@ pub fn draw_sample(
                 .pixels,
         );
     }
-    add_poisson_noise(&mut lq, b0, rng).expect("b0 range checked by SampleParams::new");
+    add_poisson_noise(&mut lq, b0, rng).expect("b0 range checked with the trial's rules");
     let mut hq: Vec<f32> = Vec::with_capacity(2 * SCALE * SCALE * c * c);
     for t in [before, after] {
         hq.extend(dihedral.apply(&hr_crop(&video.hr[t])).pixels);

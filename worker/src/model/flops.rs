@@ -15,8 +15,10 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use serde::{Deserialize, Serialize};
 
-use super::config::{SwinXvrConfig, HR_FRAMES, SCALE};
+use xvr_contract::model::{ModelConfig, HR_FRAMES, SCALE};
+
 use super::shallow::pooled_size;
+use super::swin_xvr::InitSwinXvr;
 use super::window::WindowGeometry;
 
 /// Forward FLOPs per sample, by part of the network.
@@ -45,9 +47,19 @@ fn conv3x3(c_in: usize, c_out: usize, pixels: usize) -> u64 {
     2 * 9 * (c_in * c_out * pixels) as u64
 }
 
-impl SwinXvrConfig {
+/// Forward FLOPs of the network a config builds.
+pub trait CountFlops {
     /// Forward FLOPs per sample for an LR crop of `h_lr` × `w_lr` (HR 4× that).
-    pub fn flops_breakdown(&self, h_lr: usize, w_lr: usize) -> FlopsBreakdown {
+    fn flops_breakdown(&self, h_lr: usize, w_lr: usize) -> FlopsBreakdown;
+
+    /// Total forward FLOPs per sample for an LR crop of `h_lr` × `w_lr`.
+    fn flops_per_sample(&self, h_lr: usize, w_lr: usize) -> u64 {
+        self.flops_breakdown(h_lr, w_lr).total()
+    }
+}
+
+impl CountFlops for ModelConfig {
+    fn flops_breakdown(&self, h_lr: usize, w_lr: usize) -> FlopsBreakdown {
         let (c, r) = (self.channels, self.recon_channels);
         let t = self.frames();
         let lr_pixels = h_lr * w_lr;
@@ -83,11 +95,6 @@ impl SwinXvrConfig {
             tail_and_head,
         }
     }
-
-    /// Total forward FLOPs per sample for an LR crop of `h_lr` × `w_lr`.
-    pub fn flops_per_sample(&self, h_lr: usize, w_lr: usize) -> u64 {
-        self.flops_breakdown(h_lr, w_lr).total()
-    }
 }
 
 /// What `xvr-worker model-info` prints.
@@ -113,8 +120,8 @@ pub struct ModelInfo {
 impl ModelInfo {
     /// Builds the model on `device` to count its parameters, and the FLOPs for an LR crop
     /// of `crop_lr`. Fails with a field-naming message on an invalid config or crop.
-    pub fn new<B: Backend>(config: &SwinXvrConfig, crop_lr: [usize; 2], device: &B::Device) -> Result<Self, String> {
-        config.check()?;
+    pub fn new<B: Backend>(config: &ModelConfig, crop_lr: [usize; 2], device: &B::Device) -> Result<Self, String> {
+        config.check().map_err(|e| e.to_string())?;
         if crop_lr.contains(&0) {
             return Err(format!("LR crop {crop_lr:?}: both sides must be >= 1"));
         }
@@ -146,7 +153,7 @@ mod tests {
         // C=48, 2 heads (d=24), window (5,4,4): 36 windows of 80 tokens; 5·576 = 2880
         // tokens; MLP 48 → 96; recon 64; HR 96×96, pooled 48×48. The total also comes out of
         // worker/tests/flops_reference.py.
-        let f = SwinXvrConfig::small().flops_breakdown(24, 24);
+        let f = ModelConfig::small().flops_breakdown(24, 24);
         let shallow = 3 * 2 * 9 * 48 * 576 + 2 * (2 * 9 * 48 * 9216 + 2 * 9 * 48 * 48 * 9216 + 2 * 9 * 48 * 48 * 2304);
         assert_eq!(f.shallow, shallow);
         assert_eq!(f.attention, 8 * (2 * 2880 * 48 * 144 + 36 * 2 * 2 * (2 * 80 * 80 * 24) + 2 * 2880 * 48 * 48));
@@ -173,8 +180,8 @@ mod tests {
         // The same total, and the final model's, from worker/tests/flops_reference.py, which sums
         // the same convention layer by layer in Python without this code.
         assert_eq!(by_hand, 82_127_167_488);
-        assert_eq!(SwinXvrConfig::new().flops_per_sample(24, 24), 82_127_167_488);
-        let final_model = SwinXvrConfig::new().with_channels(384).with_heads(6).with_window(4);
+        assert_eq!(ModelConfig::default().flops_per_sample(24, 24), 82_127_167_488);
+        let final_model = ModelConfig::default().with_channels(384).with_heads(6).with_window(4);
         assert_eq!(final_model.flops_per_sample(24, 24), 266_080_370_688);
     }
 
@@ -182,7 +189,7 @@ mod tests {
     fn attention_counts_padded_tokens_and_mlp_the_real_ones() {
         // 10×10 LR with an 8×8 window: padded to 16×16 → 5·256 = 1280 attention tokens,
         // 4 windows of 320; the MLP sees 5·100 = 500 tokens. C=8, 1 head, hidden 16.
-        let config = SwinXvrConfig::new().with_channels(8).with_heads(1).with_depths(vec![1]);
+        let config = ModelConfig::default().with_channels(8).with_heads(1).with_depths(vec![1]);
         let f = config.flops_breakdown(10, 10);
         assert_eq!(f.attention, 2 * 1280 * 8 * 24 + 4 * 2 * (2 * 320 * 320 * 8) + 2 * 1280 * 8 * 8);
         assert_eq!(f.mlp, 2 * 2 * 500 * 8 * 16);
@@ -190,13 +197,13 @@ mod tests {
 
     #[test]
     fn model_info_of_the_small_config() {
-        let info = ModelInfo::new::<Flex>(&SwinXvrConfig::small(), [24, 24], &Default::default()).unwrap();
+        let info = ModelInfo::new::<Flex>(&ModelConfig::small(), [24, 24], &Default::default()).unwrap();
         assert_eq!(info.params, 628_993);
         assert_eq!(info.flops_per_sample, 3_569_633_280);
         let json = serde_json::to_value(&info).unwrap();
         assert_eq!(json["params"], 628_993);
-        assert!(ModelInfo::new::<Flex>(&SwinXvrConfig::small(), [0, 24], &Default::default()).is_err());
-        let bad = SwinXvrConfig::small().with_heads(5);
+        assert!(ModelInfo::new::<Flex>(&ModelConfig::small(), [0, 24], &Default::default()).is_err());
+        let bad = ModelConfig::small().with_heads(5);
         assert!(ModelInfo::new::<Flex>(&bad, [24, 24], &Default::default()).unwrap_err().contains("heads 5"));
     }
 }

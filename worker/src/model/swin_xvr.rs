@@ -2,14 +2,14 @@
 //! Swin stages over the joint (NL+2)-frame sequence, norm + conv + long skip, middle-frame
 //! selection and the ×4 pixel-shuffle head.
 
-use burn::module::Module;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::nn::conv::Conv2d;
 use burn::nn::{LayerNorm, LayerNormConfig};
 use burn::tensor::{backend::Backend, Tensor};
+use xvr_contract::model::{ModelConfig, HR_FRAMES, SCALE};
 
 use super::attention::AttentionInputs;
 use super::block::{BlockShape, LAYER_NORM_EPS};
-use super::config::{SwinXvrConfig, HR_FRAMES, SCALE};
 use super::fused;
 use super::head::ReconstructionHead;
 use super::mask::shift_mask_tensor;
@@ -32,8 +32,9 @@ pub struct SwinXvr<B: Backend> {
     pub head: ReconstructionHead<B>,
     /// NL.
     pub lr_frames: usize,
-    /// Spatial window edge W (the temporal window is NL+2).
-    pub window: usize,
+    /// The configured attention window (NL+2, W, W), [`ModelConfig::window_3d`]; each
+    /// forward clips it to the input ([`WindowGeometry`]).
+    pub configured_window: [usize; 3],
 }
 
 /// Why a pair of inputs cannot go through the network.
@@ -48,9 +49,41 @@ impl std::fmt::Display for InputShapeError {
 
 impl std::error::Error for InputShapeError {}
 
+/// Building the network from its hyperparameters: the config (the trial's model section,
+/// [`ModelConfig`]) beside the module, as burn's modules have theirs.
+pub trait InitSwinXvr {
+    /// Builds the network with PyTorch's default initialisation (see [`SwinXvr`]).
+    ///
+    /// Every parameter is drawn here, in module order, rather than lazily at first use as
+    /// burn would: cloning a lazily initialised module re-draws its weights, which would
+    /// silently give an EMA copy (or another rank) different weights; eager drawing also
+    /// makes the weights a function of `B::seed` alone.
+    ///
+    /// The config must satisfy [`ModelConfig::check`] (checked where a trial or the
+    /// `model-info` flags are read).
+    fn init<B: Backend>(&self, device: &B::Device) -> SwinXvr<B>;
+}
+
+impl InitSwinXvr for ModelConfig {
+    fn init<B: Backend>(&self, device: &B::Device) -> SwinXvr<B> {
+        let model = SwinXvr::new(self, device);
+        model.visit(&mut DrawParameters);
+        model
+    }
+}
+
+/// Forces the lazy initialisation of every float parameter it visits.
+struct DrawParameters;
+
+impl<B: Backend> ModuleVisitor<B> for DrawParameters {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        let _ = param.val();
+    }
+}
+
 impl<B: Backend> SwinXvr<B> {
-    /// Use [`SwinXvrConfig::init`].
-    pub(super) fn new(config: &SwinXvrConfig, device: &B::Device) -> Self {
+    /// Use [`InitSwinXvr::init`].
+    fn new(config: &ModelConfig, device: &B::Device) -> Self {
         let c = config.channels;
         let shape = BlockShape {
             channels: c,
@@ -77,7 +110,7 @@ impl<B: Backend> SwinXvr<B> {
             conv_after_body: conv3x3(c, c, device),
             head: ReconstructionHead::new(c, config.recon_channels, device),
             lr_frames: config.lr_frames,
-            window: config.window,
+            configured_window: config.window_3d(),
         }
     }
 
@@ -124,7 +157,7 @@ impl<B: Backend> SwinXvr<B> {
         // (B, T, C, h, w): LR frames first, then HR before / after (reference order).
         let shallow = Tensor::cat(vec![lr.reshape([b, nl, c, h, w]), hr.reshape([b, HR_FRAMES, c, h, w])], 1);
 
-        let geometry = WindowGeometry::new([t, h, w], [t, self.window, self.window]);
+        let geometry = WindowGeometry::new([t, h, w], self.configured_window);
         let inputs = self.attention_inputs(&geometry, &device);
         let mut x = fused::permuted(shallow.clone(), [0, 1, 3, 4, 2]);
         for stage in &self.stages {
@@ -163,13 +196,13 @@ mod tests {
     use burn::module::AutodiffModule;
     use burn::tensor::Distribution;
 
-    fn params(config: SwinXvrConfig) -> usize {
+    fn params(config: ModelConfig) -> usize {
         config.init::<Flex>(&Default::default()).num_params()
     }
 
     #[test]
     fn clones_share_the_initial_weights() {
-        let model = SwinXvrConfig::small().with_depths(vec![1]).init::<Flex>(&Default::default());
+        let model = ModelConfig::small().with_depths(vec![1]).init::<Flex>(&Default::default());
         let copy = model.clone();
         let a = model.lr.conv_first.weight.val().into_data();
         assert_eq!(a, copy.lr.conv_first.weight.val().into_data());
@@ -177,17 +210,17 @@ mod tests {
 
     #[test]
     fn parameter_counts_equal_the_reference() {
-        let base = SwinXvrConfig::new;
+        let base = ModelConfig::default;
         assert_eq!(params(base()), 10_009_033);
         assert_eq!(params(base().with_channels(384).with_heads(6).with_window(4)), 38_294_545);
-        assert_eq!(params(SwinXvrConfig::small()), 628_993);
+        assert_eq!(params(ModelConfig::small()), 628_993);
         assert_eq!(params(base().with_window(4)), 9_894_985);
         assert_eq!(params(base().with_heads(1)), 9_911_833);
         assert_eq!(params(base().with_channels(384)), 38_376_841);
         assert_eq!(params(base().with_depths(vec![4, 4, 36, 4])), 17_283_409);
     }
 
-    fn random_inputs<B: Backend>(batch: usize, config: &SwinXvrConfig, h: usize, w: usize) -> (Tensor<B, 5>, Tensor<B, 5>) {
+    fn random_inputs<B: Backend>(batch: usize, config: &ModelConfig, h: usize, w: usize) -> (Tensor<B, 5>, Tensor<B, 5>) {
         let device = Default::default();
         let dist = Distribution::Uniform(0.0, 1.0);
         let lq = Tensor::random([batch, config.lr_frames, 1, h, w], dist, &device);
@@ -197,7 +230,7 @@ mod tests {
 
     #[test]
     fn small_config_maps_a_24x24_crop_to_96x96() {
-        let config = SwinXvrConfig::small();
+        let config = ModelConfig::small();
         let model = config.init::<Flex>(&Default::default());
         let (lq, hq) = random_inputs::<Flex>(2, &config, 24, 24);
         let out = model.forward(lq, hq);
@@ -209,7 +242,7 @@ mod tests {
     #[test]
     fn full_frame_with_an_8x8_window_is_padded_inside_blocks() {
         // LR 100×256 / HR 400×1024: 100 is not a multiple of 8, blocks pad to 104.
-        let config = SwinXvrConfig::new().with_channels(4).with_heads(1).with_depths(vec![2]).with_recon_channels(4);
+        let config = ModelConfig::default().with_channels(4).with_heads(1).with_depths(vec![2]).with_recon_channels(4);
         let model = config.init::<Flex>(&Default::default());
         let (lq, hq) = random_inputs::<Flex>(1, &config, 100, 256);
         let out = model.forward(lq, hq);
@@ -221,7 +254,7 @@ mod tests {
     #[test]
     fn odd_sizes_and_more_lr_frames_work() {
         // NL = 5 (T = 7), a 10×6 LR crop: the 4×4 window pads 10 → 12, 6 → 8.
-        let config = SwinXvrConfig::small().with_lr_frames(5).with_channels(8).with_depths(vec![2, 1]);
+        let config = ModelConfig::small().with_lr_frames(5).with_channels(8).with_depths(vec![2, 1]);
         let model = config.init::<Flex>(&Default::default());
         let (lq, hq) = random_inputs::<Flex>(1, &config, 10, 6);
         assert_eq!(model.forward(lq, hq).dims(), [1, 1, 40, 24]);
@@ -229,7 +262,7 @@ mod tests {
 
     #[test]
     fn input_contract_violations_are_clear_errors() {
-        let model = SwinXvrConfig::small().with_depths(vec![1]).init::<Flex>(&Default::default());
+        let model = ModelConfig::small().with_depths(vec![1]).init::<Flex>(&Default::default());
         assert!(model.check_inputs([1, 3, 1, 24, 24], [1, 2, 1, 96, 96]).is_ok());
         let err = model.check_inputs([1, 3, 1, 24, 24], [1, 2, 1, 96, 95]).unwrap_err();
         assert!(err.0.contains("[1, 2, 1, 96, 95]") && err.0.contains("[1, 2, 1, 96, 96]"), "{err}");
@@ -241,7 +274,7 @@ mod tests {
     fn stochastic_depth_only_in_training() {
         type Ad = Autodiff<Flex>;
         let device = Default::default();
-        let tiny = SwinXvrConfig::small().with_channels(8).with_depths(vec![2, 2]).with_recon_channels(8);
+        let tiny = ModelConfig::small().with_channels(8).with_depths(vec![2, 2]).with_recon_channels(8);
         let (lq, hq) = random_inputs::<Ad>(4, &tiny, 8, 8);
 
         // Rate 0: training and evaluation forwards agree.
@@ -264,7 +297,7 @@ mod tests {
         type Ad = Autodiff<Flex>;
         // No stochastic depth: a dropped residual branch would leave its bias table without a
         // gradient for this single sample (the test would fail by chance).
-        let config = SwinXvrConfig::small().with_channels(8).with_depths(vec![2]).with_recon_channels(4).with_drop_path(0.0);
+        let config = ModelConfig::small().with_channels(8).with_depths(vec![2]).with_recon_channels(4).with_drop_path(0.0);
         let model = config.init::<Ad>(&Default::default());
         let (lq, hq) = random_inputs::<Ad>(1, &config, 8, 8);
         let grads = model.forward(lq, hq).abs().mean().backward();

@@ -1,8 +1,8 @@
 //! One rank's temporal and kernel-category breakdown (docs/definitions.md#profiler; HTA's
 //! `get_temporal_breakdown` and `get_comm_comp_overlap`).
 
-use xvr::results::ProfileRow;
-use xvr::spec::trial::KernelPreset;
+use xvr_contract::results::ProfileRow;
+use xvr_contract::trial::KernelPreset;
 
 use super::category::{classify, preset_name, Category};
 use super::interval::{Interval, IntervalSet};

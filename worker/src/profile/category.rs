@@ -16,7 +16,7 @@
 
 use std::borrow::Cow;
 
-use xvr::spec::trial::KernelPreset;
+use xvr_contract::trial::KernelPreset;
 
 use super::{Activity, ActivityKind};
 

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use xvr::results::{names, write_atomic, ProfileRow};
-use xvr::spec::trial::KernelPreset;
+use xvr_contract::results::{names, write_atomic, ProfileRow};
+use xvr_contract::trial::KernelPreset;
 
 use super::breakdown::Breakdown;
 use super::trace::{kineto_trace, TraceContext};

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
-use xvr::spec::trial::KernelPreset;
+use xvr_contract::trial::KernelPreset;
 
 use super::category::{classify, preset_name, trace_name};
 use super::{Activity, ActivityKind};

@@ -4,7 +4,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 
 use crate::data::Sample;
-use crate::model::config::{HR_FRAMES, SCALE};
+use xvr_contract::model::{HR_FRAMES, SCALE};
 
 /// Model inputs and target of one training step.
 #[derive(Debug, Clone)]

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::trainer::Trainer;
 use crate::data::SamplerState;
 use crate::model::SwinXvr;
-use xvr::spec::trial::ModelConfig;
+use xvr_contract::trial::ModelConfig;
 
 /// Version of the checkpoint layout; bumped when it changes incompatibly.
 pub const FORMAT_VERSION: u32 = 1;
@@ -75,11 +75,11 @@ fn recorder() -> BinFileRecorder<FullPrecisionSettings> {
 }
 
 fn dir(trial_dir: &Path) -> PathBuf {
-    trial_dir.join(xvr::results::names::CHECKPOINT_DIR)
+    trial_dir.join(xvr_contract::results::names::CHECKPOINT_DIR)
 }
 
 fn prev_dir(trial_dir: &Path) -> PathBuf {
-    trial_dir.join(format!("{}.prev", xvr::results::names::CHECKPOINT_DIR))
+    trial_dir.join(format!("{}.prev", xvr_contract::results::names::CHECKPOINT_DIR))
 }
 
 /// Writes `trainer`'s state and `state` as the checkpoint of `trial_dir`, atomically.
@@ -88,7 +88,7 @@ pub fn save<B: AutodiffBackend>(
     trainer: &Trainer<B>,
     state: &CheckpointState,
 ) -> Result<(), String> {
-    let tmp = trial_dir.join(format!("{}.tmp", xvr::results::names::CHECKPOINT_DIR));
+    let tmp = trial_dir.join(format!("{}.tmp", xvr_contract::results::names::CHECKPOINT_DIR));
     let context = |e: &dyn std::fmt::Display| format!("writing checkpoint {}: {e}", tmp.display());
     if tmp.exists() {
         fs::remove_dir_all(&tmp).map_err(|e| context(&e))?;

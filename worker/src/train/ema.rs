@@ -82,14 +82,14 @@ impl<B: Backend> ModuleMapper<B> for Blend {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::SwinXvrConfig;
+    use crate::model::{InitSwinXvr, ModelConfig};
     use crate::train::flat_params::{flatten_values, load_values};
     use burn::backend::{Autodiff, Flex};
 
     #[test]
     fn update_blends_towards_the_current_weights() {
         type Ad = Autodiff<Flex>;
-        let config = SwinXvrConfig::small()
+        let config = ModelConfig::small()
             .with_channels(4)
             .with_depths(vec![1])
             .with_recon_channels(4);

@@ -5,11 +5,11 @@ use std::time::Instant;
 
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
-use xvr::results::ValidationRow;
+use xvr_contract::results::ValidationRow;
 
 use crate::data::{eval_frames, eval_input, PairedVideo};
 use crate::metrics::{aad, bicubic_upscale, mean_of_video_means, psnr, ssim, to_grey_levels};
-use crate::model::config::{HR_FRAMES, SCALE};
+use xvr_contract::model::{HR_FRAMES, SCALE};
 use crate::model::SwinXvr;
 
 /// PSNR reported for a frame identical to its ground truth (MSE = 0, mathematically +∞).

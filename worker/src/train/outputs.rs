@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use xvr::results::{names, write_atomic, Summary, ValidationRow};
-use xvr::spec::trial::TrialConfig;
+use xvr_contract::results::{names, write_atomic, Summary, ValidationRow};
+use xvr_contract::trial::TrialConfig;
 
 use super::evaluate::summarise;
 

@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use burn::module::Module;
 use burn::tensor::backend::AutodiffBackend;
-use xvr::results::{names, Summary, TrainRow};
-use xvr::spec::trial::TrialConfig;
+use xvr_contract::results::{names, Summary, TrainRow};
+use xvr_contract::trial::TrialConfig;
 
 use super::batch::Batch;
 use super::checkpoint::{self, CheckpointState, FORMAT_VERSION};
@@ -22,7 +22,7 @@ use super::train_log::TrainLog;
 use super::trainer::{StepError, Trainer};
 use crate::data::{Dataset, SampleParams, SamplerState, TrainSampler};
 use crate::dist::{self, compute_threads, Collectives, WorldInfo};
-use crate::model::SwinXvrConfig;
+use crate::model::CountFlops;
 use crate::profile::{ProfileWindow, Recorder};
 
 /// Knobs of a run that are not part of the trial.
@@ -88,14 +88,14 @@ pub fn run<B: AutodiffBackend>(
     let mut rank = None;
     let result = (|| {
         let trial = TrialConfig::from_yaml_file(&trial_dir.join(names::TRIAL_YAML))
-            .map_err(RunError::Setup)?;
+            .map_err(|e| RunError::Setup(e.to_string()))?;
         let coll = dist::init(trial.resources.gpus as usize)
             .map_err(|e| RunError::Setup(format!("joining the job: {e}")))?;
         let world = coll.world();
         rank = (world.size > 1).then_some(world.rank);
         set_compute_threads(world, trial.resources.threads_per_rank);
         stop_signal::install().map_err(RunError::Setup)?;
-        run_trial::<B>(trial_dir, &trial, coll.as_ref(), device, options)
+        train_and_evaluate::<B>(trial_dir, &trial, coll.as_ref(), device, options)
     })();
     if let Err(e) = &result {
         match rank {
@@ -119,7 +119,9 @@ fn set_compute_threads(world: WorldInfo, threads_per_rank: usize) {
     }
 }
 
-fn run_trial<B: AutodiffBackend>(
+/// Trains (resuming from a checkpoint), evaluates and writes the results of one trial on
+/// this rank.
+fn train_and_evaluate<B: AutodiffBackend>(
     trial_dir: &Path,
     trial: &TrialConfig,
     coll: &dyn Collectives,
@@ -131,8 +133,9 @@ fn run_trial<B: AutodiffBackend>(
     let lead = world.rank == 0;
     let total = trial.train.effective_iterations(world.size as u32);
     let batch_size = trial.train.batch_per_gpu;
-    let model_config = SwinXvrConfig::from_trial(&trial.model).map_err(setup)?;
-    let params = SampleParams::new(&trial.data, model_config.lr_frames).map_err(setup)?;
+    // Checked with the rest of the trial when trial.yaml was read.
+    let model_config = &trial.model;
+    let params = SampleParams::new(&trial.data, model_config.lr_frames);
     let data = Arc::new(Dataset::load(&trial.data).map_err(setup)?);
     if data.val.is_empty() {
         return Err(setup(
@@ -140,7 +143,7 @@ fn run_trial<B: AutodiffBackend>(
         ));
     }
     let mut trainer =
-        Trainer::<B>::new(&model_config, &trial.train, total, device, coll).map_err(setup)?;
+        Trainer::<B>::new(model_config, &trial.train, total, device, coll).map_err(setup)?;
 
     let (mut sampler, completed, mut train_wall_s) = match checkpoint::find(trial_dir) {
         Some(dir) => {

@@ -2,7 +2,7 @@
 //! `CosineAnnealingRestartLR` over one period of T iterations down to `lr_min`, with its
 //! linear warm-up override.
 
-use xvr::spec::trial::TrainConfig;
+use xvr_contract::trial::TrainConfig;
 
 /// Learning rate as a function of the 1-based iteration.
 ///

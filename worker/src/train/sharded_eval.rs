@@ -3,7 +3,7 @@
 //! buffers), one fixed-size slot per job, padded to the same count on every rank.
 
 use burn::tensor::backend::Backend;
-use xvr::results::ValidationRow;
+use xvr_contract::results::ValidationRow;
 
 use super::evaluate::{eval_jobs, evaluate_frame, EvalSettings};
 use crate::data::PairedVideo;

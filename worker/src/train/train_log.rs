@@ -7,7 +7,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
-use xvr::results::{write_atomic, TrainRow};
+use xvr_contract::results::{write_atomic, TrainRow};
 
 /// The open train.csv.
 pub struct TrainLog {

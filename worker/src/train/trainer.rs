@@ -6,14 +6,14 @@ use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::ElementConversion;
-use xvr::spec::trial::TrainConfig;
+use xvr_contract::trial::TrainConfig;
 
 use super::batch::Batch;
 use super::ema::ModelEma;
 use super::flat_params::{flatten_grads, flatten_values, grads_from_flat, load_values};
 use super::schedule::LrSchedule;
 use crate::dist::{all_reduce_mean, Collectives, CommError, DEFAULT_BUCKET_ELEMS};
-use crate::model::{SwinXvr, SwinXvrConfig};
+use crate::model::{InitSwinXvr, ModelConfig, SwinXvr};
 use crate::profile::{ActivityKind, CopyKind, Recorder};
 
 /// Adam's ε: PyTorch's default (the reference does not set it); burn's default is 1e-5.
@@ -86,13 +86,12 @@ impl<B: AutodiffBackend> Trainer<B> {
     /// A fresh run: weights drawn with `train.seed` on rank 0 and broadcast, so every rank
     /// starts from identical weights; Adam with the trial's betas; EMA = a copy.
     pub fn new(
-        config: &SwinXvrConfig,
+        config: &ModelConfig,
         train: &TrainConfig,
         total_iterations: u64,
         device: &B::Device,
         coll: &dyn Collectives,
     ) -> Result<Self, String> {
-        config.check()?;
         let schedule = LrSchedule::from_trial(train, total_iterations)?;
         let [beta_1, beta_2] = train.betas;
         if !([beta_1, beta_2].iter().all(|b| (0.0..1.0).contains(b))) {
@@ -302,7 +301,7 @@ mod tests {
     fn steps_match_an_independent_adam_on_the_l1_gradient() {
         const STEPS: usize = 5;
         let device = Default::default();
-        let config = SwinXvrConfig::small()
+        let config = ModelConfig::small()
             .with_channels(4)
             .with_depths(vec![1])
             .with_recon_channels(4)
@@ -370,7 +369,7 @@ mod tests {
     #[test]
     fn the_step_records_its_phases_and_reports_a_stop_wish() {
         let device = Default::default();
-        let config = SwinXvrConfig::small()
+        let config = ModelConfig::small()
             .with_channels(4)
             .with_depths(vec![1])
             .with_recon_channels(4);

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use xvr::spec::trial::TrialConfig;
+use xvr_contract::trial::TrialConfig;
 
 /// A tiny trial (one stage of two blocks, C8, 8×8 LR crops of 32×32 synthetic videos) that
 /// trains in well under a second per iteration in the test profile.

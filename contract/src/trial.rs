@@ -3,10 +3,13 @@
 //! docs/data.md, docs/training.md), so a spec only names what it changes.
 //!
 //! This type is the contract between the driver (which writes `trial.yaml`) and the worker
-//! (which reads it). Its rules live in [`super::rules`], run by `xvr validate`/`plan` on
+//! (which reads it). Its rules live in [`crate::rules`], run by `xvr validate`/`plan` on
 //! every trial of a spec and by the worker on the `trial.yaml` it reads.
 
 use serde::{Deserialize, Serialize};
+
+pub use crate::model::ModelConfig;
+use crate::rules::RuleError;
 
 /// One trial: model, data, training recipe, resources and profiling.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -37,43 +40,6 @@ pub struct TrialMeta {
     pub repeat: u32,
     /// Axis path → value for the axes the sweep varies.
     pub axes: std::collections::BTreeMap<String, serde_yaml::Value>,
-}
-
-/// SWIN-XVR hyperparameters (docs/model.md#hyperparameters).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ModelConfig {
-    /// NL, the number of LR frames (odd, ≥ 1). Default 3.
-    pub lr_frames: usize,
-    /// Spatial window edge W (attention windows are (NL+2)×W×W). Default 8.
-    pub window: usize,
-    /// Attention heads per block (same in every stage). Default 3.
-    pub heads: usize,
-    /// Embedding channels C (must be divisible by `heads`). Default 192.
-    pub channels: usize,
-    /// Swin blocks per stage; any number of stages. Default [2, 2, 18, 2].
-    pub depths: Vec<usize>,
-    /// MLP hidden width = `mlp_ratio` × C. Default 2.
-    pub mlp_ratio: f64,
-    /// Stochastic-depth maximum, spread by linspace(0, max, blocks). Default 0.2.
-    pub drop_path: f64,
-    /// Width of the reconstruction head (`num_feat_rec`). Default 64.
-    pub recon_channels: usize,
-}
-
-impl Default for ModelConfig {
-    fn default() -> Self {
-        Self {
-            lr_frames: 3,
-            window: 8,
-            heads: 3,
-            channels: 192,
-            depths: vec![2, 2, 18, 2],
-            mlp_ratio: 2.0,
-            drop_path: 0.2,
-            recon_channels: 64,
-        }
-    }
 }
 
 /// Where videos come from and how training samples are drawn (docs/data.md).
@@ -242,7 +208,7 @@ impl Default for ResourcesConfig {
 }
 
 /// A walltime as text; a plain number of seconds (`walltime: 3600`) is taken as its text,
-/// which [`crate::plan::walltime::parse`] reads as seconds.
+/// which [`crate::walltime::parse`] reads as seconds.
 fn walltime_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     struct Text;
     impl serde::de::Visitor<'_> for Text {
@@ -294,23 +260,55 @@ pub enum KernelPreset {
 }
 
 impl TrialConfig {
-    /// Reads a resolved `trial.yaml`.
-    pub fn from_yaml_file(path: &std::path::Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-        let cfg: Self = serde_yaml::from_str(&text).map_err(|e| match e.location() {
-            Some(loc) => format!("{}:{}:{}: {e}", path.display(), loc.line(), loc.column()),
-            None => format!("{}: {e}", path.display()),
+    /// Reads a resolved `trial.yaml` and checks its rules.
+    pub fn from_yaml_file(path: &std::path::Path) -> Result<Self, TrialFileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| TrialFileError::Read {
+            path: path.to_path_buf(),
+            source,
         })?;
-        cfg.check().map_err(|e| format!("{}: {e}", path.display()))?;
+        let cfg: Self = serde_yaml::from_str(&text).map_err(|source| TrialFileError::Parse {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        cfg.check().map_err(|source| TrialFileError::Rule {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Ok(cfg)
     }
 
-    /// The rules a worker relies on ([`super::rules`]; the spec validator reports the same
-    /// rules with positions). Returns the first violation as `field: value: what is allowed`.
-    pub fn check(&self) -> Result<(), String> {
-        super::rules::check(self)
+    /// The rules a worker relies on ([`crate::rules`]; the spec validator reports the same
+    /// rules with positions). Returns the first one broken.
+    pub fn check(&self) -> Result<(), RuleError> {
+        crate::rules::check(self)
     }
+}
+
+/// Why a `trial.yaml` cannot be used, naming the file.
+#[derive(Debug, thiserror::Error)]
+pub enum TrialFileError {
+    #[error("{}: cannot read: {source}", path.display())]
+    Read {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}{}: {source}", path.display(), line_column(source))]
+    Parse {
+        path: std::path::PathBuf,
+        source: serde_yaml::Error,
+    },
+    #[error("{}: {source}", path.display())]
+    Rule {
+        path: std::path::PathBuf,
+        source: RuleError,
+    },
+}
+
+/// `:line:column` of a YAML error, when it has a place.
+fn line_column(e: &serde_yaml::Error) -> String {
+    e.location()
+        .map(|loc| format!(":{}:{}", loc.line(), loc.column()))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Submitting a whole planned sweep and waiting for it: what `xvr submit`, `xvr resubmit`
 //! and `xvr run` share. Reads the trials and the queue limits from the sweep directory,
 //! resolves `--after` dependencies, prints and checks the node-hours against the budget,
-//! then runs the submit loop ([`run_sweep`]) or says what it would do ([`dry_run`]).
+//! then runs the submit loop ([`submit_sweep`]) or says what it would do ([`dry_run`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -57,7 +57,7 @@ impl SweepRequest {
 }
 
 /// Submits the trials of the planned sweep in `sweep` and waits for them.
-pub fn run_sweep(
+pub fn submit_sweep(
     sweep: &Path,
     request: &SweepRequest,
     out: &mut dyn Write,
@@ -67,7 +67,7 @@ pub fn run_sweep(
     submit(jobs, sched.as_mut(), &opts, out)
 }
 
-/// Says what [`run_sweep`] would submit — the same checks (trials, `--after`, budget),
+/// Says what [`submit_sweep`] would submit — the same checks (trials, `--after`, budget),
 /// then one line per trial: the qsub it would run, or why it is left — and submits nothing.
 pub fn dry_run(sweep: &Path, request: &SweepRequest, out: &mut dyn Write) -> Result<(), String> {
     let sched = adapter::build(request.scheduler, &request.settings);

@@ -1,10 +1,15 @@
 //! PBS walltimes: `HH:MM:SS` (hours may exceed 24), also `MM:SS` or plain seconds, as qsub accepts.
 
-/// Seconds in a walltime string, or a message saying what is allowed.
-pub fn parse(text: &str) -> Result<u64, String> {
+/// A walltime qsub would not accept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("walltime `{0}`: expected HH:MM:SS (or MM:SS, or seconds)")]
+pub struct BadWalltime(pub String);
+
+/// Seconds in a walltime string.
+pub fn parse(text: &str) -> Result<u64, BadWalltime> {
     let parts: Vec<&str> = text.split(':').collect();
     let numbers: Option<Vec<u64>> = parts.iter().map(|p| p.parse::<u64>().ok()).collect();
-    let bad = || format!("walltime `{text}`: expected HH:MM:SS (or MM:SS, or seconds)");
+    let bad = || BadWalltime(text.to_string());
     let numbers = numbers
         .filter(|n| !n.is_empty() && n.len() <= 3)
         .ok_or_else(bad)?;
