@@ -112,9 +112,9 @@ fn data(d: &DataConfig, m: &ModelConfig) -> Result<(), String> {
     }
     match d.source {
         DataSource::Synthetic => synthetic(d, m),
-        DataSource::Png => {
+        DataSource::Png | DataSource::Files => {
             let hr = d.hr_root.as_deref().ok_or(
-                "data.hr_root: not set, but data.source: png needs the directory of HR frames (<hr_root>/<clip>/<frame>.png)",
+                "data.hr_root: not set, but data.source: png or files needs the directory of HR videos (<hr_root>/<clip>/<frame>.png, …)",
             )?;
             existing_dir("data.hr_root", hr)?;
             if let Some(lr) = &d.lr_root {
