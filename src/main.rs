@@ -200,6 +200,10 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         options: Vec<String>,
     },
+    /// Reconstructs an experiment's HR frames at the LR frame rate with a trained trial's
+    /// model: `xvr-worker reconstruct` on this machine, under mpiexec with --ranks > 1
+    /// (docs/reconstruction.md; the options are `xvr-worker reconstruct --help`'s).
+    Reconstruct(xvr::run::reconstruct::ReconstructCommand),
 }
 
 /// Where trials go: overrides of the spec's and the site profile's account and queue.
@@ -562,6 +566,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             outln!("{n} trial(s) cancelled");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Reconstruct(cmd) => xvr::run::reconstruct::run(&cmd),
         Command::Predict { spec, from, options } => {
             run_predict(&analysis_binary(), &spec, &from, &options)?;
             Ok(ExitCode::SUCCESS)

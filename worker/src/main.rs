@@ -3,6 +3,7 @@
 //! - `run <TRIAL_DIR>`: train, checkpoint/resume, evaluate and write the trial's results
 //!   (started by the job script, under `mpiexec` for more than one rank).
 //! - `model-info`: parameters and FLOPs per sample as JSON.
+//! - `reconstruct`: a trained trial's model applied to an experiment's videos.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -30,6 +31,9 @@ enum Command {
     Run(RunArgs),
     /// Print the model's parameter count and FLOPs per sample as JSON.
     ModelInfo(ModelInfoArgs),
+    /// Reconstruct every HR frame of an experiment at the LR frame rate with a trained trial
+    /// (see `xvr-worker reconstruct --help`).
+    Reconstruct(xvr_worker::reconstruct::ReconstructArgs),
 }
 
 #[derive(Args)]
@@ -144,6 +148,13 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => ExitCode::from(e.exit_code()),
         },
+        // Prints its own error line (with the rank) before returning it.
+        Command::Reconstruct(args) => {
+            match xvr_worker::reconstruct::reconstruct::<Flex>(&args, &Default::default()) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => ExitCode::from(e.exit_code()),
+            }
+        }
         Command::ModelInfo(args) => match model_info(&args) {
             Ok(info) => {
                 let json = serde_json::to_string_pretty(&info).expect("model info serialises");

@@ -44,7 +44,10 @@ fn png_file(path: &Path, frame: &LevelFrame, depth: BitDepth) {
             frame.levels.iter().flat_map(|v| v.to_be_bytes()).collect()
         }
     };
-    enc.write_header().unwrap().write_image_data(&bytes).unwrap();
+    enc.write_header()
+        .unwrap()
+        .write_image_data(&bytes)
+        .unwrap();
 }
 
 fn tiff_file(path: &Path, frames: &[LevelFrame], depth: BitDepth) {
@@ -56,7 +59,9 @@ fn tiff_file(path: &Path, frames: &[LevelFrame], depth: BitDepth) {
                 let bytes: Vec<u8> = f.levels.iter().map(|&v| v as u8).collect();
                 enc.write_image::<colortype::Gray8>(w, h, &bytes).unwrap()
             }
-            BitDepth::Sixteen => enc.write_image::<colortype::Gray16>(w, h, &f.levels).unwrap(),
+            BitDepth::Sixteen => enc
+                .write_image::<colortype::Gray16>(w, h, &f.levels)
+                .unwrap(),
         }
     }
 }
@@ -65,7 +70,10 @@ fn frames(n: usize, h: usize, w: usize, depth: BitDepth) -> Vec<LevelFrame> {
     (0..n).map(|t| levels(h, w, t, depth)).collect()
 }
 
-fn read(path: &Path, dataset: Option<&str>) -> Result<xvr_worker::data::sequence::LevelSequence, String> {
+fn read(
+    path: &Path,
+    dataset: Option<&str>,
+) -> Result<xvr_worker::data::sequence::LevelSequence, String> {
     SequenceSource::at(path, dataset)
         .and_then(|s| read_sequence(&s))
         .map_err(|e| e.to_string())
@@ -82,7 +90,11 @@ fn png_and_tiff_folders_and_tiff_stacks_read_back_every_level() {
         std::fs::create_dir_all(&tif_dir).unwrap();
         for (t, f) in want.iter().enumerate() {
             png_file(&png_dir.join(format!("{t:08}.png")), f, depth);
-            tiff_file(&tif_dir.join(format!("{t:08}.tif")), std::slice::from_ref(f), depth);
+            tiff_file(
+                &tif_dir.join(format!("{t:08}.tif")),
+                std::slice::from_ref(f),
+                depth,
+            );
         }
         let stack = dir.path().join(format!("stack{}.tiff", depth.bits()));
         tiff_file(&stack, &want, depth);
@@ -92,7 +104,12 @@ fn png_and_tiff_folders_and_tiff_stacks_read_back_every_level() {
             (&stack, SequenceFormat::TiffStack),
         ] {
             let got = read(path, None).unwrap();
-            assert_eq!((got.format, got.depth), (format, depth), "{}", path.display());
+            assert_eq!(
+                (got.format, got.depth),
+                (format, depth),
+                "{}",
+                path.display()
+            );
             assert_eq!(got.frames, want, "{}", path.display());
         }
     }
@@ -142,13 +159,23 @@ fn a_byte_by_byte_tiff_reads_as_its_levels() {
     std::fs::write(&path, &bytes).unwrap();
     let got = read(&path, None).unwrap();
     assert_eq!(got.depth, BitDepth::Sixteen);
-    assert_eq!(got.frames, [LevelFrame { height: 2, width: 3, levels: pixels }]);
+    assert_eq!(
+        got.frames,
+        [LevelFrame {
+            height: 2,
+            width: 3,
+            levels: pixels
+        }]
+    );
 
     // Truncated in the pixel strip: refused, naming the file and frame 0.
     let cut = dir.path().join("cut.tif");
     std::fs::write(&cut, &bytes[..bytes.len() - 5]).unwrap();
     let err = read(&cut, None).unwrap_err();
-    assert!(err.contains("cut.tif") && err.contains("frame 0") && err.contains("allowed"), "{err}");
+    assert!(
+        err.contains("cut.tif") && err.contains("frame 0") && err.contains("allowed"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -161,7 +188,10 @@ fn hdf5_datasets_read_back_every_level_and_bad_ones_are_refused() {
     {
         let file = hdf5::File::create(&path).unwrap();
         let exchange = file.create_group("exchange").unwrap();
-        let data: Vec<u8> = eight.iter().flat_map(|f| f.levels.iter().map(|&v| v as u8)).collect();
+        let data: Vec<u8> = eight
+            .iter()
+            .flat_map(|f| f.levels.iter().map(|&v| v as u8))
+            .collect();
         exchange
             .new_dataset::<u8>()
             .shape([4, 3, 5])
@@ -193,18 +223,30 @@ fn hdf5_datasets_read_back_every_level_and_bad_ones_are_refused() {
             .unwrap();
     }
     let got = read(&path, Some("/exchange/data")).unwrap();
-    assert_eq!((got.format, got.depth), (SequenceFormat::Hdf5, BitDepth::Eight));
+    assert_eq!(
+        (got.format, got.depth),
+        (SequenceFormat::Hdf5, BitDepth::Eight)
+    );
     assert_eq!(got.frames, eight);
     let got = read(&path, Some("exchange/data16")).unwrap();
     assert_eq!(got.depth, BitDepth::Sixteen);
     assert_eq!(got.frames, sixteen);
 
     let err = read(&path, Some("/exchange/float")).unwrap_err();
-    assert!(err.contains("scan.h5") && err.contains("float") && err.contains("u16"), "{err}");
+    assert!(
+        err.contains("scan.h5") && err.contains("float") && err.contains("u16"),
+        "{err}"
+    );
     let err = read(&path, Some("/exchange/flat")).unwrap_err();
-    assert!(err.contains("scan.h5") && err.contains("rank 2") && err.contains("rank 3"), "{err}");
+    assert!(
+        err.contains("scan.h5") && err.contains("rank 2") && err.contains("rank 3"),
+        "{err}"
+    );
     let err = read(&path, Some("/exchange/none")).unwrap_err();
-    assert!(err.contains("scan.h5") && err.contains("/exchange/none"), "{err}");
+    assert!(
+        err.contains("scan.h5") && err.contains("/exchange/none"),
+        "{err}"
+    );
     let err = read(&path, None).unwrap_err();
     assert!(err.contains("scan.h5") && err.contains("dataset"), "{err}");
 
@@ -234,42 +276,72 @@ fn corrupt_and_unsuitable_frames_are_named_with_what_is_allowed() {
     let bytes = std::fs::read(&third).unwrap();
     std::fs::write(&third, &bytes[..bytes.len() - 20]).unwrap();
     let err = read(&d, None).unwrap_err();
-    assert!(err.contains("00000002.png") && err.contains("frame 2") && err.contains("allowed"), "{err}");
+    assert!(
+        err.contains("00000002.png") && err.contains("frame 2") && err.contains("allowed"),
+        "{err}"
+    );
 
     // An RGB TIFF page and a float TIFF page.
     let rgb = dir.path().join("rgb.tif");
     let mut enc = TiffEncoder::new(BufWriter::new(File::create(&rgb).unwrap())).unwrap();
-    enc.write_image::<colortype::RGB8>(2, 2, &[0u8; 12]).unwrap();
+    enc.write_image::<colortype::RGB8>(2, 2, &[0u8; 12])
+        .unwrap();
     drop(enc);
     let err = read(&rgb, None).unwrap_err();
-    assert!(err.contains("rgb.tif") && err.contains("RGB") && err.contains("16-bit greyscale"), "{err}");
+    assert!(
+        err.contains("rgb.tif") && err.contains("RGB") && err.contains("16-bit greyscale"),
+        "{err}"
+    );
     let float = dir.path().join("float.tif");
     let mut enc = TiffEncoder::new(BufWriter::new(File::create(&float).unwrap())).unwrap();
-    enc.write_image::<colortype::Gray32Float>(2, 2, &[0.5f32; 4]).unwrap();
+    enc.write_image::<colortype::Gray32Float>(2, 2, &[0.5f32; 4])
+        .unwrap();
     drop(enc);
     let err = read(&float, None).unwrap_err();
     assert!(err.contains("float.tif") && err.contains("f32"), "{err}");
 
     // A stack whose second page has another size, and one mixing bit depths.
     let sizes = dir.path().join("sizes.tif");
-    tiff_file(&sizes, &[good.clone(), levels(4, 5, 1, BitDepth::Sixteen)], BitDepth::Sixteen);
+    tiff_file(
+        &sizes,
+        &[good.clone(), levels(4, 5, 1, BitDepth::Sixteen)],
+        BitDepth::Sixteen,
+    );
     let err = read(&sizes, None).unwrap_err();
-    assert!(err.contains("sizes.tif") && err.contains("frame 1") && err.contains("4x5"), "{err}");
+    assert!(
+        err.contains("sizes.tif") && err.contains("frame 1") && err.contains("4x5"),
+        "{err}"
+    );
     let d = folder("mixed_depth");
     png_file(&d.join("00000000.png"), &good, BitDepth::Sixteen);
-    png_file(&d.join("00000001.png"), &levels(4, 4, 1, BitDepth::Eight), BitDepth::Eight);
+    png_file(
+        &d.join("00000001.png"),
+        &levels(4, 4, 1, BitDepth::Eight),
+        BitDepth::Eight,
+    );
     let err = read(&d, None).unwrap_err();
-    assert!(err.contains("00000001.png") && err.contains("8-bit") && err.contains("16-bit"), "{err}");
+    assert!(
+        err.contains("00000001.png") && err.contains("8-bit") && err.contains("16-bit"),
+        "{err}"
+    );
 
     // Mixed formats, no frames, a multi-page TIFF inside a frame folder, an unknown file.
     let d = folder("mixed_formats");
     png_file(&d.join("a.png"), &good, BitDepth::Sixteen);
-    tiff_file(&d.join("b.tif"), std::slice::from_ref(&good), BitDepth::Sixteen);
+    tiff_file(
+        &d.join("b.tif"),
+        std::slice::from_ref(&good),
+        BitDepth::Sixteen,
+    );
     assert!(read(&d, None).unwrap_err().contains("both PNG and TIFF"));
     let d = folder("empty");
     assert!(read(&d, None).unwrap_err().contains("no frames"));
     let d = folder("stack_in_folder");
-    tiff_file(&d.join("a.tif"), &[good.clone(), good.clone()], BitDepth::Sixteen);
+    tiff_file(
+        &d.join("a.tif"),
+        &[good.clone(), good.clone()],
+        BitDepth::Sixteen,
+    );
     assert!(read(&d, None).unwrap_err().contains("2 pages"));
     let other = dir.path().join("notes.txt");
     std::fs::write(&other, "x").unwrap();
@@ -322,7 +394,9 @@ fn written_sequences_read_back_in_their_format_and_depth() {
             SequenceFormat::TiffStack,
             SequenceFormat::Hdf5,
         ] {
-            let out = dir.path().join(format!("{}-{}", format.name(), depth.bits()));
+            let out = dir
+                .path()
+                .join(format!("{}-{}", format.name(), depth.bits()));
             std::fs::create_dir_all(out.join("frames")).unwrap();
             let layout = SequenceLayout {
                 format,
@@ -334,9 +408,15 @@ fn written_sequences_read_back_in_their_format_and_depth() {
                     layout.write_frame(&layout.frame_path(&out, t), f).unwrap();
                 }
             } else {
-                layout.write_stack(&layout.frame_path(&out, 0), &want).unwrap();
+                layout
+                    .write_stack(&layout.frame_path(&out, 0), &want)
+                    .unwrap();
             }
-            let source = if layout.one_file_per_frame() { out.join("frames") } else { layout.frame_path(&out, 0) };
+            let source = if layout.one_file_per_frame() {
+                out.join("frames")
+            } else {
+                layout.frame_path(&out, 0)
+            };
             let got = read(&source, Some("/exchange/data")).unwrap();
             assert_eq!((got.format, got.depth), (format, depth));
             assert_eq!(got.frames, want, "{}", source.display());
@@ -352,12 +432,28 @@ fn a_study_trains_on_tiff_stacks_and_hdf5_files() {
     let (hr, lr) = (dir.path().join("HR"), dir.path().join("LR"));
     std::fs::create_dir_all(&hr).unwrap();
     std::fs::create_dir_all(&lr).unwrap();
-    tiff_file(&hr.join("1.tif"), &frames(4, 16, 32, BitDepth::Sixteen), BitDepth::Sixteen);
-    tiff_file(&lr.join("1.tiff"), &frames(4, 4, 8, BitDepth::Sixteen), BitDepth::Sixteen);
+    tiff_file(
+        &hr.join("1.tif"),
+        &frames(4, 16, 32, BitDepth::Sixteen),
+        BitDepth::Sixteen,
+    );
+    tiff_file(
+        &lr.join("1.tiff"),
+        &frames(4, 4, 8, BitDepth::Sixteen),
+        BitDepth::Sixteen,
+    );
     for (root, (h, w)) in [(&hr, (16, 32)), (&lr, (4, 8))] {
         let f = hdf5::File::create(root.join("2.h5")).unwrap();
-        let data: Vec<u16> = frames(4, h, w, BitDepth::Sixteen).iter().flat_map(|f| f.levels.clone()).collect();
-        f.new_dataset::<u16>().shape([4, h, w]).create("frames").unwrap().write_raw(&data).unwrap();
+        let data: Vec<u16> = frames(4, h, w, BitDepth::Sixteen)
+            .iter()
+            .flat_map(|f| f.levels.clone())
+            .collect();
+        f.new_dataset::<u16>()
+            .shape([4, h, w])
+            .create("frames")
+            .unwrap()
+            .write_raw(&data)
+            .unwrap();
     }
     let mut cfg = DataConfig {
         source: DataSource::Files,
@@ -368,17 +464,27 @@ fn a_study_trains_on_tiff_stacks_and_hdf5_files() {
         ..Default::default()
     };
     let d = Dataset::load(&cfg).unwrap();
-    assert_eq!((d.train[0].name.as_str(), d.val[0].name.as_str()), ("1", "2"));
+    assert_eq!(
+        (d.train[0].name.as_str(), d.val[0].name.as_str()),
+        ("1", "2")
+    );
     assert_eq!((d.val[0].len(), d.val[0].lr_size()), (4, (4, 8)));
     for video in d.train.iter().chain(&d.val) {
-        let all = video.hr.iter().chain(&video.lr).flat_map(|f| f.pixels.iter().copied());
+        let all = video
+            .hr
+            .iter()
+            .chain(&video.lr)
+            .flat_map(|f| f.pixels.iter().copied());
         let (min, max) = all.fold((f32::MAX, f32::MIN), |(a, b), v| (a.min(v), b.max(v)));
         assert_eq!((min, max), (0.0, 1.0), "video {}", video.name);
     }
     // Without the dataset path an HDF5 video is refused, naming the file and the field.
     cfg.hdf5_dataset = None;
     let err = Dataset::load(&cfg).unwrap_err();
-    assert!(err.contains("2.h5") && err.contains("data.hdf5_dataset"), "{err}");
+    assert!(
+        err.contains("2.h5") && err.contains("data.hdf5_dataset"),
+        "{err}"
+    );
     // `source: png` keeps reading PNG folders only.
     cfg.source = DataSource::Png;
     assert!(Dataset::load(&cfg).unwrap_err().contains("no videos"));

@@ -17,7 +17,9 @@ pub fn read_hdf5_frames(
 ) -> Result<(Vec<LevelFrame>, BitDepth), SequenceError> {
     let error = |kind| SequenceError::new(path, kind);
     let file = hdf5::File::open(path).map_err(|e| {
-        error(SequenceErrorKind::Corrupt(format!("not a readable HDF5 file: {e}")))
+        error(SequenceErrorKind::Corrupt(format!(
+            "not a readable HDF5 file: {e}"
+        )))
     })?;
     let ds = file.dataset(dataset).map_err(|e| {
         error(SequenceErrorKind::Unsupported(format!(
@@ -28,10 +30,11 @@ pub fn read_hdf5_frames(
     let &[frames, height, width] = &shape[..] else {
         return Err(error(SequenceErrorKind::Rank(shape.len())));
     };
-    let descriptor = ds
-        .dtype()
-        .and_then(|t| t.to_descriptor())
-        .map_err(|e| error(SequenceErrorKind::PixelType(format!("an unknown type ({e})"))))?;
+    let descriptor = ds.dtype().and_then(|t| t.to_descriptor()).map_err(|e| {
+        error(SequenceErrorKind::PixelType(format!(
+            "an unknown type ({e})"
+        )))
+    })?;
     let read_failed = |e: hdf5::Error| {
         error(SequenceErrorKind::Corrupt(format!(
             "cannot read dataset {dataset}: {e}"
@@ -46,9 +49,10 @@ pub fn read_hdf5_frames(
                 .collect(),
             BitDepth::Eight,
         ),
-        TypeDescriptor::Unsigned(IntSize::U2) => {
-            (ds.read_raw::<u16>().map_err(read_failed)?, BitDepth::Sixteen)
-        }
+        TypeDescriptor::Unsigned(IntSize::U2) => (
+            ds.read_raw::<u16>().map_err(read_failed)?,
+            BitDepth::Sixteen,
+        ),
         other => {
             return Err(error(SequenceErrorKind::PixelType(format!(
                 "HDF5 {other} in dataset {dataset}"
@@ -79,14 +83,19 @@ pub fn write_hdf5_frames(
     depth: BitDepth,
 ) -> Result<(), SequenceError> {
     let error = |e: &dyn std::fmt::Display| {
-        SequenceError::new(path, SequenceErrorKind::Io(format!("cannot write HDF5: {e}")))
+        SequenceError::new(
+            path,
+            SequenceErrorKind::Io(format!("cannot write HDF5: {e}")),
+        )
     };
     let (height, width) = frames.first().map_or((0, 0), |f| (f.height, f.width));
     let shape = [frames.len(), height, width];
     let file = hdf5::File::create(path).map_err(|e| error(&e))?;
     let mut group: hdf5::Group = (*file).clone();
     let mut parts: Vec<&str> = dataset.split('/').filter(|p| !p.is_empty()).collect();
-    let name = parts.pop().ok_or_else(|| error(&format!("empty dataset path {dataset:?}")))?;
+    let name = parts
+        .pop()
+        .ok_or_else(|| error(&format!("empty dataset path {dataset:?}")))?;
     for part in parts {
         group = if group.link_exists(part) {
             group.group(part)
@@ -106,7 +115,10 @@ pub fn write_hdf5_frames(
             ds.write_raw(&data).map_err(|e| error(&e))?;
         }
         BitDepth::Sixteen => {
-            let data: Vec<u16> = frames.iter().flat_map(|f| f.levels.iter().copied()).collect();
+            let data: Vec<u16> = frames
+                .iter()
+                .flat_map(|f| f.levels.iter().copied())
+                .collect();
             let ds = group
                 .new_dataset::<u16>()
                 .shape(shape)

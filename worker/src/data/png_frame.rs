@@ -16,12 +16,14 @@ use super::sequence_error::{SequenceError, SequenceErrorKind};
 /// name the file.
 pub fn read_png_levels(path: &Path) -> Result<(LevelFrame, BitDepth), SequenceError> {
     let error = |kind| SequenceError::new(path, kind);
-    let file = File::open(path)
-        .map_err(|e| error(SequenceErrorKind::Io(format!("cannot open: {e}"))))?;
+    let file =
+        File::open(path).map_err(|e| error(SequenceErrorKind::Io(format!("cannot open: {e}"))))?;
     let mut decoder = png::Decoder::new(BufReader::new(file));
     decoder.set_transformations(png::Transformations::IDENTITY);
     let corrupt = |e: png::DecodingError| {
-        error(SequenceErrorKind::Corrupt(format!("not a readable PNG: {e}")))
+        error(SequenceErrorKind::Corrupt(format!(
+            "not a readable PNG: {e}"
+        )))
     };
     let mut reader = decoder.read_info().map_err(corrupt)?;
     let info = reader.info();
@@ -68,7 +70,10 @@ pub fn write_png_levels(
     depth: BitDepth,
 ) -> Result<(), SequenceError> {
     let error = |e: &dyn std::fmt::Display| {
-        SequenceError::new(path, SequenceErrorKind::Io(format!("cannot write PNG: {e}")))
+        SequenceError::new(
+            path,
+            SequenceErrorKind::Io(format!("cannot write PNG: {e}")),
+        )
     };
     let file = File::create(path).map_err(|e| error(&e))?;
     let mut encoder = png::Encoder::new(

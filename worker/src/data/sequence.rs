@@ -299,7 +299,10 @@ type Page = (LevelFrame, BitDepth, PathBuf);
 /// The PNG or TIFF frames of a folder, in file-name order (`00000000.png` is frame 0).
 fn read_folder(dir: &Path) -> Result<(Vec<Page>, SequenceFormat), SequenceError> {
     let io = |e: std::io::Error| {
-        SequenceError::new(dir, SequenceErrorKind::Io(format!("cannot list frames: {e}")))
+        SequenceError::new(
+            dir,
+            SequenceErrorKind::Io(format!("cannot list frames: {e}")),
+        )
     };
     let mut pngs = Vec::new();
     let mut tiffs = Vec::new();

@@ -72,7 +72,10 @@ fn atomically(
     let tmp = PathBuf::from(tmp);
     write(&tmp)?;
     std::fs::rename(&tmp, path).map_err(|e| {
-        SequenceError::new(path, SequenceErrorKind::Io(format!("cannot rename into place: {e}")))
+        SequenceError::new(
+            path,
+            SequenceErrorKind::Io(format!("cannot rename into place: {e}")),
+        )
     })
 }
 

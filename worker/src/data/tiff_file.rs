@@ -106,7 +106,10 @@ pub fn write_tiff_pages(
     depth: BitDepth,
 ) -> Result<(), SequenceError> {
     let error = |e: &dyn std::fmt::Display| {
-        SequenceError::new(path, SequenceErrorKind::Io(format!("cannot write TIFF: {e}")))
+        SequenceError::new(
+            path,
+            SequenceErrorKind::Io(format!("cannot write TIFF: {e}")),
+        )
     };
     // Encoded in memory and written in one call, so that a failed write is reported (a
     // buffered file writer would lose it on drop).

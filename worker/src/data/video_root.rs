@@ -25,9 +25,8 @@ pub enum RootKind<'a> {
 /// numeric strings), otherwise by name; a video's name is its folder name or its file name
 /// without the extension. Errors name the offending folder or file.
 pub fn read_videos(root: &Path, kind: RootKind) -> Result<Vec<Video>, String> {
-    let listing_failed = |e: std::io::Error| {
-        format!("{}: cannot list video folders: {e}", root.display())
-    };
+    let listing_failed =
+        |e: std::io::Error| format!("{}: cannot list video folders: {e}", root.display());
     let mut entries = Vec::new();
     for entry in std::fs::read_dir(root).map_err(listing_failed)? {
         let path = entry.map_err(listing_failed)?.path();
