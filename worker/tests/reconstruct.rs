@@ -517,4 +517,81 @@ fn bad_experiments_trials_and_output_folders_are_refused_before_any_work() {
             "--hr",
             s(&hr),
             "--hr-every",
-           
+            "4",
+            "--out",
+            s(&out),
+        ],
+        &out,
+        &["wide", "fields of view do not match"],
+    );
+    // HR frames beyond the LR sequence.
+    assert_refused(
+        &[
+            s(trial),
+            "--lr",
+            s(&lr),
+            "--hr",
+            s(&hr),
+            "--hr-every",
+            "6",
+            "--out",
+            s(&out),
+        ],
+        &out,
+        &["reach LR frame 12", "--hr-every"],
+    );
+    // A checkpoint whose model settings differ from the trial's.
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::copy(trial.join("trial.yaml"), other.join("trial.yaml")).unwrap();
+    let copy = Command::new("cp")
+        .arg("-r")
+        .arg(trial.join("checkpoint"))
+        .arg(&other)
+        .status()
+        .unwrap();
+    assert!(copy.success());
+    let text = std::fs::read_to_string(other.join("trial.yaml")).unwrap();
+    std::fs::write(
+        other.join("trial.yaml"),
+        text.replace("channels: 16", "channels: 32"),
+    )
+    .unwrap();
+    assert_refused(
+        &[
+            s(&other),
+            "--lr",
+            s(&lr),
+            "--hr",
+            s(&hr),
+            "--hr-every",
+            "4",
+            "--out",
+            s(&out),
+        ],
+        &out,
+        &["state.json", "differ from the trial's"],
+    );
+    // An output folder that already holds results.
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("manifest.csv"), "earlier").unwrap();
+    assert_refused(
+        &[
+            s(trial),
+            "--lr",
+            s(&lr),
+            "--hr",
+            s(&hr),
+            "--hr-every",
+            "4",
+            "--out",
+            s(&out),
+        ],
+        &out,
+        &["already holds files"],
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("manifest.csv")).unwrap(),
+        "earlier"
+    );
+}
