@@ -113,9 +113,10 @@ fn data(d: &DataConfig, m: &ModelConfig) -> Result<(), String> {
     match d.source {
         DataSource::Synthetic => synthetic(d, m),
         DataSource::Png | DataSource::Files => {
-            let hr = d.hr_root.as_deref().ok_or(
-                "data.hr_root: not set, but data.source: png or files needs the directory of HR videos (<hr_root>/<clip>/<frame>.png, …)",
-            )?;
+            let source = if d.source == DataSource::Png { "png" } else { "files" };
+            let hr = d.hr_root.as_deref().ok_or(format!(
+                "data.hr_root: not set, but data.source: {source} needs the directory of HR videos (<hr_root>/<clip>/<frame>.png, …)"
+            ))?;
             existing_dir("data.hr_root", hr)?;
             if let Some(lr) = &d.lr_root {
                 existing_dir("data.lr_root", lr)?;

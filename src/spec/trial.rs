@@ -109,7 +109,9 @@ pub struct DataConfig {
     /// LR frame root for `source: png`/`files`; when absent, LR frames are binned from HR.
     pub lr_root: Option<String>,
     /// Path of the frame dataset inside the HDF5 files of `source: files` (e.g.
-    /// `/exchange/data`); needed when a root holds HDF5 files.
+    /// `/exchange/data`); needed when a root holds HDF5 files. Left out of trial.yaml when
+    /// unset, so trials that do not use it keep their ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hdf5_dataset: Option<String>,
 }
 
