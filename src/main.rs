@@ -72,6 +72,9 @@ enum End {
     Interrupted,
     /// The command could not do its work (a bad spec, option or file; said on stderr): 1.
     Error,
+    /// A command that runs one worker process (`reconstruct`) ends as it did: its exit code
+    /// (2 refused, 1 failed), 1 if a signal ended it.
+    Worker(std::process::ExitStatus),
 }
 
 impl From<End> for ExitCode {
@@ -80,6 +83,11 @@ impl From<End> for ExitCode {
             End::Done => ExitCode::SUCCESS,
             End::TrialsUnsuccessful | End::Error => ExitCode::FAILURE,
             End::Interrupted => ExitCode::from(130),
+            End::Worker(status) => match status.code() {
+                Some(0) => ExitCode::SUCCESS,
+                Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+                None => ExitCode::FAILURE,
+            },
         }
     }
 }
@@ -257,6 +265,8 @@ fn execute(command: Command) -> Result<End, String> {
             outln!("{n} trial(s) cancelled");
             Ok(End::Done)
         }
+        Command::Reconstruct(cmd) => xvr::run::reconstruct::run(&cmd),
+        Command::Reconstruct(cmd) => Ok(End::Worker(xvr::chain::reconstruct::reconstruct(&cmd)?)),
         Command::Predict { spec, from, options } => {
             predict(&analysis_binary(), &spec, &from, &options).map_err(|e| e.to_string())?;
             Ok(End::Done)

@@ -46,8 +46,9 @@ pub struct TrialMeta {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DataConfig {
-    /// `synthetic` (the embedded default: generated x-ray videos) or `png` (folders of 8-bit
-    /// PNG frames in XFusion's layout under `hr_root` / `lr_root`).
+    /// `synthetic` (the embedded default: generated x-ray videos), `png` (folders of 8- or
+    /// 16-bit PNG frames in XFusion's layout under `hr_root` / `lr_root`) or `files` (as
+    /// `png`, plus TIFF frame folders, multi-page TIFF stacks and HDF5 files).
     pub source: DataSource,
     /// Fraction of training videos kept, in (0, 1]; whole videos are kept. Default 1.
     pub fraction: f64,
@@ -71,8 +72,13 @@ pub struct DataConfig {
     pub synthetic: SyntheticConfig,
     /// HR frame root for `source: png` (`<hr_root>/<clip>/<frame:08d>.png`).
     pub hr_root: Option<String>,
-    /// LR frame root for `source: png`; when absent, LR frames are binned from HR.
+    /// LR frame root for `source: png`/`files`; when absent, LR frames are binned from HR.
     pub lr_root: Option<String>,
+    /// Path of the frame dataset inside the HDF5 files of `source: files` (e.g.
+    /// `/exchange/data`); needed when a root holds HDF5 files. Left out of trial.yaml when
+    /// unset, so trials that do not use it keep their ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hdf5_dataset: Option<String>,
 }
 
 impl Default for DataConfig {
@@ -91,6 +97,7 @@ impl Default for DataConfig {
             synthetic: SyntheticConfig::default(),
             hr_root: None,
             lr_root: None,
+            hdf5_dataset: None,
         }
     }
 }
@@ -101,6 +108,7 @@ impl Default for DataConfig {
 pub enum DataSource {
     Synthetic,
     Png,
+    Files,
 }
 
 /// Synthetic x-ray video generator settings.

@@ -13,11 +13,7 @@ pub const ANALYSIS_BIN: &str = "xvr-analysis";
 
 /// `xvr-analysis` beside the running executable if it is there, else the bare name for `PATH`.
 pub fn analysis_binary() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join(ANALYSIS_BIN)))
-        .filter(|candidate| candidate.is_file())
-        .unwrap_or_else(|| PathBuf::from(ANALYSIS_BIN))
+    super::sibling::sibling_binary(ANALYSIS_BIN)
 }
 
 /// Why `xvr-analysis` did not do its work.

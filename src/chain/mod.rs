@@ -3,3 +3,5 @@
 //! separate subcommands make; this module adds only what sits after them.
 
 pub mod analysis;
+pub mod reconstruct;
+pub mod sibling;

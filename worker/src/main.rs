@@ -3,6 +3,7 @@
 //! - `run <TRIAL_DIR>`: train, checkpoint/resume, evaluate and write the trial's results
 //!   (started by the job script, under `mpiexec` for more than one rank).
 //! - `model-info`: parameters and FLOPs per sample as JSON.
+//! - `reconstruct`: a trained trial's model applied to an experiment's videos.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -31,6 +32,9 @@ enum Command {
     Run(RunArgs),
     /// Print the model's parameter count and FLOPs per sample as JSON.
     ModelInfo(ModelInfoArgs),
+    /// Reconstruct every HR frame of an experiment at the LR frame rate with a trained trial
+    /// (see `xvr-worker reconstruct --help`).
+    Reconstruct(xvr_worker::reconstruct::ReconstructArgs),
 }
 
 #[derive(Args)]
@@ -44,6 +48,10 @@ struct RunArgs {
     /// walltime kill; the next run resumes).
     #[arg(long)]
     stop_after: Option<u64>,
+    /// CPU only: use burn's composed ops instead of the fused kernels (model::fused), to rule
+    /// the kernels out when a result looks wrong; several times slower (docs/benchmarks.md).
+    #[arg(long)]
+    composed_ops: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -104,7 +112,13 @@ fn run_trial(args: &RunArgs) -> Result<(), RunError> {
     };
     match args.backend {
         Backend::Cpu => {
-            run::<Autodiff<Flex>>(&args.trial_dir, &Default::default(), options).map(drop)
+            let train = || run::<Autodiff<Flex>>(&args.trial_dir, &Default::default(), options);
+            let result = if args.composed_ops {
+                xvr_worker::model::fused::with_composed_ops(train)
+            } else {
+                train()
+            };
+            result.map(drop)
         }
         Backend::Cuda => run_cuda(args, options),
     }
@@ -144,6 +158,13 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => ExitCode::from(e.exit_code()),
         },
+        // Prints its own error line (with the rank) before returning it.
+        Command::Reconstruct(args) => {
+            match xvr_worker::reconstruct::reconstruct::<Flex>(&args, &Default::default()) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => ExitCode::from(e.exit_code()),
+            }
+        }
         Command::ModelInfo(args) => match model_info(&args) {
             Ok(info) => {
                 let json = serde_json::to_string_pretty(&info).expect("model info serialises");

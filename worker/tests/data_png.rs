@@ -5,7 +5,7 @@ use std::io::BufWriter;
 use std::path::Path;
 
 use xvr_contract::trial::{DataConfig, DataSource};
-use xvr_worker::data::png_folders::read_video_folders;
+use xvr_worker::data::video_root::{read_videos, RootKind};
 use xvr_worker::data::png_frame::{read_gray_png, write_gray_png};
 use xvr_worker::data::{Dataset, Frame};
 
@@ -137,7 +137,7 @@ fn write_clips(root: &Path, clips: &[&str], frames: usize, h: usize, w: usize) {
 fn video_folders_follow_the_xfusion_layout() {
     let dir = tempfile::tempdir().unwrap();
     write_clips(dir.path(), &["436", "12", "1000"], 3, 8, 4);
-    let videos = read_video_folders(dir.path()).unwrap();
+    let videos = read_videos(dir.path(), RootKind::PngFolders).unwrap();
     let names: Vec<&str> = videos.iter().map(|v| v.name.as_str()).collect();
     assert_eq!(names, ["12", "436", "1000"]); // numeric order, not "1000" < "12"
     assert_eq!(videos[1].frames.len(), 3);
@@ -149,7 +149,7 @@ fn a_frame_of_the_wrong_size_is_an_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     write_clips(dir.path(), &["7"], 3, 8, 4);
     write_gray_png(&dir.path().join("7/00000002.png"), &grey_frame(8, 8, 0)).unwrap();
-    let err = read_video_folders(dir.path()).unwrap_err();
+    let err = read_videos(dir.path(), RootKind::PngFolders).unwrap_err();
     assert!(
         err.contains("00000002.png") && err.contains("8x8") && err.contains("8x4"),
         "{err}"

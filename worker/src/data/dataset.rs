@@ -7,10 +7,10 @@ use xvr_contract::trial::{DataConfig, DataSource};
 
 use super::experiment::virtual_experiment;
 use super::frame::PairedVideo;
-use super::png_folders::read_video_folders;
 use super::png_frame::read_gray_png;
 use super::selection::{kept_training_videos, validation_indices};
 use super::synthetic::{generate_video, SyntheticShape};
+use super::video_root::{read_videos, RootKind};
 
 /// Training and validation videos (normalised HR/LR pairs).
 #[derive(Debug, Clone)]
@@ -29,6 +29,8 @@ impl Dataset {
     ///   output of a virtual experiment, as in the reference); clips are paired by name.
     /// - `png` without `lr_root`: HR folders are the *reference* sequences and go through the
     ///   virtual experiment (LR binned from HR, both re-normalised).
+    /// - `files`: as `png`, with TIFF frame folders, TIFF stacks and HDF5 files
+    ///   (`hdf5_dataset`) as videos too.
     pub fn load(cfg: &DataConfig) -> Result<Self, String> {
         Self::split(load_videos(cfg)?, cfg)
     }
@@ -79,28 +81,40 @@ fn load_videos(cfg: &DataConfig) -> Result<Vec<PairedVideo>, String> {
                 .map(|i| virtual_experiment(&generate_video(shape, texture.as_ref(), cfg.seed, i)))
                 .collect()
         }
-        DataSource::Png => {
-            let hr_root = cfg
-                .hr_root
-                .as_deref()
-                .ok_or("data.hr_root: missing: required when data.source is png")?;
-            let hr = read_video_folders(Path::new(hr_root))?;
-            match cfg.lr_root.as_deref() {
-                None => hr.iter().map(virtual_experiment).collect(),
-                Some(lr_root) => {
-                    let mut lr = read_video_folders(Path::new(lr_root))?;
-                    hr.into_iter()
-                        .map(|h| {
-                            let at = lr.iter().position(|l| l.name == h.name).ok_or_else(|| {
-                                format!("{lr_root}: no LR folder for video {} of {hr_root}", h.name)
-                            })?;
-                            let l = lr.swap_remove(at);
-                            PairedVideo::new(&h.name, h.frames, l.frames)
-                                .map_err(|e| format!("{hr_root} / {lr_root}: {e}"))
-                        })
-                        .collect()
-                }
-            }
+        DataSource::Png => stored_videos(cfg, RootKind::PngFolders),
+        DataSource::Files => stored_videos(
+            cfg,
+            RootKind::Files {
+                hdf5_dataset: cfg.hdf5_dataset.as_deref(),
+            },
+        ),
+    }
+}
+
+/// Videos stored under `hr_root` (and `lr_root`) as `kind` says.
+fn stored_videos(cfg: &DataConfig, kind: RootKind) -> Result<Vec<PairedVideo>, String> {
+    let hr_root = cfg.hr_root.as_deref().ok_or(format!(
+        "data.hr_root: missing: required when data.source is {}",
+        match kind {
+            RootKind::PngFolders => "png",
+            RootKind::Files { .. } => "files",
+        }
+    ))?;
+    let hr = read_videos(Path::new(hr_root), kind)?;
+    match cfg.lr_root.as_deref() {
+        None => hr.iter().map(virtual_experiment).collect(),
+        Some(lr_root) => {
+            let mut lr = read_videos(Path::new(lr_root), kind)?;
+            hr.into_iter()
+                .map(|h| {
+                    let at = lr.iter().position(|l| l.name == h.name).ok_or_else(|| {
+                        format!("{lr_root}: no LR video for video {} of {hr_root}", h.name)
+                    })?;
+                    let l = lr.swap_remove(at);
+                    PairedVideo::new(&h.name, h.frames, l.frames)
+                        .map_err(|e| format!("{hr_root} / {lr_root}: {e}"))
+                })
+                .collect()
         }
     }
 }

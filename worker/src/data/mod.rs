@@ -1,8 +1,11 @@
 //! Videos and training samples (docs/data.md).
 //!
 //! - [`frame`]: `Frame`, `Video`, `PairedVideo` (HR + LR of one scene).
-//! - Sources: [`png_frame`] / [`png_folders`] (XFusion's PNG layout) and [`synthetic`]
-//!   (generated x-ray videos, the default).
+//! - Sources: stored sequences — [`sequence`] reads PNG/TIFF frame folders, TIFF stacks and
+//!   HDF5 datasets ([`png_frame`], [`tiff_file`], `hdf5_dataset`) as [`level_frame`]s and
+//!   normalises them; [`video_root`] reads a root of such videos; [`sequence_writer`] writes
+//!   frames back in a sequence's format — and [`synthetic`] (generated x-ray videos, the
+//!   default).
 //! - The virtual experiment: [`binning`], [`renorm`], [`poisson_noise`], combined in
 //!   [`experiment`].
 //! - [`dataset`]: a trial's training/validation videos ([`selection`]: `val_videos`,
@@ -18,7 +21,9 @@ pub mod dihedral;
 pub mod eval_input;
 pub mod experiment;
 pub mod frame;
-pub mod png_folders;
+#[cfg(feature = "hdf5")]
+pub mod hdf5_dataset;
+pub mod level_frame;
 pub mod png_frame;
 pub mod poisson_noise;
 pub mod renorm;
@@ -26,7 +31,12 @@ pub mod sample;
 pub mod sampler;
 pub mod seeding;
 pub mod selection;
+pub mod sequence;
+pub mod sequence_error;
+pub mod sequence_writer;
 pub mod synthetic;
+pub mod tiff_file;
+pub mod video_root;
 
 pub use dataset::Dataset;
 pub use eval_input::{eval_frames, eval_input, EvalInput};

@@ -28,6 +28,19 @@ pub fn percentile(values: &[f32], p: f64) -> f32 {
     (f64::from(below) + frac * (f64::from(next) - f64::from(below))) as f32
 }
 
+/// The sequence's clipping range: its [0.35 %, 99.65 %] percentiles over all pixels of
+/// all frames (`frames` must not be empty).
+pub fn clip_range(frames: &[Frame]) -> (f32, f32) {
+    let all: Vec<f32> = frames
+        .iter()
+        .flat_map(|f| f.pixels.iter().copied())
+        .collect();
+    (
+        percentile(&all, CLIP_LOW_PERCENT),
+        percentile(&all, CLIP_HIGH_PERCENT),
+    )
+}
+
 /// Clips `frames` to the sequence's [0.35 %, 99.65 %] percentiles and maps the clipped range
 /// linearly onto [0, 1] (after clipping, the sequence minimum and maximum are exactly the two
 /// percentiles). A constant sequence maps to all zeros. Returns the normalised frames.
@@ -35,12 +48,7 @@ pub fn clip_and_normalise(frames: &[Frame]) -> Vec<Frame> {
     if frames.is_empty() {
         return Vec::new();
     }
-    let all: Vec<f32> = frames
-        .iter()
-        .flat_map(|f| f.pixels.iter().copied())
-        .collect();
-    let lo = percentile(&all, CLIP_LOW_PERCENT);
-    let hi = percentile(&all, CLIP_HIGH_PERCENT);
+    let (lo, hi) = clip_range(frames);
     let scale = if hi > lo { 1.0 / (hi - lo) } else { 0.0 };
     frames
         .iter()

@@ -20,6 +20,9 @@ pub enum Purpose {
     Sample = 3,
     /// Generation of one synthetic video.
     SyntheticVideo = 4,
+    /// Photon noise added to one LR frame of a reconstruction's test condition
+    /// (`xvr-worker reconstruct --lr-b0`).
+    TestNoise = 5,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mix with good avalanche.

@@ -267,3 +267,89 @@ fn sync_dir_files(dir: &Path) -> io::Result<()> {
     }
     fs::File::open(dir)?.sync_all()
 }
+
+/// Which weights of a checkpoint a trained model is built from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Weights {
+    /// The EMA of the weights (`ema.bin`), as evaluation uses (docs/training.md).
+    Ema,
+    /// The optimised weights themselves (`model.bin`).
+    Raw,
+}
+
+/// The trained model of the trial in `trial_dir` (`trial`, its `trial.yaml`), from its
+/// checkpoint, on an inference backend, with the checkpoint's state.
+///
+/// Refused, naming the file: no checkpoint, an unreadable one, one of another trial, one whose
+/// recorded model settings differ from the trial's, or records whose parameter shapes do not
+/// fit the trial's model.
+pub fn load_trained<B: burn::tensor::backend::Backend>(
+    trial_dir: &Path,
+    trial: &xvr::spec::trial::TrialConfig,
+    weights: Weights,
+    device: &B::Device,
+) -> Result<(SwinXvr<B>, CheckpointState), String> {
+    let checkpoint_dir = find(trial_dir).ok_or_else(|| {
+        format!(
+            "{}: no checkpoint (the trial has not been trained, or its checkpoint was removed)",
+            dir(trial_dir).display()
+        )
+    })?;
+    let state_path = checkpoint_dir.join(STATE_FILE);
+    let text = fs::read(&state_path)
+        .map_err(|e| format!("{}: cannot read: {e}", state_path.display()))?;
+    let state: CheckpointState = serde_json::from_slice(&text)
+        .map_err(|e| format!("{}: not a checkpoint state ({e})", state_path.display()))?;
+    if state.format_version != FORMAT_VERSION {
+        return Err(format!(
+            "{}: checkpoint format {} but this worker reads format {FORMAT_VERSION}",
+            state_path.display(),
+            state.format_version
+        ));
+    }
+    if !trial.meta.id.is_empty() && !state.trial_id.is_empty() && state.trial_id != trial.meta.id
+    {
+        return Err(format!(
+            "{}: checkpoint of trial {}, but {} is trial {}",
+            state_path.display(),
+            state.trial_id,
+            trial_dir.display(),
+            trial.meta.id
+        ));
+    }
+    match &state.model {
+        Some(model) if model != &trial.model => {
+            return Err(format!(
+                "{}: checkpoint model settings {model:?} differ from the trial's {:?} ({})",
+                state_path.display(),
+                trial.model,
+                trial_dir.join(xvr::results::names::TRIAL_YAML).display()
+            ))
+        }
+        _ => {}
+    }
+    let config = crate::model::SwinXvrConfig::from_trial(&trial.model)?;
+    let fresh: SwinXvr<B> = config.init(device);
+    let shapes = param_shapes(&fresh);
+    let file = match weights {
+        Weights::Ema => "ema",
+        Weights::Raw => "model",
+    };
+    let record_path = checkpoint_dir.join(format!("{file}.bin"));
+    let record = recorder()
+        .load(checkpoint_dir.join(file), device)
+        .map_err(|_| {
+            format!(
+                "{}: unreadable checkpoint record (truncated, corrupt or written by another version of xvr-worker)",
+                record_path.display()
+            )
+        })?;
+    let model = fresh.load_record(record);
+    if param_shapes(&model) != shapes {
+        return Err(format!(
+            "{}: parameter shapes differ from the trial's model (another model size)",
+            record_path.display()
+        ));
+    }
+    Ok((model, state))
+}

@@ -1,0 +1,62 @@
+//! `xvr reconstruct`: a trained trial's model applied to an experiment's videos, run as a
+//! local job — `xvr-worker reconstruct` on this machine, under `mpiexec` when the frames are
+//! split over more than one rank (docs/reconstruction.md). The worker owns the model, the
+//! checks and the outputs; this module starts it and passes its exit status on.
+
+use std::process::{Command, ExitCode};
+
+use super::sibling::sibling_binary;
+
+/// Name of the worker binary.
+const WORKER_BIN: &str = "xvr-worker";
+
+/// Arguments of `xvr reconstruct`.
+#[derive(clap::Args, Debug)]
+pub struct ReconstructCommand {
+    /// Processes to split the frames over (round-robin); more than 1 starts them with
+    /// `mpiexec -n RANKS`.
+    #[arg(long, default_value_t = 1)]
+    pub ranks: usize,
+    /// TRIAL_DIR and the options of `xvr-worker reconstruct` (see its --help): --lr/--hr or
+    /// --sequence, --hr-every, --hr-offset, --out, --weights, --lr-fps, --frames.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required = true,
+        value_name = "WORKER_ARGS"
+    )]
+    pub worker_args: Vec<String>,
+}
+
+/// Runs the reconstruction job and returns the worker's exit status.
+pub fn run(cmd: &ReconstructCommand) -> Result<ExitCode, String> {
+    if cmd.ranks == 0 {
+        return Err("--ranks 0: expected at least 1 process".into());
+    }
+    let worker = sibling_binary(WORKER_BIN);
+    let mut command = if cmd.ranks == 1 {
+        Command::new(&worker)
+    } else {
+        let mut c = Command::new("mpiexec");
+        c.arg("-n").arg(cmd.ranks.to_string()).arg(&worker);
+        c
+    };
+    command
+        .arg("reconstruct")
+        .args(&cmd.worker_args)
+        .arg("--ranks")
+        .arg(cmd.ranks.to_string());
+    let status = command.status().map_err(|e| {
+        format!(
+            "cannot start {}: {e}; build it with `cargo build --release --workspace` (it is expected beside xvr or on PATH){}",
+            if cmd.ranks == 1 { worker.display().to_string() } else { "mpiexec".into() },
+            if cmd.ranks == 1 { "" } else { "; more than one rank needs MPI's mpiexec (scripts/setup.sh installs MPICH)" }
+        )
+    })?;
+    // The worker said why on stderr; its status (2 refused, 1 failed) is ours.
+    Ok(match status.code() {
+        Some(0) => ExitCode::SUCCESS,
+        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        None => ExitCode::FAILURE,
+    })
+}

@@ -1,0 +1,17 @@
+//! `xvr-worker reconstruct`: a trained trial's model applied to a real experiment
+//! (docs/reconstruction.md) — every HR frame at the LR frame rate, written in the input's
+//! format and bit depth, with a manifest.
+//!
+//! - [`args`]: the command line.
+//! - [`experiment`]: the input sequences, their frame relation and the checks made before
+//!   any work; the model inputs of one target frame.
+//! - [`manifest`]: manifest.csv and reconstruct.json.
+//! - [`run`]: the frames split over the ranks, timed, written and gathered.
+
+pub mod args;
+pub mod experiment;
+pub mod manifest;
+pub mod run;
+
+pub use args::ReconstructArgs;
+pub use run::{reconstruct, ReconstructError};
