@@ -153,6 +153,10 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         options: Vec<String>,
     },
+    /// Reconstructs an experiment's HR frames at the LR frame rate with a trained trial's
+    /// model: `xvr-worker reconstruct` on this machine, under mpiexec with --ranks > 1
+    /// (docs/reconstruction.md; the options are `xvr-worker reconstruct --help`'s).
+    Reconstruct(xvr::chain::reconstruct::ReconstructCommand),
 }
 
 /// A sweep spec and where its results go.

@@ -265,7 +265,6 @@ fn execute(command: Command) -> Result<End, String> {
             outln!("{n} trial(s) cancelled");
             Ok(End::Done)
         }
-        Command::Reconstruct(cmd) => xvr::run::reconstruct::run(&cmd),
         Command::Reconstruct(cmd) => Ok(End::Worker(xvr::chain::reconstruct::reconstruct(&cmd)?)),
         Command::Predict { spec, from, options } => {
             predict(&analysis_binary(), &spec, &from, &options).map_err(|e| e.to_string())?;

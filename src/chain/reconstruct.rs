@@ -3,7 +3,7 @@
 //! split over more than one rank (docs/reconstruction.md). The worker owns the model, the
 //! checks and the outputs; this module starts it and passes its exit status on.
 
-use std::process::{Command, ExitCode};
+use std::process::{Command, ExitStatus};
 
 use super::sibling::sibling_binary;
 
@@ -28,8 +28,9 @@ pub struct ReconstructCommand {
     pub worker_args: Vec<String>,
 }
 
-/// Runs the reconstruction job and returns the worker's exit status.
-pub fn run(cmd: &ReconstructCommand) -> Result<ExitCode, String> {
+/// Runs the reconstruction job and returns the worker's (or mpiexec's) exit status; the
+/// worker has said why on stderr (2 refused, 1 failed).
+pub fn reconstruct(cmd: &ReconstructCommand) -> Result<ExitStatus, String> {
     if cmd.ranks == 0 {
         return Err("--ranks 0: expected at least 1 process".into());
     }
@@ -46,17 +47,11 @@ pub fn run(cmd: &ReconstructCommand) -> Result<ExitCode, String> {
         .args(&cmd.worker_args)
         .arg("--ranks")
         .arg(cmd.ranks.to_string());
-    let status = command.status().map_err(|e| {
+    command.status().map_err(|e| {
         format!(
             "cannot start {}: {e}; build it with `cargo build --release --workspace` (it is expected beside xvr or on PATH){}",
             if cmd.ranks == 1 { worker.display().to_string() } else { "mpiexec".into() },
             if cmd.ranks == 1 { "" } else { "; more than one rank needs MPI's mpiexec (scripts/setup.sh installs MPICH)" }
         )
-    })?;
-    // The worker said why on stderr; its status (2 refused, 1 failed) is ours.
-    Ok(match status.code() {
-        Some(0) => ExitCode::SUCCESS,
-        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
-        None => ExitCode::FAILURE,
     })
 }

@@ -8,7 +8,7 @@ use std::io::BufWriter;
 use std::path::Path;
 
 use tiff::encoder::{colortype, TiffEncoder};
-use xvr::spec::trial::{DataConfig, DataSource};
+use xvr_contract::trial::{DataConfig, DataSource};
 use xvr_worker::data::level_frame::{BitDepth, LevelFrame};
 use xvr_worker::data::sequence::{read_sequence, SequenceFormat, SequenceSource};
 use xvr_worker::data::sequence_writer::SequenceLayout;

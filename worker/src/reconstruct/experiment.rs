@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::args::ReconstructArgs;
-use crate::data::binning::SCALE;
+use xvr_contract::model::SCALE;
 use crate::data::eval_input::reflection_circle_frames;
 use crate::data::experiment::virtual_experiment;
 use crate::data::frame::Frame;

@@ -93,9 +93,9 @@ pub fn write(out: &Path, rows: &[ManifestRow], summary: &ReconstructSummary) -> 
     let bytes = csv
         .into_inner()
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    xvr::results::write_atomic(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    xvr_contract::results::write_atomic(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     let path = out.join(SUMMARY_JSON);
     let json =
         serde_json::to_vec_pretty(summary).map_err(|e| format!("{}: {e}", path.display()))?;
-    xvr::results::write_atomic(&path, &json).map_err(|e| format!("{}: {e}", path.display()))
+    xvr_contract::results::write_atomic(&path, &json).map_err(|e| format!("{}: {e}", path.display()))
 }

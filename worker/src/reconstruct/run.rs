@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
-use xvr::results::names;
-use xvr::spec::trial::TrialConfig;
+use xvr_contract::results::names;
+use xvr_contract::trial::TrialConfig;
 
 use super::args::ReconstructArgs;
 use super::experiment::Experiment;
@@ -19,8 +19,8 @@ use crate::data::sequence_writer::SequenceLayout;
 use crate::data::sequence_writer::FRAMES_DIR;
 use crate::dist::{self, compute_threads, Collectives};
 use crate::metrics::{aad, bicubic_upscale, ssim, to_grey_levels};
-use crate::model::config::{HR_FRAMES, SCALE};
-use crate::model::{SwinXvr, SwinXvrConfig};
+use crate::model::{CountFlops, ModelConfig, SwinXvr};
+use xvr_contract::model::{HR_FRAMES, SCALE};
 use crate::train::checkpoint::{load_trained, Weights};
 use crate::train::evaluate::capped_psnr;
 
@@ -86,7 +86,7 @@ pub fn reconstruct<B: Backend>(
 /// folder that holds nothing yet.
 struct Checked<B: Backend> {
     trial: TrialConfig,
-    config: SwinXvrConfig,
+    config: ModelConfig,
     model: SwinXvr<B>,
     checkpoint_iteration: u64,
     total_iterations: u64,
@@ -107,8 +107,8 @@ fn check<B: Backend>(args: &ReconstructArgs, device: &B::Device) -> Result<Check
     if let Some(fps) = args.lr_fps.filter(|f| !(f.is_finite() && *f > 0.0)) {
         return Err(format!("--lr-fps {fps}: expected frames per second > 0"));
     }
-    let trial = TrialConfig::from_yaml_file(&args.trial_dir.join(names::TRIAL_YAML))?;
-    let config = SwinXvrConfig::from_trial(&trial.model)?;
+    let trial = TrialConfig::from_yaml_file(&args.trial_dir.join(names::TRIAL_YAML)).map_err(|e| e.to_string())?;
+    let config = trial.model.clone();
     let (model, state) = load_trained::<B>(&args.trial_dir, &trial, args.weights, device)?;
     let experiment = Experiment::load(args)?;
     Ok(Checked {

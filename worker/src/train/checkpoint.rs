@@ -285,7 +285,7 @@ pub enum Weights {
 /// fit the trial's model.
 pub fn load_trained<B: burn::tensor::backend::Backend>(
     trial_dir: &Path,
-    trial: &xvr::spec::trial::TrialConfig,
+    trial: &xvr_contract::trial::TrialConfig,
     weights: Weights,
     device: &B::Device,
 ) -> Result<(SwinXvr<B>, CheckpointState), String> {
@@ -323,13 +323,12 @@ pub fn load_trained<B: burn::tensor::backend::Backend>(
                 "{}: checkpoint model settings {model:?} differ from the trial's {:?} ({})",
                 state_path.display(),
                 trial.model,
-                trial_dir.join(xvr::results::names::TRIAL_YAML).display()
+                trial_dir.join(xvr_contract::results::names::TRIAL_YAML).display()
             ))
         }
         _ => {}
     }
-    let config = crate::model::SwinXvrConfig::from_trial(&trial.model)?;
-    let fresh: SwinXvr<B> = config.init(device);
+    let fresh: SwinXvr<B> = crate::model::InitSwinXvr::init::<B>(&trial.model, device);
     let shapes = param_shapes(&fresh);
     let file = match weights {
         Weights::Ema => "ema",
