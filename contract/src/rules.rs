@@ -101,11 +101,12 @@ fn data(d: &DataConfig, m: &ModelConfig) -> Result<(), RuleError> {
     }
     match d.source {
         DataSource::Synthetic => synthetic(d, m),
-        DataSource::Png => {
+        DataSource::Png | DataSource::Files => {
+            let source = if d.source == DataSource::Png { "png" } else { "files" };
             let hr = d.hr_root.as_deref().ok_or_else(|| {
                 RuleError::new(
                     "data.hr_root",
-                    "not set, but data.source: png needs the directory of HR frames (<hr_root>/<clip>/<frame>.png)",
+                    format!("not set, but data.source: {source} needs the directory of HR videos (<hr_root>/<clip>/<frame>.png, …)"),
                 )
                 .involving(&["data.source"])
             })?;
