@@ -82,12 +82,7 @@ pub fn write_hdf5_frames(
     frames: &[LevelFrame],
     depth: BitDepth,
 ) -> Result<(), SequenceError> {
-    let error = |e: &dyn std::fmt::Display| {
-        SequenceError::new(
-            path,
-            SequenceErrorKind::Io(format!("cannot write HDF5: {e}")),
-        )
-    };
+    let error = |e: &dyn std::fmt::Display| SequenceError::cannot_write(path, "HDF5", e);
     let (height, width) = frames.first().map_or((0, 0), |f| (f.height, f.width));
     let shape = [frames.len(), height, width];
     let file = hdf5::File::create(path).map_err(|e| error(&e))?;

@@ -47,6 +47,11 @@ pub enum SequenceErrorKind {
 }
 
 impl SequenceError {
+    /// Writing `path` as a `format` file failed with `error`.
+    pub fn cannot_write(path: &Path, format: &str, error: &dyn std::fmt::Display) -> Self {
+        Self::new(path, SequenceErrorKind::Io(format!("cannot write {format}: {error}")))
+    }
+
     /// An error about `path` as a whole.
     pub fn new(path: &Path, kind: SequenceErrorKind) -> Self {
         Self {

@@ -105,12 +105,7 @@ pub fn write_tiff_pages(
     frames: &[LevelFrame],
     depth: BitDepth,
 ) -> Result<(), SequenceError> {
-    let error = |e: &dyn std::fmt::Display| {
-        SequenceError::new(
-            path,
-            SequenceErrorKind::Io(format!("cannot write TIFF: {e}")),
-        )
-    };
+    let error = |e: &dyn std::fmt::Display| SequenceError::cannot_write(path, "TIFF", e);
     // Encoded in memory and written in one call, so that a failed write is reported (a
     // buffered file writer would lose it on drop).
     let mut bytes = Cursor::new(Vec::new());
