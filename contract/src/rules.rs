@@ -10,6 +10,7 @@
 use std::path::Path;
 
 use crate::model::{ModelConfig, SCALE};
+use crate::reconstruct::{HrEvery, ReconstructConfig};
 use crate::trial::{DataConfig, DataSource, TrainConfig, TrialConfig};
 use crate::walltime;
 
@@ -66,7 +67,11 @@ pub fn check(t: &TrialConfig) -> Result<(), RuleError> {
     data(&t.data, &t.model)?;
     train(&t.train, t.resources.gpus)?;
     resources(t)?;
-    profile(t)
+    profile(t)?;
+    match &t.reconstruct {
+        Some(r) => reconstruct(r),
+        None => Ok(()),
+    }
 }
 
 fn data(d: &DataConfig, m: &ModelConfig) -> Result<(), RuleError> {
@@ -177,18 +182,90 @@ fn synthetic(d: &DataConfig, m: &ModelConfig) -> Result<(), RuleError> {
     Ok(())
 }
 
+fn reconstruct(r: &ReconstructConfig) -> Result<(), RuleError> {
+    let trained = Path::new(&r.trained);
+    if r.trained.is_empty() {
+        return Err(RuleError::new(
+            "reconstruct.trained",
+            "not set: name the trained trial (a sweep name, <sweep>/<trial id>, or a trial directory)",
+        ));
+    }
+    existing_dir("reconstruct.trained", &r.trained)?;
+    if !trained.join("trial.yaml").is_file() {
+        return Err(RuleError::new(
+            "reconstruct.trained",
+            format!("{}: not a trial directory (no trial.yaml in it)", r.trained),
+        ));
+    }
+    if r.hr_every == HrEvery::Frames(0) {
+        return Err(RuleError::new("reconstruct.hr_every", "0: must be >= 1 (LR frames between HR frames) or first_last"));
+    }
+    if !(r.lr_psnr_db > 0.0) {
+        return Err(RuleError::new(
+            "reconstruct.lr_psnr_db",
+            format!("{}: must be a positive number of dB, or .inf for no noise", r.lr_psnr_db),
+        ));
+    }
+    if r.is_measured() {
+        for (field, path) in [("reconstruct.lr", &r.lr), ("reconstruct.hr", &r.hr)] {
+            let path = path.as_deref().ok_or_else(|| {
+                RuleError::new(field, "not set: a measured experiment needs both reconstruct.lr and reconstruct.hr")
+                    .involving(&["reconstruct.lr", "reconstruct.hr"])
+            })?;
+            existing_path(field, path)?;
+        }
+        if r.video.is_some() {
+            return Err(RuleError::new(
+                "reconstruct.video",
+                "set together with reconstruct.lr/hr: give either a video to re-simulate or a measured experiment",
+            )
+            .involving(&["reconstruct.lr"]));
+        }
+        if r.hr_every == HrEvery::FirstLast {
+            return Err(RuleError::new(
+                "reconstruct.hr_every",
+                "first_last: only for a re-simulated video; a measured HR sequence has the frames it has (give δ)",
+            )
+            .involving(&["reconstruct.lr"]));
+        }
+    } else if let Some(video) = &r.video {
+        existing_path("reconstruct.video", video)?;
+    }
+    Ok(())
+}
+
+/// What a path field must name.
+#[derive(Clone, Copy, PartialEq)]
+enum Expect {
+    Dir,
+    /// A sequence: a frame folder or a file (TIFF stack, HDF5).
+    DirOrFile,
+}
+
 fn existing_dir(field: &str, dir: &str) -> Result<(), RuleError> {
-    let path = Path::new(dir);
+    existing(field, dir, Expect::Dir)
+}
+
+fn existing_path(field: &str, path: &str) -> Result<(), RuleError> {
+    existing(field, path, Expect::DirOrFile)
+}
+
+/// An absolute path that exists, of the kind the field takes.
+fn existing(field: &str, text: &str, expect: Expect) -> Result<(), RuleError> {
+    let path = Path::new(text);
     if !path.is_absolute() {
         return Err(RuleError::new(
             field,
-            format!("{dir}: must be an absolute path (the job runs in the trial directory)"),
+            format!("{text}: must be an absolute path (the job runs in the trial directory)"),
         ));
     }
-    if !path.is_dir() {
-        return Err(RuleError::new(field, format!("{dir}: no such directory")));
+    match expect {
+        Expect::Dir if !path.is_dir() => Err(RuleError::new(field, format!("{text}: no such directory"))),
+        Expect::DirOrFile if !path.exists() => {
+            Err(RuleError::new(field, format!("{text}: no such file or directory")))
+        }
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 fn train(t: &TrainConfig, gpus: u32) -> Result<(), RuleError> {
@@ -308,6 +385,45 @@ mod tests {
         for (field, change) in cases {
             let message = broken(change);
             assert!(message.starts_with(field), "{field}: {message}");
+        }
+    }
+
+    #[test]
+    fn reconstruction_rules_name_their_field() {
+        let trained = tempfile::tempdir().unwrap();
+        std::fs::write(trained.path().join("trial.yaml"), "{}").unwrap();
+        let dir = trained.path().to_str().unwrap().to_string();
+        let with = |change: &dyn Fn(&mut ReconstructConfig)| {
+            let mut r = ReconstructConfig { trained: dir.clone(), ..Default::default() };
+            change(&mut r);
+            let mut t = TrialConfig::default();
+            t.reconstruct = Some(r);
+            check(&t).err().map(|e| e.to_string())
+        };
+        assert_eq!(with(&|_| {}), None);
+        assert_eq!(with(&|r| r.lr_psnr_db = 30.0), None);
+        let cases: Vec<(&str, &str, Box<dyn Fn(&mut ReconstructConfig)>)> = vec![
+            ("reconstruct.trained", "not set", Box::new(|r| r.trained.clear())),
+            ("reconstruct.trained", "absolute", Box::new(|r| r.trained = "smoke".into())),
+            ("reconstruct.trained", "no trial.yaml", Box::new(|r| r.trained = "/".into())),
+            ("reconstruct.hr_every", "first_last", Box::new(|r| r.hr_every = HrEvery::Frames(0))),
+            ("reconstruct.lr_psnr_db", "-3", Box::new(|r| r.lr_psnr_db = -3.0)),
+            ("reconstruct.lr_psnr_db", "NaN", Box::new(|r| r.lr_psnr_db = f64::NAN)),
+            ("reconstruct.video", "no such file", Box::new(|r| r.video = Some("/no/such.h5".into()))),
+            ("reconstruct.hr", "both", Box::new(|r| r.lr = Some("/".into()))),
+            (
+                "reconstruct.hr_every",
+                "re-simulated",
+                Box::new(|r| {
+                    r.lr = Some("/".into());
+                    r.hr = Some("/".into());
+                    r.hr_every = HrEvery::FirstLast;
+                }),
+            ),
+        ];
+        for (field, says, change) in cases {
+            let message = with(&*change).unwrap_or_else(|| panic!("{field}: passed"));
+            assert!(message.starts_with(field) && message.contains(says), "{field}: {message}");
         }
     }
 

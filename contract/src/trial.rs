@@ -9,9 +9,11 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::model::ModelConfig;
+pub use crate::reconstruct::ReconstructConfig;
 use crate::rules::RuleError;
 
-/// One trial: model, data, training recipe, resources and profiling.
+/// One trial: model, data, training recipe, resources and profiling (or, in a reconstruction
+/// trial, what a trained model is applied to).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrialConfig {
@@ -23,6 +25,11 @@ pub struct TrialConfig {
     pub train: TrainConfig,
     pub resources: ResourcesConfig,
     pub profile: ProfileConfig,
+    /// Present in a reconstruction trial, which applies a trained trial's model to a video
+    /// instead of training ([`ReconstructConfig`]; `train` and `profile` are then unused).
+    /// Left out of trial.yaml when absent, so training trials keep their ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconstruct: Option<ReconstructConfig>,
 }
 
 /// Identity of a planned trial, written by `xvr plan` so that the worker can label its

@@ -6,6 +6,7 @@ pub mod pack;
 pub mod shell;
 pub mod site;
 pub mod table;
+pub mod trained;
 pub mod trial_id;
 pub mod write;
 
@@ -122,9 +123,13 @@ impl Plan {
         let mut trials: Vec<PlannedTrial> = Vec::with_capacity(expanded.len());
         // Trial id → index in `trials`: duplicates are found in one pass.
         let mut index: HashMap<String, usize> = HashMap::with_capacity(expanded.len());
+        let mut trained = HashMap::new();
         for t in expanded {
-            let ExpandedTrial { config, sources } = t;
-            match place(config, &site, overrides.queue.as_deref()) {
+            let ExpandedTrial { mut config, sources } = t;
+            let placed = trained::resolve(&mut config, &results_root, &mut trained)
+                .map_err(|rule| (rule, config.clone()))
+                .and_then(|()| place(config, &site, overrides.queue.as_deref()));
+            match placed {
                 Ok(planned) => {
                     if let Some(twin) = index.get(planned.id()).map(|&i| &trials[i]) {
                         let pos = sources.locate(axes.iter().map(String::as_str), root_pos);

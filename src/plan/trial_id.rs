@@ -10,7 +10,7 @@ use crate::spec::TrialConfig;
 pub const ID_LEN: usize = 10;
 
 /// The id of a trial: FNV-1a-64 over the canonical JSON of model, data, train, resources,
-/// profile and the repeat index. `meta` (sweep name, variant name, axes) is left out, so
+/// profile, the repeat index and (reconstruction trials only) the reconstruct section. `meta` (sweep name, variant name, axes) is left out, so
 /// the same computation has the same id whichever sweep or variant asks for it.
 pub fn trial_id(config: &TrialConfig) -> String {
     #[derive(Serialize)]
@@ -21,6 +21,9 @@ pub fn trial_id(config: &TrialConfig) -> String {
         resources: &'a crate::spec::trial::ResourcesConfig,
         profile: &'a crate::spec::trial::ProfileConfig,
         repeat: u32,
+        // Absent from training trials, whose ids it therefore leaves as they were.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reconstruct: Option<&'a crate::spec::trial::ReconstructConfig>,
     }
     let canonical = Canonical {
         model: &config.model,
@@ -29,6 +32,7 @@ pub fn trial_id(config: &TrialConfig) -> String {
         resources: &config.resources,
         profile: &config.profile,
         repeat: config.meta.repeat,
+        reconstruct: config.reconstruct.as_ref(),
     };
     // Hashed as it is written: no buffer per trial (a sweep may have 100 000).
     let mut hasher = Fnv1a64(FNV_OFFSET_BASIS);

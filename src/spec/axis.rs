@@ -10,11 +10,20 @@ use serde_yaml::{Mapping, Value};
 use super::trial::TrialConfig;
 
 /// The sections of a trial a spec may set (`meta` is written by the planner).
-pub const SECTIONS: [&str; 5] = ["model", "data", "train", "resources", "profile"];
+pub const SECTIONS: [&str; 6] = ["model", "data", "train", "resources", "profile", RECONSTRUCT];
 
-/// The default trial as a YAML tree, without `meta`.
+/// The optional section that makes a trial a reconstruction trial: present in a trial only
+/// when the spec sets something in it.
+pub const RECONSTRUCT: &str = "reconstruct";
+
+/// The default trial as a YAML tree, without `meta`, with the defaults of the optional
+/// `reconstruct` section (so that its paths are known).
 pub fn template() -> Value {
-    let mut v = serde_yaml::to_value(TrialConfig::default()).expect("TrialConfig serialises");
+    let trial = TrialConfig {
+        reconstruct: Some(Default::default()),
+        ..TrialConfig::default()
+    };
+    let mut v = serde_yaml::to_value(trial).expect("TrialConfig serialises");
     if let Value::Mapping(m) = &mut v {
         m.remove("meta");
     }

@@ -10,7 +10,7 @@ use super::axis;
 use super::marked::Pos;
 use super::sweep::{Setting, SweepSpec};
 use super::trial::{
-    DataConfig, ModelConfig, ProfileConfig, ResourcesConfig, TrainConfig, TrialConfig, TrialMeta,
+    DataConfig, ModelConfig, ProfileConfig, ReconstructConfig, ResourcesConfig, TrainConfig, TrialConfig, TrialMeta,
 };
 
 /// One trial before it has an id: its config and where each value it got came from.
@@ -104,6 +104,14 @@ pub fn expand(spec: &SweepSpec) -> Result<Vec<ExpandedTrial>, ExpandError> {
         source,
     };
 
+    let prefix = format!("{}.", axis::RECONSTRUCT);
+    let reconstructs = spec
+        .base
+        .iter()
+        .chain(spec.variants.iter().flat_map(|v| &v.set))
+        .map(|s| &s.path)
+        .chain(spec.grid.iter().chain(&spec.zip).map(|a| &a.path))
+        .any(|path| path.starts_with(&prefix));
     let mut sections = Sections::default();
     let points = grid_points(spec);
     let mut trials = Vec::new();
@@ -131,7 +139,8 @@ pub fn expand(spec: &SweepSpec) -> Result<Vec<ExpandedTrial>, ExpandError> {
                         (p.to_string(), value)
                     })
                     .collect();
-                let section_config = sections.config(&base, &settings).map_err(internal)?;
+                let section_config =
+                    sections.config(&base, &settings, reconstructs).map_err(internal)?;
                 for repeat in 0..spec.repeats {
                     let mut config = section_config.clone();
                     config.meta = TrialMeta {
@@ -161,15 +170,23 @@ struct Sections {
     train: HashMap<Vec<usize>, TrainConfig>,
     resources: HashMap<Vec<usize>, ResourcesConfig>,
     profile: HashMap<Vec<usize>, ProfileConfig>,
+    reconstruct: HashMap<Vec<usize>, ReconstructConfig>,
 }
 
 impl Sections {
     /// The trial config of `base` with `settings` applied in order (`meta` left default).
+    /// `reconstructs`: whether the spec sets anything in the `reconstruct` section (in its
+    /// base or anywhere in the sweep), which makes every trial a reconstruction trial.
     fn config(
         &mut self,
         base: &Value,
         settings: &[&Setting],
+        reconstructs: bool,
     ) -> Result<TrialConfig, (&'static str, serde_yaml::Error)> {
+        let reconstruct = match reconstructs {
+            true => Some(section(&mut self.reconstruct, base, axis::RECONSTRUCT, settings)?),
+            false => None,
+        };
         Ok(TrialConfig {
             meta: TrialMeta::default(),
             model: section(&mut self.model, base, "model", settings)?,
@@ -177,6 +194,7 @@ impl Sections {
             train: section(&mut self.train, base, "train", settings)?,
             resources: section(&mut self.resources, base, "resources", settings)?,
             profile: section(&mut self.profile, base, "profile", settings)?,
+            reconstruct,
         })
     }
 }
@@ -291,6 +309,35 @@ mod tests {
     }
 
     #[test]
+    fn a_spec_that_sets_reconstruct_makes_every_trial_a_reconstruction() {
+        use crate::spec::trial::ReconstructConfig;
+        use xvr_contract::reconstruct::HrEvery;
+        let trials = expand_text(concat!(
+            "name: t\nbase:\n  reconstruct: {trained: smoke}\n",
+            "sweep:\n  grid:\n    reconstruct.hr_every: [2, first_last]\n",
+            "    reconstruct.lr_psnr_db: [20, .inf]\n",
+        ));
+        let got: Vec<(HrEvery, f64)> = trials
+            .iter()
+            .map(|t| {
+                let r: &ReconstructConfig = t.config.reconstruct.as_ref().unwrap();
+                assert_eq!(r.trained, "smoke");
+                (r.hr_every, r.lr_psnr_db)
+            })
+            .collect();
+        let inf = f64::INFINITY;
+        let (two, ends) = (HrEvery::Frames(2), HrEvery::FirstLast);
+        assert_eq!(got, [(two, 20.0), (two, inf), (ends, 20.0), (ends, inf)]);
+        // A variant alone is enough; a spec that never names the section trains.
+        let varied = expand_text(
+            "name: t\nsweep:\n  variants:\n    - {name: a, set: {reconstruct.trained: x}}\n",
+        );
+        assert!(varied[0].config.reconstruct.is_some());
+        let training = expand_text("name: t\nsweep:\n  grid:\n    model.window: [4]\n");
+        assert!(training[0].config.reconstruct.is_none());
+    }
+
+    #[test]
     fn shared_sections_give_the_configs_of_whole_trial_deserialisation() {
         // Two axes in one section, one in another, a variant touching a third, a zip, and
         // repeats: every trial must equal the template with its settings applied in order
@@ -332,6 +379,8 @@ mod tests {
             }
             let mut whole: TrialConfig = serde_yaml::from_value(tree).unwrap();
             whole.meta = t.config.meta.clone();
+            // The spec sets nothing in the optional reconstruct section: training trials.
+            whole.reconstruct = None;
             assert_eq!(t.config, whole);
         }
         let b = trials
