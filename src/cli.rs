@@ -32,10 +32,11 @@ pub enum Command {
     /// Everything `plan` would refuse is checked: YAML syntax, unknown keys, value types,
     /// model rules (channels divisible by heads, odd lr_frames, window >= 1), data.fraction
     /// in (0, 1], GPU counts (1, 2 or a multiple of 4 up to 256), and whether some queue of
-    /// the site accepts each trial's nodes and walltime.
+    /// the site accepts each trial's nodes and walltime. A reconstruction spec's
+    /// `reconstruct.trained` is resolved against `--results` (its trained sweep must exist).
     Validate {
-        /// Sweep spec (YAML).
-        spec: PathBuf,
+        #[command(flatten)]
+        sweep: SpecArgs,
     },
     /// Expands a spec into trials and writes `<results>/<sweep>/`: sweep.yaml, plan.csv,
     /// trials/<id>/{trial.yaml, job.pbs, state.json}; prints one row per trial and the total.

@@ -178,8 +178,8 @@ fn main() -> ExitCode {
 /// Carries out one subcommand.
 fn execute(command: Command) -> Result<End, String> {
     match command {
-        Command::Validate { spec } => {
-            let plan = Plan::build(&spec, &PathBuf::from("results")).map_err(|e| e.to_string())?;
+        Command::Validate { sweep: SpecArgs { spec, results } } => {
+            let plan = Plan::build(&spec, &results).map_err(|e| e.to_string())?;
             if let Err(e) = &plan.worker {
                 eprintln!("warning: {e} (`xvr plan` refuses to write job scripts without it)");
             }

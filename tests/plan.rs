@@ -63,6 +63,7 @@ fn every_sweep_in_sweeps_validates_and_plans_with_the_expected_trial_count() {
         ("model_size", 5),
         ("final", 1),
         ("smoke", 4),
+        ("test_conditions", 10),
         ("example", 2 * 4 * 2),
     ];
     let mut specs: Vec<PathBuf> = std::fs::read_dir(repo().join("sweeps"))
@@ -75,7 +76,13 @@ fn every_sweep_in_sweeps_validates_and_plans_with_the_expected_trial_count() {
     for spec in &specs {
         let name = spec.file_stem().unwrap().to_str().unwrap();
         let rel = format!("sweeps/{name}.yaml");
-        assert!(xvr(&["validate", &rel]).status.success(), "{rel}");
+        if name == "test_conditions" {
+            // It tests the smoke sweep's best finished trial (planned above, as the files are
+            // in name order): one of them is made to look trained.
+            finish_one_trial(&results.path().join("smoke"));
+        }
+        let validated = xvr(&["validate", &rel, "--results", results.path().to_str().unwrap()]);
+        assert!(validated.status.success(), "{rel}: {}", String::from_utf8_lossy(&validated.stderr));
         plan(&rel, results.path());
         let rows = read_csv(&results.path().join(name).join(names::PLAN_CSV));
         let want = expected
@@ -92,6 +99,33 @@ fn every_sweep_in_sweeps_validates_and_plans_with_the_expected_trial_count() {
             assert!(dir.join(names::JOB_SCRIPT).is_file());
         }
     }
+}
+
+/// Makes the first trial of a planned sweep look finished and checkpointed (what a trained
+/// trial a reconstruction spec names has): a succeeded summary.json and a checkpoint folder.
+fn finish_one_trial(sweep_dir: &Path) {
+    let rows = read_csv(&sweep_dir.join(names::PLAN_CSV));
+    let id = &column(&rows, "trial_id")[0];
+    let dir = sweep_dir.join(names::TRIALS_DIR).join(id);
+    std::fs::create_dir_all(dir.join(names::CHECKPOINT_DIR)).unwrap();
+    let summary = xvr::results::Summary {
+        trial_id: id.clone(),
+        axes: Default::default(),
+        gpus: 1,
+        world_size: 1,
+        batch_per_gpu: 1,
+        iterations: 1,
+        train_wall_s: 1.0,
+        psnr_db: 30.0,
+        ssim: 0.9,
+        aad: 2.0,
+        bicubic_psnr_db: 28.0,
+        infer_s_per_frame: 0.1,
+        params: 1,
+        flops_per_sample: 1,
+        status: "succeeded".into(),
+    };
+    std::fs::write(dir.join(names::SUMMARY_JSON), serde_json::to_vec(&summary).unwrap()).unwrap();
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 mod axis;
 mod bars;
+mod boxes;
 mod canvas;
 pub mod palette;
 mod pies;
@@ -10,6 +11,7 @@ mod xy;
 
 pub use axis::{Axis, Scale};
 pub use bars::{BarChart, Layout, Stack};
+pub use boxes::{BoxChart, BoxPanel, BoxSeries};
 pub use pies::PieGrid;
 pub use plotters::chart::SeriesLabelPosition as LegendAt;
 pub use xy::{Guide, Mark, Series, XyChart};

@@ -11,6 +11,7 @@ mod quality;
 mod scaling;
 mod selected_spec;
 pub mod selection;
+mod test_conditions;
 mod trials;
 mod utilisation;
 
@@ -68,14 +69,21 @@ pub fn write(sweep: &Sweep, options: &Options) -> Result<Written, String> {
     let out = &options.out;
     std::fs::create_dir_all(out).map_err(|e| format!("{}: cannot create: {e}", out.display()))?;
     let mut sections = vec![trials::section(sweep)];
-    sections.push(scaling::section(sweep, out)?);
-    sections.push(utilisation::section(sweep, options.preset, out)?);
-    sections.push(kernel_mix::section(sweep, options.preset, out)?);
-    sections.extend(quality::sections(sweep, out)?);
-    sections.push(loss::section(sweep, out)?);
-    let (selection_section, selected) =
-        selection::section(sweep, &options.selection, &options.final_run, out)?;
-    sections.push(selection_section);
+    let mut selected = None;
+    if test_conditions::applies(sweep) {
+        // Reconstruction trials train nothing: no scaling, profile, loss or selection.
+        sections.push(test_conditions::section(sweep, out)?);
+    } else {
+        sections.push(scaling::section(sweep, out)?);
+        sections.push(utilisation::section(sweep, options.preset, out)?);
+        sections.push(kernel_mix::section(sweep, options.preset, out)?);
+        sections.extend(quality::sections(sweep, out)?);
+        sections.push(loss::section(sweep, out)?);
+        let (selection_section, spec) =
+            selection::section(sweep, &options.selection, &options.final_run, out)?;
+        sections.push(selection_section);
+        selected = spec;
+    }
     for section in &sections {
         for table in &section.tables {
             table.write_csv(out)?;

@@ -138,10 +138,12 @@ impl Trial {
         if self.summary.is_none() {
             missing.push(names::SUMMARY_JSON);
         }
-        if self.train.is_none() {
+        // A reconstruction trial trains nothing, so it has no train.csv or profile.csv.
+        let trains = !self.config.as_ref().is_some_and(|c| c.reconstruct.is_some());
+        if trains && self.train.is_none() {
             missing.push(names::TRAIN_CSV);
         }
-        if self.profile.is_none() {
+        if trains && self.profile.is_none() {
             missing.push(names::PROFILE_CSV);
         }
         if self.validation.is_none() {

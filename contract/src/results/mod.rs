@@ -29,6 +29,15 @@ pub mod names {
     pub const CHECKPOINT_DIR: &str = "checkpoint";
     /// Job output (`#PBS -o`), stdout and stderr joined.
     pub const JOB_OUTPUT: &str = "job.out";
+    /// Reconstruction trials only: the output folder of the reconstruction (and of
+    /// `xvr-worker reconstruct --out`, whose files these are) …
+    pub const RECONSTRUCTION_DIR: &str = "reconstruction";
+    /// … holding one row per reconstructed frame …
+    pub const MANIFEST_CSV: &str = "manifest.csv";
+    /// … and the run's summary (b0, LR PSNR, frames/s, …).
+    pub const RECONSTRUCT_JSON: &str = "reconstruct.json";
+    /// The synthetic test video a reconstruction trial writes when it names none.
+    pub const TEST_VIDEO_DIR: &str = "test_video";
 
     /// `trace-rank<k>.json`.
     pub fn trace_file(rank: usize) -> String {

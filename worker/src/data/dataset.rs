@@ -6,7 +6,7 @@ use std::path::Path;
 use xvr_contract::trial::{DataConfig, DataSource};
 
 use super::experiment::virtual_experiment;
-use super::frame::PairedVideo;
+use super::frame::{Frame, PairedVideo, Video};
 use super::png_frame::read_gray_png;
 use super::selection::{kept_training_videos, validation_indices};
 use super::synthetic::{generate_video, SyntheticShape};
@@ -55,29 +55,8 @@ impl Dataset {
 fn load_videos(cfg: &DataConfig) -> Result<Vec<PairedVideo>, String> {
     match cfg.source {
         DataSource::Synthetic => {
-            let s = &cfg.synthetic;
-            if s.height == 0
-                || s.width == 0
-                || s.height % 4 != 0
-                || s.width % 4 != 0
-                || s.frames == 0
-            {
-                return Err(format!(
-                    "data.synthetic: {}x{} pixels, {} frames: height and width must be positive multiples of 4 and frames >= 1",
-                    s.height, s.width, s.frames
-                ));
-            }
-            let texture = s
-                .texture
-                .as_deref()
-                .map(|p| read_gray_png(Path::new(p)))
-                .transpose()?;
-            let shape = SyntheticShape {
-                frames: s.frames,
-                height: s.height,
-                width: s.width,
-            };
-            (0..s.videos)
+            let (shape, texture) = synthetic_generator(cfg)?;
+            (0..cfg.synthetic.videos)
                 .map(|i| virtual_experiment(&generate_video(shape, texture.as_ref(), cfg.seed, i)))
                 .collect()
         }
@@ -89,6 +68,28 @@ fn load_videos(cfg: &DataConfig) -> Result<Vec<PairedVideo>, String> {
             },
         ),
     }
+}
+
+/// The synthetic generator's settings: frame shape and background texture.
+fn synthetic_generator(cfg: &DataConfig) -> Result<(SyntheticShape, Option<Frame>), String> {
+    let s = &cfg.synthetic;
+    if s.height == 0 || s.width == 0 || s.height % 4 != 0 || s.width % 4 != 0 || s.frames == 0 {
+        return Err(format!(
+            "data.synthetic: {}x{} pixels, {} frames: height and width must be positive multiples of 4 and frames >= 1",
+            s.height, s.width, s.frames
+        ));
+    }
+    let texture = s.texture.as_deref().map(|p| read_gray_png(Path::new(p))).transpose()?;
+    let shape = SyntheticShape { frames: s.frames, height: s.height, width: s.width };
+    Ok((shape, texture))
+}
+
+/// A synthetic test video for a trial with these `data` settings: the reference sequence
+/// (raw transmitted intensities, before the virtual experiment) of video number
+/// `synthetic.videos`, the first past the set such a trial trains and validates on.
+pub fn held_out_synthetic_video(cfg: &DataConfig) -> Result<Video, String> {
+    let (shape, texture) = synthetic_generator(cfg)?;
+    Ok(generate_video(shape, texture.as_ref(), cfg.seed, cfg.synthetic.videos))
 }
 
 /// Videos stored under `hr_root` (and `lr_root`) as `kind` says.

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::train::checkpoint::Weights;
+use xvr_contract::reconstruct::HrEvery;
 
 /// Reconstructs every HR frame at the LR frame rate with a trained trial's model.
 ///
@@ -43,8 +44,12 @@ pub struct ReconstructArgs {
     #[arg(long, value_name = "DATASET")]
     pub sequence_dataset: Option<String>,
     /// LR frames between two HR frames (δ): HR frame j is at LR frame offset + j·δ.
-    #[arg(long, value_name = "DELTA")]
-    pub hr_every: usize,
+    #[arg(long, value_name = "DELTA", required_unless_present = "first_last")]
+    pub hr_every: Option<usize>,
+    /// With --sequence: only the sequence's first and last frames are HR inputs (the paper's
+    /// extreme test condition; δ = frames − 1).
+    #[arg(long, conflicts_with = "hr_every", requires = "sequence")]
+    pub first_last: bool,
     /// LR frame of the first HR frame.
     #[arg(long, default_value_t = 0, value_name = "FRAME")]
     pub hr_offset: usize,
@@ -66,10 +71,24 @@ pub struct ReconstructArgs {
     /// 1)); the LR PSNR it gives is in reconstruct.json.
     #[arg(long, value_name = "B0")]
     pub lr_b0: Option<f64>,
+    /// Test condition: photon noise as --lr-b0, with the b0 found (by bisection on the LR
+    /// frames) to make the LR PSNR this many dB — the paper's 20 … 60 dB conditions.
+    #[arg(long, value_name = "DB", conflicts_with = "lr_b0")]
+    pub lr_psnr: Option<f64>,
     /// Seed of the --lr-b0 noise (frame t draws from its own stream).
     #[arg(long, default_value_t = 0)]
     pub noise_seed: u64,
     /// Reconstruct only the first N LR frames (0 = all).
     #[arg(long, default_value_t = 0)]
     pub frames: usize,
+}
+
+impl ReconstructArgs {
+    /// The HR frame separation asked for (`--hr-every` or `--first-last`).
+    pub fn hr_separation(&self) -> HrEvery {
+        match self.hr_every {
+            Some(delta) if !self.first_last => HrEvery::Frames(delta),
+            _ => HrEvery::FirstLast,
+        }
+    }
 }

@@ -4,17 +4,13 @@
 use std::path::Path;
 
 use super::args::ReconstructArgs;
+use super::noise_level;
 use xvr_contract::model::SCALE;
 use crate::data::eval_input::reflection_circle_frames;
 use crate::data::experiment::virtual_experiment;
 use crate::data::frame::Frame;
-use crate::data::poisson_noise::add_poisson_noise;
-use crate::data::renorm::quantise_to_8bit;
-use crate::data::seeding::{stream, Purpose};
 use crate::data::sequence::{read_sequence, LevelSequence, Normalisation, SequenceSource};
 use crate::data::sequence_writer::SequenceLayout;
-use crate::metrics::to_grey_levels;
-use crate::train::evaluate::capped_psnr;
 
 /// Normalised LR and HR frames and their relation in time.
 #[derive(Debug, Clone)]
@@ -31,8 +27,10 @@ pub struct Experiment {
     pub layout: SequenceLayout,
     /// The HR input's levels ↔ [0, 1].
     pub norm: Normalisation,
-    /// With `--lr-b0`: the mean over frames of the PSNR of the noisy LR frames against the
-    /// noise-free ones (8-bit, capped as evaluation caps).
+    /// With `--lr-b0` or `--lr-psnr`: the b0 of the noise, and the mean over frames of the
+    /// PSNR of the noisy LR frames against the noise-free ones (8-bit, capped as evaluation
+    /// caps).
+    pub lr_b0: Option<f64>,
     pub lr_psnr_db: Option<f64>,
 }
 
@@ -54,7 +52,7 @@ impl Experiment {
     /// sequences, HR sizes that are not multiples of the scale, LR and HR fields of view that
     /// do not match (HR must be exactly 4× LR), and HR frames beyond the LR sequence.
     pub fn load(args: &ReconstructArgs) -> Result<Self, String> {
-        if args.hr_every == 0 {
+        if args.hr_every == Some(0) {
             return Err("--hr-every 0: the HR frames are δ ≥ 1 LR frames apart".into());
         }
         let mut experiment = match (&args.lr, &args.hr, &args.sequence) {
@@ -62,26 +60,21 @@ impl Experiment {
             (None, None, Some(sequence)) => Self::resimulated(args, sequence),
             _ => Err("give either --lr and --hr, or --sequence".into()),
         }?;
-        if let Some(b0) = args.lr_b0 {
-            experiment.add_lr_noise(b0, args.noise_seed)?;
+        let b0 = match (args.lr_b0, args.lr_psnr) {
+            (Some(b0), _) => Some(b0),
+            (None, Some(db)) => Some(
+                noise_level::b0_for_psnr(&experiment.lr, db, args.noise_seed)
+                    .map_err(|e| format!("--lr-psnr: {e}"))?,
+            ),
+            (None, None) => None,
+        };
+        if let Some(b0) = b0 {
+            let psnr = noise_level::add_noise(&mut experiment.lr, b0, args.noise_seed)
+                .map_err(|e| format!("--lr-b0: {e}"))?;
+            experiment.lr_b0 = Some(b0);
+            experiment.lr_psnr_db = Some(psnr);
         }
         Ok(experiment)
-    }
-
-    /// Photon noise of blank-scan factor `b0` on every LR frame (frame t from its own seeded
-    /// stream), stored as 8 bits as the paper's noisy test inputs are; records the LR PSNR.
-    fn add_lr_noise(&mut self, b0: f64, seed: u64) -> Result<(), String> {
-        let mut psnr_sum = 0.0;
-        for (t, frame) in self.lr.iter_mut().enumerate() {
-            let clean = to_grey_levels(&frame.pixels);
-            let mut rng = stream(seed, Purpose::TestNoise, t as u64);
-            add_poisson_noise(&mut frame.pixels, b0, &mut rng)
-                .map_err(|e| format!("--lr-b0: {e}"))?;
-            quantise_to_8bit(frame);
-            psnr_sum += capped_psnr(&to_grey_levels(&frame.pixels), &clean)?;
-        }
-        self.lr_psnr_db = Some(psnr_sum / self.lr.len() as f64);
-        Ok(())
     }
 
     /// A real experiment: an LR and an HR sequence.
@@ -103,8 +96,11 @@ impl Experiment {
                 lr_path.display()
             ));
         }
+        let Some(delta) = args.hr_every else {
+            return Err("--first-last: only with --sequence; give --hr-every for a measured experiment".into());
+        };
         let hr_times: Vec<usize> = (0..hr.frames.len())
-            .map(|j| args.hr_offset + j * args.hr_every)
+            .map(|j| args.hr_offset + j * delta)
             .collect();
         let last = *hr_times.last().expect("a read sequence has frames");
         if last >= lr.frames.len() {
@@ -113,7 +109,7 @@ impl Experiment {
                 hr_path.display(),
                 hr.frames.len(),
                 args.hr_offset,
-                args.hr_every,
+                delta,
                 lr_path.display(),
                 lr.frames.len()
             ));
@@ -125,6 +121,7 @@ impl Experiment {
             truth: None,
             layout: layout(&hr, args.hr_dataset.as_deref()),
             norm: hr.normalisation(),
+            lr_b0: None,
             lr_psnr_db: None,
         })
     }
@@ -153,7 +150,8 @@ impl Experiment {
             virtual_experiment(&reference).map_err(|e| format!("{}: {e}", path.display()))?;
         // HR frames on the grid, and the last frame, as evaluation's HR inputs are
         // (eval_input::hr_grid_frames clamps "after" to the last frame).
-        let mut hr_times: Vec<usize> = (args.hr_offset..n).step_by(args.hr_every).collect();
+        let delta = args.hr_separation().frames(n);
+        let mut hr_times: Vec<usize> = (args.hr_offset..n).step_by(delta).collect();
         if hr_times.last() != Some(&(n - 1)) {
             hr_times.push(n - 1);
         }
@@ -164,6 +162,7 @@ impl Experiment {
             truth: Some(paired.hr),
             layout: layout(&sequence, args.sequence_dataset.as_deref()),
             norm: Normalisation::clipped(&sequence),
+            lr_b0: None,
             lr_psnr_db: None,
         })
     }

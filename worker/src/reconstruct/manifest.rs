@@ -5,10 +5,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-/// File name of the per-frame manifest.
-pub const MANIFEST_CSV: &str = "manifest.csv";
-/// File name of the run summary.
-pub const SUMMARY_JSON: &str = "reconstruct.json";
+use xvr_contract::results::names::{MANIFEST_CSV, RECONSTRUCT_JSON};
 
 /// One reconstructed frame.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -23,6 +20,9 @@ pub struct ManifestRow {
     pub hr_frames: String,
     /// LR times of those HR frames.
     pub hr_times: String,
+    /// Whether an HR frame was taken at this time (a key frame: the HR input holds this
+    /// very frame, so its scores say little about reconstruction between HR frames).
+    pub hr_key: bool,
     /// Where the frame is, relative to the output folder.
     pub file: String,
     /// Rank that computed it.
@@ -53,7 +53,10 @@ pub struct ReconstructSummary {
     /// `measured` (--lr/--hr) or `resimulated` (--sequence).
     pub mode: String,
     pub inputs: Vec<String>,
+    /// HR frame separation δ used (with `first_last`, the frames − 1).
     pub hr_every: usize,
+    /// Only the first and last frames were HR inputs (`--first-last`).
+    pub first_last: bool,
     pub hr_offset: usize,
     /// LR times that have an HR frame.
     pub hr_times: Vec<usize>,
@@ -66,6 +69,8 @@ pub struct ReconstructSummary {
     pub bit_depth: u8,
     pub lr_size: [usize; 2],
     pub hr_size: [usize; 2],
+    /// Trainable parameters of the model.
+    pub params: u64,
     /// Forward FLOPs per frame at this size (docs/model.md#flops).
     pub flops_per_frame: u64,
     /// Wall time from the first frame to the last file written (s).
@@ -73,8 +78,10 @@ pub struct ReconstructSummary {
     pub frames_per_s: f64,
     /// Mean forward time per frame over all ranks (s).
     pub mean_infer_s: f64,
-    /// `--lr-b0` and the LR PSNR it gave (noisy vs noise-free LR, mean over frames).
+    /// The b0 of the LR noise (`--lr-b0`, or found for `--lr-psnr`, the target here), and
+    /// the LR PSNR it gave (noisy vs noise-free LR, mean over frames).
     pub lr_b0: Option<f64>,
+    pub lr_psnr_target_db: Option<f64>,
     pub lr_psnr_db: Option<f64>,
     /// Means over the frames that have a reference (absent when none has).
     pub mean_psnr_db: Option<f64>,
@@ -94,7 +101,7 @@ pub fn write(out: &Path, rows: &[ManifestRow], summary: &ReconstructSummary) -> 
         .into_inner()
         .map_err(|e| format!("{}: {e}", path.display()))?;
     xvr_contract::results::write_atomic(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    let path = out.join(SUMMARY_JSON);
+    let path = out.join(RECONSTRUCT_JSON);
     let json =
         serde_json::to_vec_pretty(summary).map_err(|e| format!("{}: {e}", path.display()))?;
     xvr_contract::results::write_atomic(&path, &json).map_err(|e| format!("{}: {e}", path.display()))

@@ -6,12 +6,17 @@
 //! - [`experiment`]: the input sequences, their frame relation and the checks made before
 //!   any work; the model inputs of one target frame.
 //! - [`manifest`]: manifest.csv and reconstruct.json.
+//! - [`noise_level`]: a test condition's LR noise, and the b0 that gives a wanted LR PSNR.
 //! - [`run`]: the frames split over the ranks, timed, written and gathered.
+//! - [`trial`]: a reconstruction trial (`xvr-worker run` on a trial with a `reconstruct`
+//!   section): the same, with the trial's result files.
 
 pub mod args;
 pub mod experiment;
 pub mod manifest;
+pub mod noise_level;
 pub mod run;
+pub mod trial;
 
 pub use args::ReconstructArgs;
 pub use run::{reconstruct, ReconstructError};

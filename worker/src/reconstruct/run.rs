@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 use xvr_contract::results::names;
@@ -21,7 +22,7 @@ use crate::dist::{self, compute_threads, Collectives};
 use crate::metrics::{aad, bicubic_upscale, ssim, to_grey_levels};
 use crate::model::{CountFlops, ModelConfig, SwinXvr};
 use xvr_contract::model::{HR_FRAMES, SCALE};
-use crate::train::checkpoint::{load_trained, Weights};
+use crate::train::checkpoint::load_trained;
 use crate::train::evaluate::capped_psnr;
 
 /// Why a reconstruction did not finish.
@@ -71,7 +72,7 @@ pub fn reconstruct<B: Backend>(
         if std::env::var_os("RAYON_NUM_THREADS").is_none() {
             std::env::set_var("RAYON_NUM_THREADS", compute_threads(world, 0).to_string());
         }
-        run::<B>(args, coll.as_ref(), device)
+        execute::<B>(args, coll.as_ref(), device).map(|done| done.map(|(summary, _)| summary))
     })();
     if let Err(e) = &result {
         match rank {
@@ -121,11 +122,13 @@ fn check<B: Backend>(args: &ReconstructArgs, device: &B::Device) -> Result<Check
     })
 }
 
-fn run<B: Backend>(
+/// The reconstruction on this rank of the job `coll` joins: checks, this rank's frames, then
+/// on rank 0 the gathered manifest rows and the summary (written to `args.out` and returned).
+pub(crate) fn execute<B: Backend>(
     args: &ReconstructArgs,
     coll: &dyn Collectives,
     device: &B::Device,
-) -> Result<Option<ReconstructSummary>, ReconstructError> {
+) -> Result<Option<(ReconstructSummary, Vec<ManifestRow>)>, ReconstructError> {
     let world = coll.world();
     let lead = world.rank == 0;
     let failed =
@@ -166,7 +169,7 @@ fn run<B: Backend>(
             args.trial_dir.display(),
             checked.checkpoint_iteration,
             checked.total_iterations,
-            weights_name(args.weights)
+            args.weights.name()
         );
     }
     for (k, (&t, slot)) in mine.iter().zip(slots.chunks_mut(SLOT)).enumerate() {
@@ -247,7 +250,7 @@ fn run<B: Backend>(
             .map(|(p, b)| format!("; PSNR {p:.3} dB vs the reference (bicubic {b:.3} dB)"))
             .unwrap_or_default()
     );
-    Ok(Some(summary))
+    Ok(Some((summary, rows)))
 }
 
 /// Folder of the one-frame parts a stack is assembled from (removed afterwards).
@@ -331,6 +334,7 @@ fn row(slot: &[f64], ex: &Experiment, args: &ReconstructArgs, lr_frames: usize) 
         lr_frames: join(&lr),
         hr_frames: join(&hr),
         hr_times: join(&hr.map(|j| ex.hr_times[j])),
+        hr_key: ex.hr_times.binary_search(&t).is_ok(),
         file,
         rank: slot[1] as usize,
         infer_s: slot[2],
@@ -340,13 +344,6 @@ fn row(slot: &[f64], ex: &Experiment, args: &ReconstructArgs, lr_frames: usize) 
         bicubic_psnr_db: metric(6),
         bicubic_ssim: metric(7),
         bicubic_aad: metric(8),
-    }
-}
-
-fn weights_name(weights: Weights) -> &'static str {
-    match weights {
-        Weights::Ema => "ema",
-        Weights::Raw => "raw",
     }
 }
 
@@ -372,7 +369,7 @@ fn summarise<B: Backend>(
         trial_id: checked.trial.meta.id.clone(),
         checkpoint_iteration: checked.checkpoint_iteration,
         total_iterations: checked.total_iterations,
-        weights: weights_name(args.weights).into(),
+        weights: args.weights.name().into(),
         mode: if args.sequence.is_some() {
             "resimulated"
         } else {
@@ -380,7 +377,8 @@ fn summarise<B: Backend>(
         }
         .into(),
         inputs,
-        hr_every: args.hr_every,
+        hr_every: args.hr_separation().frames(ex.len()),
+        first_last: args.first_last,
         hr_offset: args.hr_offset,
         hr_times: ex.hr_times.clone(),
         time_unit: if args.lr_fps.is_some() {
@@ -395,11 +393,13 @@ fn summarise<B: Backend>(
         bit_depth: ex.layout.depth.bits(),
         lr_size: [h, w],
         hr_size: [SCALE * h, SCALE * w],
+        params: checked.model.num_params() as u64,
         flops_per_frame: checked.config.flops_per_sample(h, w),
         total_s,
         frames_per_s: rows.len() as f64 / total_s,
         mean_infer_s: mean(rows.iter().map(|r| r.infer_s).collect()).unwrap_or(0.0),
-        lr_b0: args.lr_b0,
+        lr_b0: ex.lr_b0,
+        lr_psnr_target_db: args.lr_psnr,
         lr_psnr_db: ex.lr_psnr_db,
         mean_psnr_db: mean(rows.iter().filter_map(|r| r.psnr_db).collect()),
         mean_bicubic_psnr_db: mean(rows.iter().filter_map(|r| r.bicubic_psnr_db).collect()),

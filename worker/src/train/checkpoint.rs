@@ -268,14 +268,9 @@ fn sync_dir_files(dir: &Path) -> io::Result<()> {
     fs::File::open(dir)?.sync_all()
 }
 
-/// Which weights of a checkpoint a trained model is built from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Weights {
-    /// The EMA of the weights (`ema.bin`), as evaluation uses (docs/training.md).
-    Ema,
-    /// The optimised weights themselves (`model.bin`).
-    Raw,
-}
+/// Which weights of a checkpoint a trained model is built from (part of a reconstruction
+/// trial's section, so it lives in the contract).
+pub use xvr_contract::reconstruct::Weights;
 
 /// The trained model of the trial in `trial_dir` (`trial`, its `trial.yaml`), from its
 /// checkpoint, on an inference backend, with the checkpoint's state.

@@ -1,6 +1,7 @@
 //! `xvr-worker run <TRIAL_DIR>`: one trial end to end on this rank — set-up, training with
 //! checkpoints and resume, evaluation of the EMA model, and the result files of results/README.md's
-//! contract (train.csv, validation.csv, summary.json, checkpoint/).
+//! contract (train.csv, validation.csv, summary.json, checkpoint/). A reconstruction trial
+//! (a `reconstruct` section) goes to [`crate::reconstruct::trial`] instead.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use crate::data::{Dataset, SampleParams, SamplerState, TrainSampler};
 use crate::dist::{self, compute_threads, Collectives, WorldInfo};
 use crate::model::CountFlops;
 use crate::profile::{ProfileWindow, Recorder};
+use crate::reconstruct::trial::run_trial;
 
 /// Knobs of a run that are not part of the trial.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -94,6 +96,10 @@ pub fn run<B: AutodiffBackend>(
         let world = coll.world();
         rank = (world.size > 1).then_some(world.rank);
         set_compute_threads(world, trial.resources.threads_per_rank);
+        if let Some(section) = &trial.reconstruct {
+            // A reconstruction trial: the trained model applied, nothing trained.
+            return run_trial::<B::InnerBackend>(trial_dir, &trial, section, coll.as_ref(), device);
+        }
         stop_signal::install().map_err(RunError::Setup)?;
         train_and_evaluate::<B>(trial_dir, &trial, coll.as_ref(), device, options)
     })();

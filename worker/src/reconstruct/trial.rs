@@ -1,0 +1,155 @@
+//! A reconstruction trial (docs/reconstruction.md#as-a-trial): `xvr-worker run` on a
+//! trial.yaml with a `reconstruct` section applies the trained trial's model instead of
+//! training, through the same reconstruction as `xvr-worker reconstruct`, and writes the
+//! trial's result files like a training trial: `validation.csv` (one row per scored frame)
+//! and `summary.json` (whose presence tells the driver it finished).
+//!
+//! Inside the trial directory:
+//! - `test_video/`: the synthetic test video when the section names none (16-bit PNG frames);
+//! - `reconstruction/`: the output folder of the reconstruction (frames, manifest.csv,
+//!   reconstruct.json). A run that was stopped before summary.json starts it again from
+//!   the beginning: inference keeps no state worth resuming.
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::backend::Backend;
+use xvr_contract::reconstruct::{HrEvery, ReconstructConfig};
+use xvr_contract::results::names::{self, RECONSTRUCTION_DIR, TEST_VIDEO_DIR};
+use xvr_contract::results::{Summary, ValidationRow};
+use xvr_contract::trial::TrialConfig;
+
+use super::args::ReconstructArgs;
+use super::manifest::ManifestRow;
+use super::run::{execute, ReconstructError};
+use crate::data::dataset::held_out_synthetic_video;
+use crate::data::level_frame::{BitDepth, LevelFrame};
+use crate::data::sequence::SequenceFormat;
+use crate::data::sequence_writer::SequenceLayout;
+use crate::dist::Collectives;
+use crate::train::outputs::{write_results, RunFacts};
+use crate::train::RunError;
+
+/// Name of the test video in validation.csv.
+const VIDEO_NAME: &str = "test";
+
+/// Runs the reconstruction trial `trial` (read from `trial_dir`) on this rank; returns the
+/// summary on rank 0.
+pub fn run_trial<B: Backend>(
+    trial_dir: &Path,
+    trial: &TrialConfig,
+    section: &ReconstructConfig,
+    coll: &dyn Collectives,
+    device: &B::Device,
+) -> Result<Option<Summary>, RunError> {
+    let world = coll.world();
+    let lead = world.rank == 0;
+    let failed = |e: &dyn std::fmt::Display| RunError::Failed(e.to_string());
+    let trained = TrialConfig::from_yaml_file(&Path::new(&section.trained).join(names::TRIAL_YAML))
+        .map_err(|e| RunError::Setup(format!("reconstruct.trained: {e}")))?;
+    if trained.model != trial.model {
+        return Err(RunError::Setup(format!(
+            "reconstruct.trained: the model of {} is not the model of this trial.yaml (the trained trial was changed after `xvr plan`?); re-plan",
+            section.trained
+        )));
+    }
+    let out = trial_dir.join(RECONSTRUCTION_DIR);
+    let video = match (&section.video, section.is_measured()) {
+        (Some(video), _) => Some(PathBuf::from(video)),
+        (None, true) => None,
+        (None, false) => Some(trial_dir.join(TEST_VIDEO_DIR)),
+    };
+    if lead {
+        if out.exists() {
+            std::fs::remove_dir_all(&out)
+                .map_err(|e| failed(&format!("{}: cannot remove the unfinished reconstruction: {e}", out.display())))?;
+        }
+        if section.video.is_none() && !section.is_measured() {
+            write_test_video(trial, &trial_dir.join(TEST_VIDEO_DIR))?;
+        }
+    }
+    coll.barrier().map_err(|e| failed(&format!("barrier: {e}")))?;
+    let args = ReconstructArgs {
+        trial_dir: PathBuf::from(&section.trained),
+        lr: section.lr.as_ref().map(PathBuf::from),
+        lr_dataset: section.lr_dataset.clone(),
+        hr: section.hr.as_ref().map(PathBuf::from),
+        hr_dataset: section.hr_dataset.clone(),
+        sequence: video,
+        sequence_dataset: section.video_dataset.clone(),
+        hr_every: match section.hr_every {
+            HrEvery::Frames(delta) => Some(delta),
+            HrEvery::FirstLast => None,
+        },
+        first_last: section.hr_every == HrEvery::FirstLast,
+        hr_offset: section.hr_offset,
+        lr_fps: None,
+        out,
+        weights: section.weights,
+        ranks: world.size,
+        lr_b0: None,
+        lr_psnr: section.noise_target_db(),
+        noise_seed: section.noise_seed,
+        frames: section.frames,
+    };
+    let done = execute::<B>(&args, coll, device).map_err(|e| match e {
+        ReconstructError::Refused(m) => RunError::Setup(format!("reconstruct: {m}")),
+        ReconstructError::Failed(m) => RunError::Failed(format!("reconstruct: {m}")),
+    })?;
+    let Some((summary, rows)) = done else {
+        return Ok(None);
+    };
+    let scored = scored_rows(&rows);
+    let facts = RunFacts {
+        world_size: world.size,
+        iterations: summary.checkpoint_iteration,
+        train_wall_s: 0.0,
+        params: summary.params,
+        flops_per_sample: summary.flops_per_frame,
+    };
+    write_results(trial_dir, trial, &scored, facts).map(Some).map_err(RunError::Failed)
+}
+
+/// The frames a reconstruction trial is scored on, as validation rows: those with a
+/// reference that the HR input did not already hold (between HR frames); for a measured
+/// experiment, whose only references are its HR frames, those.
+fn scored_rows(rows: &[ManifestRow]) -> Vec<ValidationRow> {
+    let with_reference = || rows.iter().filter(|r| r.psnr_db.is_some());
+    let between: Vec<&ManifestRow> = with_reference().filter(|r| !r.hr_key).collect();
+    let chosen = if between.is_empty() { with_reference().collect() } else { between };
+    chosen
+        .into_iter()
+        .map(|r| ValidationRow {
+            video: VIDEO_NAME.into(),
+            frame: r.frame,
+            psnr_db: r.psnr_db.unwrap_or(f64::NAN),
+            ssim: r.ssim.unwrap_or(f64::NAN),
+            aad: r.aad.unwrap_or(f64::NAN),
+            bicubic_psnr_db: r.bicubic_psnr_db.unwrap_or(f64::NAN),
+            bicubic_ssim: r.bicubic_ssim.unwrap_or(f64::NAN),
+            bicubic_aad: r.bicubic_aad.unwrap_or(f64::NAN),
+            infer_s: r.infer_s,
+        })
+        .collect()
+}
+
+/// Writes the synthetic test video of `trial`'s data settings into `dir` as 16-bit PNG
+/// frames (raw intensities scaled so that the video's brightest pixel is 65 535; the
+/// re-simulation re-normalises them anyway). Each file is written whole under a temporary name, so a rerun after
+/// a kill simply writes the same frames again.
+fn write_test_video(trial: &TrialConfig, dir: &Path) -> Result<(), RunError> {
+    let video = held_out_synthetic_video(&trial.data).map_err(RunError::Setup)?;
+    std::fs::create_dir_all(dir).map_err(|e| RunError::Failed(format!("{}: {e}", dir.display())))?;
+    let layout = SequenceLayout { format: SequenceFormat::PngFolder, depth: BitDepth::Sixteen, dataset: None };
+    let max = f32::from(BitDepth::Sixteen.max_level());
+    let brightest = video.frames.iter().flat_map(|f| &f.pixels).fold(f32::MIN_POSITIVE, |m, &v| m.max(v));
+    for (t, frame) in video.frames.iter().enumerate() {
+        let levels = LevelFrame {
+            height: frame.height,
+            width: frame.width,
+            levels: frame.pixels.iter().map(|v| (v / brightest * max).round().clamp(0.0, max) as u16).collect(),
+        };
+        let path = dir.join(format!("{t:08}.png"));
+        layout.write_frame(&path, &levels).map_err(|e| RunError::Failed(e.to_string()))?;
+    }
+    Ok(())
+}
