@@ -156,7 +156,8 @@ fn manifest(out: &Path) -> Vec<Vec<String>> {
             "aad",
             "bicubic_psnr_db",
             "bicubic_ssim",
-            "bicubic_aad"
+            "bicubic_aad",
+            "hr_key"
         ]
     );
     reader
@@ -435,6 +436,105 @@ fn a_resimulated_sequence_is_scored_against_every_frame() {
         "LR PSNR {dim} dB at b0 30, {bright} dB at b0 30000"
     );
     assert_eq!(first, again);
+}
+
+/// A reconstruction trial (`xvr-worker run` on a trial.yaml with a `reconstruct` section)
+/// on the trained trial: returns its directory after the run, and the run's output.
+fn reconstruction_trial(
+    dir: &Path,
+    change: impl FnOnce(&mut xvr_contract::reconstruct::ReconstructConfig),
+) -> (PathBuf, Output) {
+    let (trained_dir, _) = trained();
+    let trained_trial =
+        xvr_contract::trial::TrialConfig::from_yaml_file(&trained_dir.join("trial.yaml")).unwrap();
+    let mut section = xvr_contract::reconstruct::ReconstructConfig {
+        trained: s(trained_dir).to_string(),
+        hr_every: xvr_contract::reconstruct::HrEvery::Frames(EVERY),
+        ..Default::default()
+    };
+    change(&mut section);
+    let mut trial = tiny_trial(1);
+    trial.meta.id = "condition".into();
+    trial.model = trained_trial.model.clone();
+    trial.data = trained_trial.data.clone();
+    trial.reconstruct = Some(section);
+    let trial_dir = dir.join("condition");
+    write_trial(&trial_dir, &trial);
+    let out = Command::new(env!("CARGO_BIN_EXE_xvr-worker"))
+        .arg("run")
+        .arg(&trial_dir)
+        .env("RAYON_NUM_THREADS", "1")
+        .output()
+        .unwrap();
+    (trial_dir, out)
+}
+
+#[test]
+fn a_reconstruction_trial_scores_the_frames_between_hr_frames_at_the_asked_lr_noise() {
+    let dir = tempfile::tempdir().unwrap();
+    let (trial_dir, out) = reconstruction_trial(dir.path(), |r| r.lr_psnr_db = 30.0);
+    assert_ok(&out);
+    // The synthetic test video: the trained trial's generator, one video past its set.
+    let video = read_sequence(&SequenceSource::at(&trial_dir.join("test_video"), None).unwrap()).unwrap();
+    assert_eq!((video.frames.len(), video.depth, video.size()), (FRAMES, BitDepth::Sixteen, (48, 48)));
+    let recon = trial_dir.join("reconstruction");
+    let rows = manifest(&recon);
+    assert_eq!(rows.len(), FRAMES);
+    // HR frames at 0, 4, 8 and the last (11): those are key frames, the other 8 are scored.
+    let keys: Vec<usize> = rows.iter().filter(|r| r[14] == "true").map(|r| r[0].parse().unwrap()).collect();
+    assert_eq!(keys, [0, 4, 8, 11]);
+    let mut validation = csv::Reader::from_path(trial_dir.join("validation.csv")).unwrap();
+    let scored: Vec<(usize, f64)> = validation
+        .deserialize::<xvr_contract::results::ValidationRow>()
+        .map(|r| r.unwrap())
+        .map(|r| (r.frame, r.psnr_db))
+        .collect();
+    assert_eq!(scored.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 2, 3, 5, 6, 7, 9, 10]);
+    for (frame, psnr) in &scored {
+        assert_eq!(rows[*frame][8].parse::<f64>().unwrap(), *psnr, "frame {frame}");
+    }
+    // summary.json: the mean over the scored frames, recomputed here.
+    let summary_json: xvr_contract::results::Summary =
+        serde_json::from_slice(&std::fs::read(trial_dir.join("summary.json")).unwrap()).unwrap();
+    let mean = scored.iter().map(|r| r.1).sum::<f64>() / scored.len() as f64;
+    assert!((summary_json.psnr_db - mean).abs() < 1e-9, "{} vs {mean}", summary_json.psnr_db);
+    assert_eq!(summary_json.status, "succeeded");
+    // The LR noise: a b0 was found and the LR frames came out at about 30 dB.
+    let record = summary(&recon);
+    assert!(record["lr_b0"].as_f64().unwrap() > 0.0);
+    let lr_psnr = record["lr_psnr_db"].as_f64().unwrap();
+    assert!((lr_psnr - 30.0).abs() < 0.5, "LR PSNR {lr_psnr}");
+
+    // Run again (as after a kill before summary.json): the reconstruction starts over, and
+    // the same seed gives the same frames.
+    let first = std::fs::read(recon.join("frames/00000005.png")).unwrap();
+    std::fs::remove_file(trial_dir.join("summary.json")).unwrap();
+    let again = Command::new(env!("CARGO_BIN_EXE_xvr-worker")).arg("run").arg(&trial_dir).output().unwrap();
+    assert_ok(&again);
+    assert_eq!(std::fs::read(recon.join("frames/00000005.png")).unwrap(), first);
+}
+
+#[test]
+fn first_last_gives_every_frame_the_two_ends_and_a_changed_model_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (trial_dir, out) =
+        reconstruction_trial(dir.path(), |r| r.hr_every = xvr_contract::reconstruct::HrEvery::FirstLast);
+    assert_ok(&out);
+    let rows = manifest(&trial_dir.join("reconstruction"));
+    // Every frame between the ends fuses frames 0 and 11; the last is itself the HR frame.
+    let last = FRAMES - 1;
+    assert!(rows[..last].iter().all(|r| r[4] == format!("0 {last}")), "{rows:?}");
+    assert_eq!(rows[last][4], format!("{last} {last}"));
+
+    // The trained trial's model no longer matches the one planned into the trial.
+    let yaml = trial_dir.join("trial.yaml");
+    let text = std::fs::read_to_string(&yaml).unwrap().replace("channels: 16", "channels: 24");
+    std::fs::write(&yaml, text).unwrap();
+    std::fs::remove_file(trial_dir.join("summary.json")).unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_xvr-worker")).arg("run").arg(&trial_dir).output().unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("re-plan"), "{stderr}");
 }
 
 /// Runs a reconstruction that must be refused: exit 2, the message holds every `needle`, and

@@ -20,9 +20,6 @@ pub struct ManifestRow {
     pub hr_frames: String,
     /// LR times of those HR frames.
     pub hr_times: String,
-    /// Whether an HR frame was taken at this time (a key frame: the HR input holds this
-    /// very frame, so its scores say little about reconstruction between HR frames).
-    pub hr_key: bool,
     /// Where the frame is, relative to the output folder.
     pub file: String,
     /// Rank that computed it.
@@ -38,6 +35,9 @@ pub struct ManifestRow {
     pub bicubic_psnr_db: Option<f64>,
     pub bicubic_ssim: Option<f64>,
     pub bicubic_aad: Option<f64>,
+    /// Whether an HR frame was taken at this time (a key frame: the HR input holds this
+    /// very frame, so its scores say little about reconstruction between HR frames).
+    pub hr_key: bool,
 }
 
 /// The run as a whole.
