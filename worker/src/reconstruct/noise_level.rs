@@ -1,4 +1,4 @@
-//! The noise of a test condition (docs/reconstruction.md#test-conditions): photon noise of
+//! The noise of a test condition (docs/reconstruction.md#test-conditions-noise): photon noise of
 //! blank-scan factor b0 on every LR frame, stored as 8 bits as the paper's noisy test inputs
 //! are, and the b0 that makes the LR frames' PSNR a wanted number of dB (the paper's 20 … 60
 //! dB conditions give no b0, only the PSNR).
