@@ -44,14 +44,16 @@ fn execute(cli: &Cli) -> Result<(), String> {
     }
     let written = report::write(&sweep, &options)?;
     let complete = sweep.complete().count();
-    let selected = match &written.selected {
-        Some(p) => p.display().to_string(),
-        None => "nothing (see the selection section)".into(),
+    // A reconstruction sweep selects nothing: it has no selection step to report on.
+    let selected = match (&written.selected, written.selects) {
+        (Some(p), _) => format!("selected: {}\n", p.display()),
+        (None, true) => "selected: nothing (see the selection section)\n".into(),
+        (None, false) => String::new(),
     };
     // The report is written; a reader of stdout that went away (`| head`) changes nothing.
     let _ = writeln!(
         std::io::stdout(),
-        "{}: {} of {} trials complete; wrote {} tables and {} figures to {}\nselected: {selected}\nreport: {}",
+        "{}: {} of {} trials complete; wrote {} tables and {} figures to {}\n{selected}report: {}",
         sweep.name,
         complete,
         sweep.trials.len(),

@@ -23,7 +23,6 @@ pub struct BoxPanel {
     /// Quantity and unit, e.g. "PSNR (dB)".
     pub y_label: String,
     pub series: Vec<BoxSeries>,
-    pub legend: SeriesLabelPosition,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +36,8 @@ pub struct BoxChart {
 
 /// Width of a category's boxes together (1 = the distance between categories).
 const WIDTH: f64 = 0.7;
+/// Share of the data's range added above it for the legend.
+const LEGEND_ROOM: f64 = 0.35;
 /// Height of one panel (pixels).
 const PANEL_HEIGHT: u32 = 360;
 
@@ -73,7 +74,11 @@ fn draw_panel<DB: DrawingBackend>(
         [b.whisker_lo, b.whisker_hi].into_iter().chain(b.outliers.iter().copied())
     });
     let x = Axis::categories(&chart.x_label, &chart.categories).resolve([]);
-    let y = Axis::linear(&panel.y_label).resolve(values);
+    // Head room above the highest whisker or dot for the legend, which sits top right.
+    let values: Vec<f64> = values.collect();
+    let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let room = if hi > lo { hi + LEGEND_ROOM * (hi - lo) } else { hi };
+    let y = Axis::linear(&panel.y_label).resolve(values.iter().copied().chain([room]));
     area.draw(&Text::new(panel.y_label.clone(), (12, 6), (canvas::FONT, 15).into_font()))
         .map_err(fail)?;
     let mut plot = canvas::chart(area, &x, &y, &chart.x_label)?;
@@ -109,7 +114,7 @@ fn draw_panel<DB: DrawingBackend>(
         plot.draw_series(dots).map_err(fail)?;
     }
     if panel.series.iter().any(|s| !s.name.is_empty()) {
-        canvas::legend(&mut plot, panel.legend.clone())?;
+        canvas::legend(&mut plot, SeriesLabelPosition::UpperRight)?;
     }
     Ok(())
 }

@@ -61,6 +61,8 @@ pub struct Written {
     pub index: PathBuf,
     pub tables: usize,
     pub figures: usize,
+    /// Whether the report has a selection step (training sweeps), and the spec it wrote.
+    pub selects: bool,
     pub selected: Option<PathBuf>,
 }
 
@@ -70,7 +72,8 @@ pub fn write(sweep: &Sweep, options: &Options) -> Result<Written, String> {
     std::fs::create_dir_all(out).map_err(|e| format!("{}: cannot create: {e}", out.display()))?;
     let mut sections = vec![trials::section(sweep)];
     let mut selected = None;
-    if test_conditions::applies(sweep) {
+    let selects = !test_conditions::applies(sweep);
+    if !selects {
         // Reconstruction trials train nothing: no scaling, profile, loss or selection.
         sections.push(test_conditions::section(sweep, out)?);
     } else {
@@ -113,6 +116,7 @@ pub fn write(sweep: &Sweep, options: &Options) -> Result<Written, String> {
         index,
         tables: sections.iter().map(|s| s.tables.len()).sum(),
         figures: sections.iter().map(|s| s.figures.len()).sum(),
+        selects,
         selected,
     })
 }

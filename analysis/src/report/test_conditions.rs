@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::Section;
-use crate::plot::{self, palette, BoxChart, BoxPanel, BoxSeries, LegendAt};
+use crate::plot::{self, palette, BoxChart, BoxPanel, BoxSeries};
 use crate::stats::{mean, median};
 use crate::sweep::{Sweep, Trial};
 use crate::table::{Cell, Table};
@@ -209,7 +209,7 @@ fn table(conditions: &[(Condition, Scored)]) -> Table {
 }
 
 fn figure(title: &str, x_label: &str, conditions: &[&(Condition, Scored)], label: fn(&Condition) -> String) -> BoxChart {
-    let panel = |y_label: &str, model: fn(&ValidationRow) -> f64, bicubic: fn(&ValidationRow) -> f64, legend| {
+    let panel = |y_label: &str, model: fn(&ValidationRow) -> f64, bicubic: fn(&ValidationRow) -> f64| {
         let samples = |metric: fn(&ValidationRow) -> f64| -> Vec<Vec<f64>> {
             conditions.iter().map(|(_, s)| s.rows.iter().map(|r| metric(r)).collect()).collect()
         };
@@ -219,7 +219,6 @@ fn figure(title: &str, x_label: &str, conditions: &[&(Condition, Scored)], label
                 BoxSeries { name: "SWIN-XVR".into(), samples: samples(model), color: palette::BLUE },
                 BoxSeries { name: "bicubic".into(), samples: samples(bicubic), color: palette::ORANGE },
             ],
-            legend,
         }
     };
     BoxChart {
@@ -227,9 +226,9 @@ fn figure(title: &str, x_label: &str, conditions: &[&(Condition, Scored)], label
         x_label: x_label.into(),
         categories: conditions.iter().map(|(c, _)| label(c)).collect(),
         panels: vec![
-            panel("PSNR (dB)", |r| r.psnr_db, |r| r.bicubic_psnr_db, LegendAt::LowerRight),
-            panel("SSIM", |r| r.ssim, |r| r.bicubic_ssim, LegendAt::LowerRight),
-            panel("AAD (grey levels)", |r| r.aad, |r| r.bicubic_aad, LegendAt::UpperRight),
+            panel("PSNR (dB)", |r| r.psnr_db, |r| r.bicubic_psnr_db),
+            panel("SSIM", |r| r.ssim, |r| r.bicubic_ssim),
+            panel("AAD (grey levels)", |r| r.aad, |r| r.bicubic_aad),
         ],
     }
 }
