@@ -126,4 +126,35 @@ fn xvr_run_trains_profiles_evaluates_and_reports() {
     let validate = Command::new(support::xvr_bin()).arg("validate").arg(&selected).output().unwrap();
     assert!(validate.status.success(), "{}", String::from_utf8_lossy(&validate.stderr));
     assert!(report.join("index.html").is_file());
+
+    // The test conditions on the best trial just trained: reconstruction trials run by the
+    // same chain, and their report (docs/reconstruction.md#test-conditions).
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs/e2e/tiny_conditions.yaml");
+    let out = Command::new(support::xvr_bin())
+        .arg("run")
+        .arg(&spec)
+        .arg("--results")
+        .arg(results.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let report = results.path().join("e2e_conditions/report");
+    let conditions = csv_rows(&report.join("test_conditions.csv"));
+    let cell = |hr: &str, lr: &str, column: &str| {
+        let row = conditions
+            .iter()
+            .find(|r| r["hr_every"] == hr && r["lr_psnr_target_db"] == lr)
+            .unwrap_or_else(|| panic!("no condition {hr}/{lr} in {conditions:?}"));
+        number(row, column)
+    };
+    // 12 frames, HR at 0, 4, 8 and 11: 8 frames scored; first and last: 10.
+    assert_eq!(cell("4", "inf", "frames"), 8.0);
+    assert_eq!(cell("first_last", "inf", "frames"), 10.0);
+    let lr_psnr = cell("4", "30", "lr_psnr_measured_db");
+    assert!((lr_psnr - 30.0).abs() < 1.0, "LR PSNR {lr_psnr} dB for a 30 dB condition");
+    // Noise can only hurt bicubic, which sees nothing but the LR frame.
+    assert!(cell("4", "30", "bicubic_psnr_median_db") < cell("4", "inf", "bicubic_psnr_median_db"));
+    for stem in ["test_lr_psnr", "test_hr_separation"] {
+        assert!(report.join(format!("{stem}.png")).is_file(), "{stem}");
+    }
 }
