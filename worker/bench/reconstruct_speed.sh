@@ -4,16 +4,20 @@
 # the final model, at 1 and 2 ranks. The weights come from one training iteration: the speed of a forward pass
 # does not depend on what the weights are.
 #
-#   worker/bench/reconstruct_speed.sh [FRAMES]      (default 4 frames; HR every 2 frames)
+#   worker/bench/reconstruct_speed.sh [FRAMES] [JSON]   (default 2 frames, HR every 2 frames;
+#                                                          JSON: where the results go as one file)
 #
-# Needs the release binaries (`cargo build --release --workspace`). Prints one line per run from
-# reconstruct.json; the work folder is printed first and kept.
+# Needs the release binaries (`cargo build --release --workspace`) and a quiet machine. Prints one
+# line per run from reconstruct.json and writes them all, with the load average before and after,
+# to JSON (default: reconstruct_speed.json in the work folder, which is printed first and kept).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-frames=${1:-4}
+frames=${1:-2}
 bin=target/release
 work=$(mktemp -d)
-echo "work folder: $work; load average: $(cat /proc/loadavg)"
+json=${2:-$work/reconstruct_speed.json}
+load_before=$(cat /proc/loadavg)
+echo "work folder: $work; load average: $load_before"
 mkdir -p "$work/lr" "$work/hr"
 for t in $(seq 0 $((frames - 1))); do
     cp worker/tests/data/tomobank/rad_00001l.png "$work/lr/$(printf %08d "$t").png"
@@ -50,4 +54,18 @@ print(f"{sys.argv[2]} ranks={sys.argv[3]} frames={s['frames']} total_s={s['total
 PY
     done
 done
-echo "load average after: $(cat /proc/loadavg)"
+load_after=$(cat /proc/loadavg)
+echo "load average after: $load_after"
+python3 - "$json" "$work" "$load_before" "$load_after" <<'PY'
+import glob, json, os, sys
+path, work, before, after = sys.argv[1:]
+runs = []
+for f in sorted(glob.glob(os.path.join(work, "out-*", "reconstruct.json"))):
+    s = json.load(open(f))
+    config, ranks = os.path.basename(os.path.dirname(f))[4:].rsplit("-", 1)
+    runs.append({"config": config, "ranks": int(ranks), **{k: s[k] for k in (
+        "frames", "total_s", "frames_per_s", "mean_infer_s", "flops_per_frame", "params",
+        "lr_size", "hr_size")}})
+json.dump({"load_before": before, "load_after": after, "runs": runs}, open(path, "w"), indent=2)
+print(f"wrote {path}")
+PY
