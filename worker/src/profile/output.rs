@@ -156,6 +156,7 @@ mod tests {
     fn gathered_numbers_of_the_wrong_length_are_refused() {
         assert!(rows_from_gathered(&[0.0; 3], 1)
             .unwrap_err()
+            .to_string()
             .contains("expected 14"));
     }
 }

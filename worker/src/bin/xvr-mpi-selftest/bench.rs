@@ -73,7 +73,8 @@ pub fn bench(
         let text = serde_json::to_string_pretty(&report).expect("JSON");
         println!("{text}");
         if let Some(path) = out {
-            xvr_contract::results::write_atomic(&path, text.as_bytes())?;
+            xvr_contract::results::write_atomic(&path, text.as_bytes())
+                .map_err(|e| format!("{}: {e}", path.display()))?;
         }
     }
     Ok(())

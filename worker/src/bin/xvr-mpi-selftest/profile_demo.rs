@@ -75,5 +75,5 @@ pub fn profile_demo(
         rec.end_iteration();
     }
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    profile::write_outputs(out, &rec, coll)
+    Ok(profile::write_outputs(out, &rec, coll)?)
 }

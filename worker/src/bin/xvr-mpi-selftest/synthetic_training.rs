@@ -64,5 +64,6 @@ pub fn train_config(steps: u64) -> TrainConfig {
 
 pub fn write(out: &Path, name: String, bytes: &[u8]) -> Result<(), Box<dyn Error>> {
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    xvr_contract::results::write_atomic(&out.join(name), bytes)
+    let path = out.join(name);
+    xvr_contract::results::write_atomic(&path, bytes).map_err(|e| format!("{}: {e}", path.display()).into())
 }
