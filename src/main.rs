@@ -2,6 +2,7 @@
 
 mod cli;
 
+use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -38,7 +39,7 @@ macro_rules! outln {
 }
 
 /// The sweep directory of TARGET: itself, or the spec planned (and written).
-fn sweep_of(sweep: &TargetArgs, placement: &PlacementArgs) -> Result<PathBuf, String> {
+fn sweep_of(sweep: &TargetArgs, placement: &PlacementArgs) -> Result<PathBuf, Box<dyn Error>> {
     if sweep.target.is_dir() {
         return Ok(sweep.target.clone());
     }
@@ -47,9 +48,9 @@ fn sweep_of(sweep: &TargetArgs, placement: &PlacementArgs) -> Result<PathBuf, St
 
 /// Plans a spec and writes the sweep directory, saying which job scripts were
 /// rendered anew.
-fn plan_and_write(spec: &Path, results: &Path, placement: &PlacementArgs) -> Result<Plan, String> {
-    let plan = Plan::build_with(spec, results, &placement.overrides()).map_err(|e| e.to_string())?;
-    let written = write::write_plan(&plan).map_err(|e| e.to_string())?;
+fn plan_and_write(spec: &Path, results: &Path, placement: &PlacementArgs) -> Result<Plan, Box<dyn Error>> {
+    let plan = Plan::build_with(spec, results, &placement.overrides())?;
+    let written = write::write_plan(&plan)?;
     if !written.rerendered.is_empty() {
         outln!(
             "re-rendered the job scripts of {} trial(s) without a job in flight: {}",
@@ -93,7 +94,7 @@ impl From<End> for ExitCode {
 }
 
 /// `xvr run`: plan (validating), submit and wait, analyse.
-fn chain(sweep: &SpecArgs, submit: &SubmitArgs, analysis_args: &[String]) -> Result<End, String> {
+fn chain(sweep: &SpecArgs, submit: &SubmitArgs, analysis_args: &[String]) -> Result<End, Box<dyn Error>> {
     let plan = plan_and_write(&sweep.spec, &sweep.results, &submit.placement)?;
     out!("{}", table::render(&plan));
     let request = submit.submission.request(submit.rerun(), Vec::new(), &PlacementArgs::default())?;
@@ -111,12 +112,12 @@ fn chain(sweep: &SpecArgs, submit: &SubmitArgs, analysis_args: &[String]) -> Res
         return Ok(end);
     }
     // xvr-analysis prints where the report is (its last line).
-    analyse(&analysis_binary(), &plan.sweep_dir, analysis_args).map_err(|e| e.to_string())?;
+    analyse(&analysis_binary(), &plan.sweep_dir, analysis_args)?;
     Ok(end)
 }
 
 /// With `dry_run`, says what would be submitted; else submits and waits.
-fn submit_or_preview(sweep: &Path, request: &SweepRequest, dry_run_only: bool) -> Result<End, String> {
+fn submit_or_preview(sweep: &Path, request: &SweepRequest, dry_run_only: bool) -> Result<End, Box<dyn Error>> {
     if dry_run_only {
         dry_run(sweep, request, &mut std::io::stdout())?;
         return Ok(End::Done);
@@ -125,7 +126,7 @@ fn submit_or_preview(sweep: &Path, request: &SweepRequest, dry_run_only: bool) -
 }
 
 /// Carries out a sweep request and prints the summary line; the end says how it went.
-fn submit_and_report(sweep: &Path, request: &SweepRequest) -> Result<End, String> {
+fn submit_and_report(sweep: &Path, request: &SweepRequest) -> Result<End, Box<dyn Error>> {
     signals::install();
     let report: SubmitReport = submit_sweep(sweep, request, &mut std::io::stdout())?;
     outln!(
@@ -157,13 +158,13 @@ fn submit_and_report(sweep: &Path, request: &SweepRequest) -> Result<End, String
 }
 
 /// The trials of TARGET: a planned sweep directory, or a spec (planned, not written).
-fn trials_of(sweep: &TargetArgs) -> Result<Vec<JobRequest>, String> {
+fn trials_of(sweep: &TargetArgs) -> Result<Vec<JobRequest>, Box<dyn Error>> {
     let dir = if sweep.target.is_dir() {
         sweep.target.clone()
     } else {
-        Plan::build(&sweep.target, &sweep.results).map_err(|e| e.to_string())?.sweep_dir
+        Plan::build(&sweep.target, &sweep.results)?.sweep_dir
     };
-    sweep_dir::load(&dir)
+    Ok(sweep_dir::load(&dir)?)
 }
 
 fn main() -> ExitCode {
@@ -176,10 +177,10 @@ fn main() -> ExitCode {
 }
 
 /// Carries out one subcommand.
-fn execute(command: Command) -> Result<End, String> {
+fn execute(command: Command) -> Result<End, Box<dyn Error>> {
     match command {
         Command::Validate { sweep: SpecArgs { spec, results } } => {
-            let plan = Plan::build(&spec, &results).map_err(|e| e.to_string())?;
+            let plan = Plan::build(&spec, &results)?;
             if let Err(e) = &plan.worker {
                 eprintln!("warning: {e} (`xvr plan` refuses to write job scripts without it)");
             }
@@ -240,13 +241,13 @@ fn execute(command: Command) -> Result<End, String> {
             interval,
         } => {
             if !(interval.is_finite() && interval > 0.0) {
-                return Err(format!("--interval {interval}: expected seconds > 0"));
+                return Err(format!("--interval {interval}: expected seconds > 0").into());
             }
             let jobs = trials_of(&sweep)?;
             loop {
                 out!("{}", status::render(&jobs)?);
                 let gone = STDOUT_GONE.load(std::sync::atomic::Ordering::Relaxed);
-                if !watch || gone || status::settled(&jobs)? {
+                if !watch || gone || status::settled(&jobs) {
                     break;
                 }
                 std::thread::sleep(Duration::from_secs_f64(interval));
@@ -267,7 +268,7 @@ fn execute(command: Command) -> Result<End, String> {
         }
         Command::Reconstruct(cmd) => Ok(End::Worker(xvr::chain::reconstruct::reconstruct(&cmd)?)),
         Command::Predict { spec, from, options } => {
-            predict(&analysis_binary(), &spec, &from, &options).map_err(|e| e.to_string())?;
+            predict(&analysis_binary(), &spec, &from, &options)?;
             Ok(End::Done)
         }
     }

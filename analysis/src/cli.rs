@@ -1,7 +1,8 @@
 //! The command line: `xvr-analysis SWEEP_DIR [options]`. `--help` is the manual.
 
 use crate::predict::command::{parse_link, Request};
-use crate::report::{selection::Rule, FinalRun, Options};
+use crate::predict::BadLink;
+use crate::report::{selection::Rule, FinalRun, FinalSetError, Options};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use xvr_contract::trial::KernelPreset;
@@ -144,8 +145,23 @@ pub struct PredictArgs {
     pub inter_node: Option<String>,
 }
 
+/// A command-line value clap cannot check.
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    #[error("SWEEP_DIR is required (see --help)")]
+    NoSweepDir,
+    #[error("--budget-s-per-frame: {0}: must be a positive number of seconds")]
+    Budget(f64),
+    #[error("--tie-db: {0}: must be ≥ 0")]
+    TieDb(f64),
+    #[error(transparent)]
+    FinalSet(#[from] FinalSetError),
+    #[error(transparent)]
+    Link(#[from] BadLink),
+}
+
 impl PredictArgs {
-    pub fn request(&self) -> Result<Request, String> {
+    pub fn request(&self) -> Result<Request, UsageError> {
         let link = |option: &str, text: &Option<String>| {
             text.as_deref().map(|t| parse_link(option, t)).transpose()
         };
@@ -161,20 +177,15 @@ impl PredictArgs {
 
 impl Cli {
     /// Checks the values clap cannot and builds the report options.
-    pub fn options(&self) -> Result<Options, String> {
-        let sweep_dir = self
-            .sweep_dir
-            .clone()
-            .ok_or("SWEEP_DIR is required (see --help)")?;
+    pub fn options(&self) -> Result<Options, UsageError> {
+        let sweep_dir = self.sweep_dir.clone().ok_or(UsageError::NoSweepDir)?;
         if let Some(b) = self.budget_s_per_frame {
             if !(b.is_finite() && b > 0.0) {
-                return Err(format!(
-                    "--budget-s-per-frame: {b}: must be a positive number of seconds"
-                ));
+                return Err(UsageError::Budget(b));
             }
         }
         if !(self.tie_db.is_finite() && self.tie_db >= 0.0) {
-            return Err(format!("--tie-db: {}: must be ≥ 0", self.tie_db));
+            return Err(UsageError::TieDb(self.tie_db));
         }
         let mut final_run = FinalRun {
             variant: self.final_name.clone(),

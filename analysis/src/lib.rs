@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod fit;
+pub mod output_error;
 pub mod plot;
 pub mod predict;
 pub mod quality_metrics;

@@ -1,10 +1,11 @@
 //! `xvr-analysis SWEEP_DIR` and `xvr-analysis predict SPEC --from DIR`: see `--help`.
 
+use std::error::Error;
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use xvr_analysis::cli::{Cli, Command};
+use xvr_analysis::cli::{Cli, Command, UsageError};
 use xvr_analysis::predict;
 use xvr_analysis::report;
 use xvr_analysis::sweep::Sweep;
@@ -25,12 +26,12 @@ fn main() -> ExitCode {
 }
 
 /// Writes the report of a sweep, or a prediction.
-fn execute(cli: &Cli) -> Result<(), String> {
+fn execute(cli: &Cli) -> Result<(), Box<dyn Error>> {
     if let Some(Command::Predict(args)) = &cli.command {
-        return predict::command::predict_and_report(&args.request()?);
+        return Ok(predict::command::predict_and_report(&args.request()?)?);
     }
     let options = cli.options()?;
-    let sweep_dir = cli.sweep_dir.as_deref().ok_or("SWEEP_DIR is required")?;
+    let sweep_dir = cli.sweep_dir.as_deref().ok_or(UsageError::NoSweepDir)?;
     let sweep = Sweep::load(sweep_dir)?;
     // Damaged or inconsistent trials are named here as well as in the report: they are left
     // out of the numbers, and nobody should have to open the HTML to learn that.

@@ -1,6 +1,7 @@
 //! A report table: written in full precision as CSV (for scripts and tests) and rounded
 //! for reading in index.html.
 
+use crate::output_error::OutputError;
 use std::path::Path;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -135,20 +136,19 @@ impl Table {
         text
     }
 
-    pub fn write_csv(&self, dir: &Path) -> Result<(), String> {
+    pub fn write_csv(&self, dir: &Path) -> Result<(), OutputError> {
         let path = dir.join(format!("{}.csv", self.stem));
         let mut writer = csv::Writer::from_writer(Vec::new());
-        let fail = |e: csv::Error| format!("{}: {e}", path.display());
+        let fail = |source| OutputError::Csv { path: path.clone(), source };
         writer.write_record(&self.columns).map_err(fail)?;
         for row in &self.rows {
             writer
                 .write_record(row.iter().map(Cell::csv))
                 .map_err(fail)?;
         }
-        let bytes = writer
-            .into_inner()
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        xvr_contract::results::write_atomic(&path, &bytes).map_err(|e| e.to_string())
+        let cannot_write = |source| OutputError::File { path: path.clone(), source };
+        let bytes = writer.into_inner().map_err(|e| cannot_write(e.into_error()))?;
+        xvr_contract::results::write_atomic(&path, &bytes).map_err(cannot_write)
     }
 }
 

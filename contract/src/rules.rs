@@ -357,6 +357,8 @@ mod tests {
             ),
             ("model.mlp_ratio", Box::new(|t| t.model.mlp_ratio = 0.0)),
             ("train.ema", Box::new(|t| t.train.ema = 1.0)),
+            ("train.lr_min", Box::new(|t| t.train.lr_min = 1.0)),
+            ("train.betas", Box::new(|t| t.train.betas = [0.9, 1.0])),
             ("data.b0_exp", Box::new(|t| t.data.b0_exp = [7.0, 1.0])),
             (
                 "data.synthetic.texture",

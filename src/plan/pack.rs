@@ -33,6 +33,11 @@ pub fn pack_dir(sweep_dir: &Path, name: &str) -> PathBuf {
     sweep_dir.join("packs").join(name)
 }
 
+/// A member job script without the `#PBS -l select=` line a pack script rewrites.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("pack: the member job script has no `#PBS -l select=` line")]
+pub struct NoSelectLine;
+
 /// Renders the pack script. `header` is the first member's job.pbs, whose `#PBS` lines
 /// (account, queue, filesystems, system, place) the pack keeps, with the node count,
 /// walltime (`walltime_s`, the longest member's), output and name replaced.
@@ -42,7 +47,7 @@ pub fn render(
     members: &[PackMember],
     walltime_s: u64,
     header: &str,
-) -> Result<String, String> {
+) -> Result<String, NoSelectLine> {
     let n = members.len();
     let mut s = String::from("#!/bin/bash\n");
     for line in header.lines().filter(|l| l.starts_with("#PBS ")) {
@@ -66,7 +71,7 @@ pub fn render(
         s.push_str(&format!("#PBS {replaced}\n"));
     }
     if !s.contains("#PBS -l select=") {
-        return Err("pack: the member job script has no `#PBS -l select=` line".into());
+        return Err(NoSelectLine);
     }
     let list =
         |f: &dyn Fn(&PackMember) -> String| members.iter().map(f).collect::<Vec<_>>().join(" ");

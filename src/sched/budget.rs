@@ -3,7 +3,7 @@
 //! time, so nodes × requested walltime is the most a job can cost. `xvr submit --budget`
 //! refuses to start more than the budget allows.
 
-use super::{state, JobRequest};
+use super::{state, JobRequest, SchedError};
 use crate::results::TrialStatus;
 
 /// What a submission would start and what it may cost.
@@ -16,7 +16,7 @@ pub struct Estimate {
 }
 
 /// Trials among `jobs` that a submit would start, and their node-hours.
-pub fn estimate(jobs: &[JobRequest], rerun: &[TrialStatus]) -> Result<Estimate, String> {
+pub fn estimate(jobs: &[JobRequest], rerun: &[TrialStatus]) -> Result<Estimate, SchedError> {
     let mut e = Estimate {
         trials: 0,
         node_hours: 0.0,
@@ -37,12 +37,13 @@ pub fn exceeded(budget: Option<f64>, node_hours: f64) -> Option<f64> {
 }
 
 /// Refuses an estimate over the budget, saying by how much.
-pub fn check(e: &Estimate, budget: Option<f64>) -> Result<(), String> {
+pub fn check(e: &Estimate, budget: Option<f64>) -> Result<(), SchedError> {
     match exceeded(budget, e.node_hours) {
-        Some(limit) => Err(format!(
-            "refusing to submit: {} trial(s) request {:.2} node-hours (nodes x walltime), over the budget of {limit:.2} (--budget); submit fewer trials or raise the budget",
-            e.trials, e.node_hours
-        )),
+        Some(budget) => Err(SchedError::OverBudget {
+            trials: e.trials,
+            node_hours: e.node_hours,
+            budget,
+        }),
         None => Ok(()),
     }
 }
@@ -75,7 +76,7 @@ mod tests {
         };
         assert!(check(&e, None).is_ok());
         assert!(check(&e, Some(24.0)).is_ok());
-        let err = check(&e, Some(23.5)).unwrap_err();
+        let err = check(&e, Some(23.5)).unwrap_err().to_string();
         assert!(
             err.contains("24.00 node-hours") && err.contains("23.50"),
             "{err}"

@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use super::{state, JobRequest, Scheduler};
+use super::{state, JobRequest, SchedError, Scheduler};
 use crate::results::TrialStatus;
 
 /// Cancels the running or submitted trials among `jobs` (all of them, or those in
@@ -15,7 +15,7 @@ pub fn cancel(
     only: &[String],
     sched: &mut dyn Scheduler,
     out: &mut dyn Write,
-) -> Result<usize, String> {
+) -> Result<usize, SchedError> {
     let mut count = 0;
     for job in jobs
         .iter()
@@ -30,12 +30,13 @@ pub fn cancel(
             continue;
         };
         state::write(&job.trial_dir, &state::cancelled(&prev, "xvr cancel"))?;
-        if let Err(e) = sched.cancel(&id) {
+        if let Err(source) = sched.cancel(&id) {
             state::write(&job.trial_dir, &prev)?;
-            return Err(format!(
-                "trial {}: cannot cancel job {id}: {e}",
-                job.trial_id
-            ));
+            return Err(SchedError::CannotCancel {
+                trial: job.trial_id.clone(),
+                job: id,
+                source,
+            });
         }
         count += 1;
         let _ = writeln!(out, "trial {}: cancelled job {id}", job.trial_id);

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use super::submit::status_name;
-use super::{state, sweep_dir, Scheduler};
+use super::{state, sweep_dir, SchedError, Scheduler};
 use crate::results::TrialStatus;
 
 /// Job ids the new jobs must wait for: those of the trials of `parents` (planned sweep
@@ -14,7 +14,7 @@ use crate::results::TrialStatus;
 pub fn afterok_ids(
     parents: &[impl AsRef<Path>],
     sched: &dyn Scheduler,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, SchedError> {
     let scheduler = sched.name();
     let queues = sched.waits_for_dependencies();
     let mut ids = Vec::new();
@@ -22,7 +22,6 @@ pub fn afterok_ids(
         let parent = parent.as_ref();
         for job in sweep_dir::load(parent)? {
             let s = state::read(&job.trial_dir)?;
-            let where_ = format!("{} trial {}", parent.display(), job.trial_id);
             match (s.status, s.job_id) {
                 (TrialStatus::Succeeded, _) => {}
                 (TrialStatus::Submitted | TrialStatus::Running, Some(id))
@@ -31,16 +30,19 @@ pub fn afterok_ids(
                     ids.push(id)
                 }
                 (TrialStatus::Submitted | TrialStatus::Running, _) if !queues => {
-                    return Err(format!(
-                        "--after: {where_} is still running; the {scheduler} scheduler has no queue to wait in, so submit this stage once it has succeeded"
-                    ))
+                    return Err(SchedError::ParentStillRunning {
+                        sweep: parent.to_path_buf(),
+                        trial: job.trial_id,
+                        scheduler,
+                    })
                 }
                 (status, _) => {
-                    return Err(format!(
-                        "--after: {where_} is {} ({}), so an afterok dependency on it could never be met; run it to success first",
-                        status_name(status),
-                        s.reason.unwrap_or_else(|| "no job in flight".into())
-                    ))
+                    return Err(SchedError::ParentNeverSucceeds {
+                        sweep: parent.to_path_buf(),
+                        trial: job.trial_id,
+                        status: status_name(status),
+                        reason: s.reason.unwrap_or_else(|| "no job in flight".into()),
+                    })
                 }
             }
         }

@@ -7,6 +7,7 @@ pub mod adapter;
 pub mod budget;
 pub mod cancel;
 pub mod depend;
+mod error;
 pub mod local;
 pub mod lock;
 pub mod pbs;
@@ -19,6 +20,8 @@ pub mod sweep_submit;
 
 use std::path::PathBuf;
 use std::time::Duration;
+
+pub use error::{SchedError, SchedulerError};
 
 /// What a scheduler needs to run one trial's job script.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,13 +130,13 @@ pub trait Scheduler {
     /// `local` or `pbs` (recorded in state.json).
     fn name(&self) -> &'static str;
     /// Submits one job; returns its id.
-    fn submit(&mut self, job: &JobRequest) -> Result<String, String>;
+    fn submit(&mut self, job: &JobRequest) -> Result<String, SchedulerError>;
     /// The command [`Scheduler::submit`] would run for `job`, for `--dry-run`.
     fn describe_submission(&self, job: &JobRequest) -> String;
     /// States of many jobs in one call (PBS: one qstat for all ids).
-    fn poll(&mut self, ids: &[String]) -> Result<Vec<(String, JobState)>, String>;
+    fn poll(&mut self, ids: &[String]) -> Result<Vec<(String, JobState)>, SchedulerError>;
     /// Asks for a job to be stopped; `poll` later reports it finished.
-    fn cancel(&mut self, id: &str) -> Result<(), String>;
+    fn cancel(&mut self, id: &str) -> Result<(), SchedulerError>;
     /// How long to wait between polls (PBS asks for at most one qstat a minute).
     fn poll_interval(&self) -> Duration;
     /// Whether a job another process submitted is still alive, for trials whose state

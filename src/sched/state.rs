@@ -8,27 +8,41 @@
 //!
 //! State lives in `trials/<id>/state.json`, always written atomically.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
 use super::{EndKind, Outcome};
 use crate::results::{names, write_atomic, TrialState, TrialStatus};
 
+/// Why a trial's `state.json` could not be read or written, naming it.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("{}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}: {source}", path.display())]
+    Parse { path: PathBuf, source: serde_json::Error },
+    #[error("{}: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
 /// Reads a trial's state; a trial without `state.json` is planned.
-pub fn read(trial_dir: &Path) -> Result<TrialState, String> {
+pub fn read(trial_dir: &Path) -> Result<TrialState, StateError> {
     let path = trial_dir.join(names::STATE_JSON);
     match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display())),
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| StateError::Parse { path, source }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(TrialState::planned()),
-        Err(e) => Err(format!("{}: {e}", path.display())),
+        Err(source) => Err(StateError::Read { path, source }),
     }
 }
 
 /// Writes a trial's state atomically.
-pub fn write(trial_dir: &Path, state: &TrialState) -> Result<(), String> {
-    let json = serde_json::to_vec_pretty(state).map_err(|e| e.to_string())?;
-    write_atomic(&trial_dir.join(names::STATE_JSON), &json).map_err(|e| e.to_string())
+pub fn write(trial_dir: &Path, state: &TrialState) -> Result<(), StateError> {
+    let path = trial_dir.join(names::STATE_JSON);
+    serde_json::to_vec_pretty(state)
+        .map_err(std::io::Error::from)
+        .and_then(|json| write_atomic(&path, &json))
+        .map_err(|source| StateError::Write { path, source })
 }
 
 fn stamp(t: DateTime<Utc>) -> String {

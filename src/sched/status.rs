@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::submit::status_name;
 use super::{local, state, sweep_dir, JobRequest};
+use super::sweep_dir::SweepDirError;
 use crate::plan::table::align;
 use crate::plan::walltime;
 use crate::results::{last_train_row, names, TrialState, TrialStatus};
@@ -18,7 +19,7 @@ use crate::results::{last_train_row, names, TrialState, TrialStatus};
 pub const OUTPUT_TAIL_LINES: usize = 5;
 
 /// Renders the state of each trial.
-pub fn render(jobs: &[JobRequest]) -> Result<String, String> {
+pub fn render(jobs: &[JobRequest]) -> Result<String, SweepDirError> {
     let (axis_names, axis_values) = match jobs.first().and_then(|j| sweep_of(&j.trial_dir)) {
         Some(sweep) => sweep_dir::axes(sweep)?,
         None => Default::default(),
@@ -122,18 +123,12 @@ const GONE: &str = "gone";
 
 /// Whether no trial is submitted or running any more (`--watch` stops then). A trial whose
 /// state cannot be read, or whose local job ended unrecorded, is not going to change.
-pub fn settled(jobs: &[JobRequest]) -> Result<bool, String> {
-    for job in jobs {
-        let Ok(s) = state::read(&job.trial_dir) else {
-            continue;
-        };
-        if matches!(s.status, TrialStatus::Submitted | TrialStatus::Running)
-            && !ended_unrecorded(&s)
-        {
-            return Ok(false);
-        }
-    }
-    Ok(true)
+pub fn settled(jobs: &[JobRequest]) -> bool {
+    !jobs.iter().any(|job| {
+        state::read(&job.trial_dir).is_ok_and(|s| {
+            matches!(s.status, TrialStatus::Submitted | TrialStatus::Running) && !ended_unrecorded(&s)
+        })
+    })
 }
 
 /// A local job recorded as submitted or running whose process group no longer exists: its

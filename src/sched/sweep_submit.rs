@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::adapter::{self, SchedulerKind, SchedulerSettings};
 use super::submit::{status_name, submit, SubmitOptions, SubmitReport};
-use super::{budget, depend, state, sweep_dir, JobRequest, Scheduler};
+use super::{budget, depend, state, sweep_dir, JobRequest, SchedError, Scheduler};
 use crate::plan::walltime;
 use crate::results::TrialStatus;
 
@@ -61,7 +61,7 @@ pub fn submit_sweep(
     sweep: &Path,
     request: &SweepRequest,
     out: &mut dyn Write,
-) -> Result<SubmitReport, String> {
+) -> Result<SubmitReport, SchedError> {
     let mut sched = adapter::build(request.scheduler, &request.settings);
     let (jobs, opts) = prepare(sweep, request, sched.as_ref(), out)?;
     submit(jobs, sched.as_mut(), &opts, out)
@@ -69,7 +69,7 @@ pub fn submit_sweep(
 
 /// Says what [`submit_sweep`] would submit — the same checks (trials, `--after`, budget),
 /// then one line per trial: the qsub it would run, or why it is left — and submits nothing.
-pub fn dry_run(sweep: &Path, request: &SweepRequest, out: &mut dyn Write) -> Result<(), String> {
+pub fn dry_run(sweep: &Path, request: &SweepRequest, out: &mut dyn Write) -> Result<(), SchedError> {
     let sched = adapter::build(request.scheduler, &request.settings);
     let (jobs, opts) = prepare(sweep, request, sched.as_ref(), out)?;
     for job in &jobs {
@@ -113,7 +113,7 @@ pub fn dry_run(sweep: &Path, request: &SweepRequest, out: &mut dyn Write) -> Res
 
 /// A scheduler that charges a project gets one for every job that will be submitted,
 /// or nothing is submitted.
-fn check_accounts(jobs: &[JobRequest], sweep: &Path, request: &SweepRequest) -> Result<(), String> {
+fn check_accounts(jobs: &[JobRequest], sweep: &Path, request: &SweepRequest) -> Result<(), SchedError> {
     let mut missing = Vec::new();
     for job in jobs {
         let s = state::read(&job.trial_dir)?;
@@ -124,12 +124,10 @@ fn check_accounts(jobs: &[JobRequest], sweep: &Path, request: &SweepRequest) -> 
     if missing.is_empty() {
         return Ok(());
     }
-    Err(format!(
-        "no project to charge for {} trial(s) of {} ({}): nothing submitted. Set `account:` in the spec or the site profile (pbs/<site>.yaml), or pass --account PROJECT",
-        missing.len(),
-        sweep.display(),
-        missing.join(", ")
-    ))
+    Err(SchedError::NoProject {
+        sweep: sweep.to_path_buf(),
+        trials: missing,
+    })
 }
 
 /// The trials to hand to the submit loop and its options, after the checks both the
@@ -139,17 +137,17 @@ fn prepare(
     request: &SweepRequest,
     sched: &dyn Scheduler,
     out: &mut dyn Write,
-) -> Result<(Vec<JobRequest>, SubmitOptions), String> {
+) -> Result<(Vec<JobRequest>, SubmitOptions), SchedError> {
     let mut jobs = sweep_dir::load(sweep)?;
     if let Some(unknown) = request
         .only
         .iter()
         .find(|id| !jobs.iter().any(|j| &j.trial_id == *id))
     {
-        return Err(format!(
-            "--trial {unknown}: no such trial in {}",
-            sweep.display()
-        ));
+        return Err(SchedError::NoSuchTrial {
+            trial: unknown.clone(),
+            sweep: sweep.to_path_buf(),
+        });
     }
     if !request.only.is_empty() {
         jobs.retain(|j| request.only.contains(&j.trial_id));

@@ -13,7 +13,7 @@ use burn::backend::{Autodiff, Flex};
 use clap::{Args, Parser, Subcommand};
 use xvr_contract::trial::{DataConfig, TrialConfig};
 use xvr_worker::model::{ModelConfig, ModelInfo};
-use xvr_worker::train::{run, RunError, RunOptions};
+use xvr_worker::train::{run, RunError, RunOptions, SetupError};
 
 #[derive(Parser)]
 #[command(
@@ -85,10 +85,10 @@ struct ModelInfoArgs {
     crop_lr: usize,
 }
 
-fn model_info(args: &ModelInfoArgs) -> Result<ModelInfo, String> {
+fn model_info(args: &ModelInfoArgs) -> Result<ModelInfo, SetupError> {
     let (config, crop) = match &args.trial {
         Some(path) => {
-            let trial = TrialConfig::from_yaml_file(path).map_err(|e| e.to_string())?;
+            let trial = TrialConfig::from_yaml_file(path)?;
             (trial.model, trial.data.crop_lr)
         }
         None => {
@@ -103,7 +103,7 @@ fn model_info(args: &ModelInfoArgs) -> Result<ModelInfo, String> {
             (config, args.crop_lr)
         }
     };
-    ModelInfo::new::<Flex>(&config, [crop, crop], &Default::default())
+    Ok(ModelInfo::new::<Flex>(&config, [crop, crop], &Default::default())?)
 }
 
 fn run_trial(args: &RunArgs) -> Result<(), RunError> {
@@ -130,11 +130,7 @@ fn run_cuda(args: &RunArgs, options: RunOptions) -> Result<(), RunError> {
     // SAFETY: only tries to dlopen libcuda.
     let driver = std::panic::catch_unwind(|| unsafe { cudarc::driver::sys::is_culib_present() });
     if !matches!(driver, Ok(true)) {
-        let error = RunError::Setup(
-            "--backend cuda: the NVIDIA driver (libcuda.so) cannot be loaded on this machine; \
-             run on a GPU node or use --backend cpu"
-                .into(),
-        );
+        let error = RunError::Setup(SetupError::NoCudaDriver);
         eprintln!("xvr-worker run: {error}");
         return Err(error);
     }
@@ -143,9 +139,7 @@ fn run_cuda(args: &RunArgs, options: RunOptions) -> Result<(), RunError> {
 
 #[cfg(not(feature = "cuda"))]
 fn run_cuda(_: &RunArgs, _: RunOptions) -> Result<(), RunError> {
-    let error = RunError::Setup(
-        "--backend cuda: this xvr-worker was built without the `cuda` feature".into(),
-    );
+    let error = RunError::Setup(SetupError::NoCudaBuild);
     eprintln!("xvr-worker run: {error}");
     Err(error)
 }

@@ -21,9 +21,10 @@ fn non_finite_loss_stops_and_keeps_the_last_good_checkpoint() {
     trial.train.checkpoint_every = 1;
     write_trial(dir.path(), &trial);
     let err = run::<B>(dir.path(), &Default::default(), RunOptions::default()).unwrap_err();
-    let RunError::NonFiniteLoss(message) = &err else {
+    let RunError::NonFiniteLoss { .. } = &err else {
         panic!("expected a non-finite loss error, got {err:?}")
     };
+    let message = err.to_string();
     assert_eq!(err.exit_code(), 3);
     let rows = train_rows(dir.path());
     let failed_at = rows.len() as u64 + 1;

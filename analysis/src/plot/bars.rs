@@ -1,6 +1,7 @@
 //! Bar charts over categories, stacked or grouped side by side (one bar per series), with
 //! labelled horizontal guides (efficiency 100 % / 90 %) and the bar values printed on them.
 
+use super::PlotError;
 use super::axis::{tick_label, Axis};
 use super::canvas::{self, fail, FONT};
 use super::xy::Guide;
@@ -102,7 +103,7 @@ impl Figure for BarChart {
         &self.title
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
         let bars = self.bars();
         let totals: Vec<f64> = bars.iter().map(|b| b.3).collect();
         let x = Axis::categories(&self.x_label, &self.categories).resolve([]);

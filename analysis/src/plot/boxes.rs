@@ -4,6 +4,7 @@
 
 use super::axis::Axis;
 use super::canvas::{self, fail};
+use super::error::PlotError;
 use super::Figure;
 use crate::stats::BoxStats;
 use plotters::coord::Shift;
@@ -50,7 +51,7 @@ impl Figure for BoxChart {
         (960, PANEL_HEIGHT * self.panels.len().max(1) as u32 + 40)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
         let body = root.titled(&self.title, (canvas::FONT, 22).into_font()).map_err(fail)?;
         let areas = body.split_evenly((self.panels.len().max(1), 1));
         for (panel, area) in self.panels.iter().zip(&areas) {
@@ -64,7 +65,7 @@ fn draw_panel<DB: DrawingBackend>(
     chart: &BoxChart,
     panel: &BoxPanel,
     area: &DrawingArea<DB, Shift>,
-) -> Result<(), String> {
+) -> Result<(), PlotError> {
     let stats: Vec<Vec<Option<BoxStats>>> = panel
         .series
         .iter()

@@ -2,6 +2,7 @@
 //! axis (ab_glyph cannot rotate text), mesh with our own ticks, and a right margin wide
 //! enough that the last x tick label is not clipped (docs/stack.md#plotters).
 
+use super::PlotError;
 use super::axis::Resolved;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::coord::Shift;
@@ -47,9 +48,9 @@ impl Ranged for Ticked {
 
 pub const FONT: &str = "sans-serif";
 
-/// Turns a plotters error into text.
-pub fn fail<E: std::fmt::Display>(e: E) -> String {
-    format!("plot: {e}")
+/// A plotters error, as a [`PlotError`].
+pub fn fail<E: std::fmt::Display>(e: E) -> PlotError {
+    PlotError::Draw(e.to_string())
 }
 
 /// Draws the title and the y-axis label; returns the area left for the chart.
@@ -57,7 +58,7 @@ pub fn frame<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
     y_label: &str,
-) -> Result<DrawingArea<DB, Shift>, String> {
+) -> Result<DrawingArea<DB, Shift>, PlotError> {
     let area = root.titled(title, (FONT, 22).into_font()).map_err(fail)?;
     area.draw(&Text::new(
         y_label.to_string(),
@@ -74,7 +75,7 @@ pub fn chart<'a, DB: DrawingBackend>(
     x: &Resolved,
     y: &Resolved,
     x_label: &str,
-) -> Result<ChartContext<'a, DB, Coords>, String> {
+) -> Result<ChartContext<'a, DB, Coords>, PlotError> {
     let mut chart = ChartBuilder::on(area)
         .margin_top(30)
         .margin_left(12)
@@ -114,7 +115,7 @@ pub fn chart<'a, DB: DrawingBackend>(
 pub fn legend<'a, DB: DrawingBackend + 'a>(
     chart: &mut ChartContext<'a, DB, Coords>,
     position: SeriesLabelPosition,
-) -> Result<(), String> {
+) -> Result<(), PlotError> {
     chart
         .configure_series_labels()
         .position(position)

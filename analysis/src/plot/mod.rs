@@ -5,6 +5,7 @@ mod axis;
 mod bars;
 mod boxes;
 mod canvas;
+mod error;
 pub mod palette;
 mod pies;
 mod xy;
@@ -12,6 +13,7 @@ mod xy;
 pub use axis::{Axis, Scale};
 pub use bars::{BarChart, Layout, Stack};
 pub use boxes::{BoxChart, BoxPanel, BoxSeries};
+pub use error::PlotError;
 pub use pies::PieGrid;
 pub use plotters::chart::SeriesLabelPosition as LegendAt;
 pub use xy::{Guide, Mark, Series, XyChart};
@@ -30,7 +32,7 @@ pub trait Figure {
         (960, 600)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError>;
 }
 
 /// The files one figure was written to.
@@ -44,7 +46,7 @@ pub struct FigureFiles {
 
 /// ab_glyph has no system fonts: the embedded DejaVu Sans must be registered before any
 /// text is drawn.
-fn register_fonts() -> Result<(), String> {
+fn register_fonts() -> Result<(), PlotError> {
     static ONCE: Once = Once::new();
     let mut result = Ok(());
     ONCE.call_once(|| {
@@ -53,15 +55,19 @@ fn register_fonts() -> Result<(), String> {
             FontStyle::Normal,
             dejavu::sans::regular(),
         )
-        .map_err(|_| "plot: the embedded DejaVu Sans font could not be loaded".to_string());
+        .map_err(|_| PlotError::Font);
     });
     result
 }
 
 /// Renders `figure` to `<dir>/<stem>.png` and `<dir>/<stem>.svg`, each written atomically
 /// (rendered under a temporary name, then renamed).
-pub fn save(figure: &impl Figure, dir: &Path, stem: &str) -> Result<FigureFiles, String> {
+pub fn save(figure: &impl Figure, dir: &Path, stem: &str) -> Result<FigureFiles, PlotError> {
     register_fonts()?;
+    let in_file = |path: &Path| {
+        let path = path.to_path_buf();
+        move |e: PlotError| PlotError::Figure { path, source: Box::new(e) }
+    };
     let size = figure.size();
     let png = dir.join(format!("{stem}.png"));
     // The bitmap backend picks the encoder from the extension: keep `.png` last.
@@ -69,25 +75,20 @@ pub fn save(figure: &impl Figure, dir: &Path, stem: &str) -> Result<FigureFiles,
     {
         let root = BitMapBackend::new(&png_tmp, size).into_drawing_area();
         root.fill(&WHITE).map_err(canvas::fail)?;
-        figure
-            .draw(&root)
-            .map_err(|e| format!("{}: {e}", png.display()))?;
-        root.present()
-            .map_err(|e| format!("{}: {e}", png.display()))?;
+        figure.draw(&root).map_err(in_file(&png))?;
+        root.present().map_err(canvas::fail).map_err(in_file(&png))?;
     }
-    std::fs::rename(&png_tmp, &png).map_err(|e| format!("{}: {e}", png.display()))?;
+    std::fs::rename(&png_tmp, &png).map_err(|source| PlotError::File { path: png.clone(), source })?;
     let svg = dir.join(format!("{stem}.svg"));
     let mut text = String::new();
     {
         let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
         root.fill(&WHITE).map_err(canvas::fail)?;
-        figure
-            .draw(&root)
-            .map_err(|e| format!("{}: {e}", svg.display()))?;
-        root.present()
-            .map_err(|e| format!("{}: {e}", svg.display()))?;
+        figure.draw(&root).map_err(in_file(&svg))?;
+        root.present().map_err(canvas::fail).map_err(in_file(&svg))?;
     }
-    xvr_contract::results::write_atomic(&svg, text.as_bytes()).map_err(|e| e.to_string())?;
+    xvr_contract::results::write_atomic(&svg, text.as_bytes())
+        .map_err(|source| PlotError::File { path: svg.clone(), source })?;
     Ok(FigureFiles {
         stem: stem.into(),
         title: figure.title().into(),

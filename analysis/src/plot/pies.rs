@@ -1,5 +1,6 @@
 //! A grid of pie charts sharing one legend: one pie per GPU count (paper Fig. 4).
 
+use super::PlotError;
 use super::canvas::{fail, FONT};
 use super::Figure;
 use plotters::coord::Shift;
@@ -40,7 +41,7 @@ impl Figure for PieGrid {
         (width, rows * 300 + 110)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
         let area = root
             .titled(&self.title, (FONT, 22).into_font())
             .map_err(fail)?;

@@ -1,6 +1,7 @@
 //! Line and scatter charts over numeric (linear, log or categorical) axes, with optional
 //! error bars and labelled guide lines.
 
+use super::PlotError;
 use super::axis::Axis;
 use super::canvas::{self, fail, Coords};
 use super::Figure;
@@ -89,7 +90,7 @@ impl Figure for XyChart {
         &self.title
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
         let xs = self
             .series
             .iter()
@@ -200,7 +201,7 @@ impl XyChart {
         &self,
         chart: &mut ChartContext<'a, DB, Coords>,
         s: &Series,
-    ) -> Result<(), String> {
+    ) -> Result<(), PlotError> {
         let pts = self.coords(&s.points);
         let color = s.color;
         let line = color.stroke_width(2);
@@ -282,7 +283,7 @@ fn dashed<'a, DB: DrawingBackend + 'a>(
     pts: Vec<(f64, f64)>,
     color: RGBColor,
     name: &str,
-) -> Result<(), String> {
+) -> Result<(), PlotError> {
     let style = color.stroke_width(2);
     let annotation = chart
         .draw_series(DashedLineSeries::new(pts, 8, 5, style))

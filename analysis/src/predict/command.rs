@@ -2,7 +2,8 @@
 //! written), predicts each planned trial, prints the table and the assumptions, and with
 //! `--out DIR` writes prediction.csv and a wall-time plot (PNG and SVG) there.
 
-use super::{predict, Prediction};
+use super::{predict, BadLink, Prediction, PredictError};
+use crate::output_error::OutputError;
 use crate::plot::{self, palette, Axis, LegendAt, Mark, Series, XyChart};
 use crate::sweep::{group_by, Sweep};
 use std::path::{Path, PathBuf};
@@ -21,9 +22,10 @@ pub struct Request {
 }
 
 /// `GB/S,US` → a link; the error names the option and the allowed form.
-pub fn parse_link(option: &str, text: &str) -> Result<Link, String> {
-    let bad = || {
-        format!("{option} `{text}`: expected BANDWIDTH_GB_S,LATENCY_US with bandwidth > 0 and latency >= 0, e.g. 300,2")
+pub fn parse_link(option: &str, text: &str) -> Result<Link, BadLink> {
+    let bad = || BadLink {
+        option: option.to_string(),
+        text: text.to_string(),
     };
     let (bw, lat) = text.split_once(',').ok_or_else(bad)?;
     let link = Link {
@@ -39,9 +41,9 @@ pub fn parse_link(option: &str, text: &str) -> Result<Link, String> {
 
 /// `xvr-analysis predict`: plans the spec (writing nothing), predicts it from the measured
 /// sweep and reports the prediction.
-pub fn predict_and_report(request: &Request) -> Result<(), String> {
+pub fn predict_and_report(request: &Request) -> Result<(), PredictError> {
     // The results root only names where the sweep would go: planning writes nothing.
-    let plan = Plan::build(&request.spec, Path::new("results")).map_err(|e| e.to_string())?;
+    let plan = Plan::build(&request.spec, Path::new("results"))?;
     let measured = Sweep::load(&request.from)?;
     let site = plan.site.links;
     let links = match (request.intra_node, request.inter_node, site) {
@@ -54,11 +56,7 @@ pub fn predict_and_report(request: &Request) -> Result<(), String> {
             inter_node: inter.unwrap_or(l.inter_node),
         },
         _ => {
-            return Err(format!(
-                "site {}: its profile has no `links:` (bandwidth and latency within and between nodes); add them \
-                 or give both --intra-node and --inter-node",
-                plan.site.name
-            ))
+            return Err(PredictError::NoLinks { site: plan.site.name.clone() })
         }
     };
     let prediction = predict(&plan, &measured, &links)?;
@@ -82,7 +80,7 @@ pub fn predict_and_report(request: &Request) -> Result<(), String> {
     }
     if let Some(out) = &request.out {
         std::fs::create_dir_all(out)
-            .map_err(|e| format!("{}: cannot create: {e}", out.display()))?;
+            .map_err(|source| OutputError::CreateDir { dir: out.clone(), source })?;
         table.write_csv(out)?;
         let figure = plot::save(&chart(&prediction), out, "prediction_wall_time")?;
         println!(

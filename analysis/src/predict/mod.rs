@@ -12,6 +12,9 @@
 pub mod allreduce;
 pub mod command;
 pub mod compute;
+mod error;
+
+pub use error::{BadLink, PredictError};
 
 use crate::report::profile::rows_for_communication;
 use crate::sweep::Sweep;
@@ -137,14 +140,11 @@ fn series_of(t: &PlannedTrial) -> String {
 }
 
 /// Predicts every planned trial (repeats once) from the measured sweep.
-pub fn predict(plan: &Plan, measured: &Sweep, links: &Links) -> Result<Prediction, String> {
+pub fn predict(plan: &Plan, measured: &Sweep, links: &Links) -> Result<Prediction, PredictError> {
     let found: Vec<(Measurement, &TrialConfig, u64)> =
         measured.trials.iter().filter_map(measurement).collect();
     if found.is_empty() {
-        return Err(format!(
-            "{}: no succeeded trial with trial.yaml and summary.json to measure compute time from",
-            measured.dir.display()
-        ));
+        return Err(PredictError::NothingMeasured { measured: measured.dir.clone() });
     }
     let per_node = plan.site.gpus_per_node;
     let mut rows: Vec<Row> = Vec::new();
@@ -157,13 +157,12 @@ pub fn predict(plan: &Plan, measured: &Sweep, links: &Links) -> Result<Predictio
             .filter(|(_, c, _)| workload(c) == key)
             .collect();
         let Some(&&(_, _, params)) = same.first() else {
-            return Err(format!(
-                "planned trial {} ({}): no succeeded trial in {} has this model ({}); measure it first",
-                t.id(),
-                xvr::plan::describe(config),
-                measured.dir.display(),
-                describe_model(config)
-            ));
+            return Err(PredictError::ModelNotMeasured {
+                trial: t.id().to_string(),
+                config: xvr::plan::describe(config),
+                measured: measured.dir.clone(),
+                model: describe_model(config),
+            });
         };
         let model = match fits.iter().find(|(k, _, _)| *k == key) {
             Some((_, m, _)) => *m,
@@ -176,13 +175,9 @@ pub fn predict(plan: &Plan, measured: &Sweep, links: &Links) -> Result<Predictio
                     .map(|(m, _, _)| m.clone())
                     .filter(|m| m.gpus == fewest)
                     .collect();
-                let m = ComputeModel::fit(&ms).ok_or_else(|| {
-                    format!(
-                        "{}: the trials with the model of planned trial {} ran on several ranks without a \
-                         profile.csv: their compute time cannot be separated from communication",
-                        measured.dir.display(),
-                        t.id()
-                    )
+                let m = ComputeModel::fit(&ms).ok_or_else(|| PredictError::ComputeNotSeparable {
+                    measured: measured.dir.clone(),
+                    trial: t.id().to_string(),
                 })?;
                 fits.push((key.clone(), m, params));
                 m

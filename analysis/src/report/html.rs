@@ -1,6 +1,7 @@
 //! index.html: one self-contained page (styles inline, PNGs embedded as data URIs) with
 //! every section's notes, tables and figures, and links to the CSV/PNG/SVG files beside it.
 
+use crate::output_error::OutputError;
 use super::base64;
 use super::Section;
 use crate::sweep::Sweep;
@@ -22,7 +23,7 @@ td.t{text-align:left}figure{display:inline-block;margin:0.5em;vertical-align:top
 figure img{width:640px;max-width:100%;border:1px solid #ddd}figcaption{font-size:0.85em}\
 .note{margin:0.3em 0}nav a{margin-right:1em}";
 
-pub fn page(sweep: &Sweep, sections: &[Section]) -> Result<String, String> {
+pub fn page(sweep: &Sweep, sections: &[Section]) -> Result<String, OutputError> {
     let mut h = String::new();
     let title = format!("xvr report: {}", sweep.name);
     let _ = write!(
@@ -49,7 +50,8 @@ pub fn page(sweep: &Sweep, sections: &[Section]) -> Result<String, String> {
             table(&mut h, t);
         }
         for f in &s.figures {
-            let png = std::fs::read(&f.png).map_err(|e| format!("{}: {e}", f.png.display()))?;
+            let png = std::fs::read(&f.png)
+                .map_err(|source| OutputError::File { path: f.png.clone(), source })?;
             let name = |p: &std::path::Path| {
                 p.file_name()
                     .map(|n| n.to_string_lossy().into_owned())

@@ -2,6 +2,7 @@
 //! time under the chosen classification preset, averaged over the ranks of the repeats of
 //! one configuration, as shares; one pie per GPU count and configuration.
 
+use crate::output_error::OutputError;
 use super::profile::{preset_name, rows_for};
 use super::{configs, Section};
 use crate::plot::{self, palette, Axis, BarChart, Layout, LegendAt, PieGrid, Stack};
@@ -30,7 +31,7 @@ const CATEGORIES: [Category; 4] = [
 /// Trial ids and the rank rows of one GPU count and configuration.
 type Group<'a> = (Vec<String>, Vec<&'a ProfileRow>);
 
-pub fn section(sweep: &Sweep, preset: KernelPreset, out: &Path) -> Result<Section, String> {
+pub fn section(sweep: &Sweep, preset: KernelPreset, out: &Path) -> Result<Section, OutputError> {
     let name = preset_name(preset);
     let mut s = Section::new(
         "kernel-mix",

@@ -1,6 +1,7 @@
 //! Training-loss curves: every trial with a train.csv, finished or not (a running trial's
 //! curve shows how far it got), plus a table of where each curve ended.
 
+use crate::output_error::OutputError;
 use super::Section;
 use crate::plot::{self, palette, Axis, LegendAt, Mark, Series, XyChart};
 use crate::sweep::Sweep;
@@ -14,7 +15,7 @@ const MAX_POINTS: usize = 1500;
 /// Most legend entries a loss plot carries.
 const MAX_LEGEND: usize = 10;
 
-pub fn section(sweep: &Sweep, out: &Path) -> Result<Section, String> {
+pub fn section(sweep: &Sweep, out: &Path) -> Result<Section, OutputError> {
     let mut s = Section::new("loss", "Training loss");
     let mut table = Table::new(
         "training_loss",

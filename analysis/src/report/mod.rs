@@ -15,8 +15,9 @@ mod test_conditions;
 mod trials;
 mod utilisation;
 
-pub use selected_spec::FinalRun;
+pub use selected_spec::{FinalRun, FinalSetError};
 
+use crate::output_error::OutputError;
 use crate::plot::FigureFiles;
 use crate::sweep::Sweep;
 use crate::table::Table;
@@ -67,9 +68,9 @@ pub struct Written {
 }
 
 /// Builds every section that the sweep has data for and writes the report directory.
-pub fn write(sweep: &Sweep, options: &Options) -> Result<Written, String> {
+pub fn write(sweep: &Sweep, options: &Options) -> Result<Written, OutputError> {
     let out = &options.out;
-    std::fs::create_dir_all(out).map_err(|e| format!("{}: cannot create: {e}", out.display()))?;
+    std::fs::create_dir_all(out).map_err(|source| OutputError::CreateDir { dir: out.clone(), source })?;
     let mut sections = vec![trials::section(sweep)];
     let mut selected = None;
     let selects = !test_conditions::applies(sweep);
@@ -94,7 +95,8 @@ pub fn write(sweep: &Sweep, options: &Options) -> Result<Written, String> {
     }
     let index = out.join("index.html");
     let page = html::page(sweep, &sections)?;
-    xvr_contract::results::write_atomic(&index, page.as_bytes()).map_err(|e| e.to_string())?;
+    xvr_contract::results::write_atomic(&index, page.as_bytes())
+        .map_err(|source| OutputError::File { path: index.clone(), source })?;
     let mut files: Vec<PathBuf> = vec![index.clone()];
     files.extend(selected.iter().cloned());
     for section in &sections {
@@ -124,7 +126,7 @@ pub fn write(sweep: &Sweep, options: &Options) -> Result<Written, String> {
 /// Lists what this run wrote in `out/.xvr-analysis-files` and deletes what the previous run
 /// listed but this one did not write (a study or plot that no longer applies), so the
 /// directory never mixes two runs. Files we did not write are never touched.
-fn remove_stale(out: &Path, written: &[PathBuf]) -> Result<(), String> {
+fn remove_stale(out: &Path, written: &[PathBuf]) -> Result<(), OutputError> {
     let manifest = out.join(".xvr-analysis-files");
     let names: Vec<String> = written
         .iter()
@@ -138,13 +140,14 @@ fn remove_stale(out: &Path, written: &[PathBuf]) -> Result<(), String> {
             let path = out.join(old);
             if path.is_file() {
                 std::fs::remove_file(&path)
-                    .map_err(|e| format!("{}: cannot remove stale file: {e}", path.display()))?;
+                    .map_err(|source| OutputError::RemoveStale { path: path.clone(), source })?;
             }
         }
     }
     let mut text = names.join("\n");
     text.push('\n');
-    xvr_contract::results::write_atomic(&manifest, text.as_bytes()).map_err(|e| e.to_string())
+    xvr_contract::results::write_atomic(&manifest, text.as_bytes())
+        .map_err(|source| OutputError::File { path: manifest.clone(), source })
 }
 
 /// File-name-safe form of an axis path (`model.window` → `model_window`).

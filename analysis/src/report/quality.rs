@@ -3,6 +3,7 @@
 //! each value of each swept axis and of the variant (the model-size study), one line per
 //! configuration of the other settings, with the bicubic baseline alongside.
 
+use crate::output_error::OutputError;
 use super::{configs, slug, Section};
 use crate::plot::{self, palette, Axis, LegendAt, Mark, Series, XyChart};
 use crate::quality_metrics::QualityMetrics;
@@ -52,7 +53,7 @@ pub(super) fn trial_quality(trial: &Trial) -> Option<TrialQuality<'_>> {
 }
 
 /// The per-trial table plus one section per study.
-pub fn sections(sweep: &Sweep, out: &Path) -> Result<Vec<Section>, String> {
+pub fn sections(sweep: &Sweep, out: &Path) -> Result<Vec<Section>, OutputError> {
     let qualities: Vec<TrialQuality> = sweep.complete().filter_map(trial_quality).collect();
     let mut overview = Section::new("quality", "Validation quality and inference time per trial");
     overview.notes.push(
@@ -197,7 +198,7 @@ fn study(
     axis_label: &str,
     ordered: bool,
     out: &Path,
-) -> Result<Section, String> {
+) -> Result<Section, OutputError> {
     let stem = format!("quality_{}", slug(name));
     // Values of an axis are ordered and joined by lines; variants are separate points.
     let mark = if ordered {

@@ -4,6 +4,7 @@
 //! the ideal line and fits, efficiency bars with 100 % and 90 % guides, and speed-up
 //! against ideal.
 
+use crate::output_error::OutputError;
 use super::{configs, Section};
 use crate::plot::{
     self, palette, Axis, BarChart, Guide, Layout, LegendAt, Mark, Series, Stack, XyChart,
@@ -21,7 +22,7 @@ struct Curve<'a> {
     scaling: Scaling,
 }
 
-pub fn section(sweep: &Sweep, out: &Path) -> Result<Section, String> {
+pub fn section(sweep: &Sweep, out: &Path) -> Result<Section, OutputError> {
     let mut s = Section::new("scaling", "Strong scaling");
     let names = sweep.config_names(&[GPUS_AXIS]);
     let groups = group_by(sweep.complete().filter(|t| t.gpus().is_some()), |t| {

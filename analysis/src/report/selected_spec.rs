@@ -4,6 +4,7 @@
 //! variant that applies the final run's changes (by default the paper's 75 000 iterations
 //! with 2000 warm-up iterations).
 
+use crate::output_error::OutputError;
 use crate::sweep::Sweep;
 use serde::Serialize;
 use serde_yaml::{Mapping, Value};
@@ -34,22 +35,37 @@ impl Default for FinalRun {
 
 impl FinalRun {
     /// Adds or replaces one `PATH=VALUE` (VALUE is YAML: `75000`, `prod`, `[2, 2, 18, 2]`).
-    pub fn apply(&mut self, assignment: &str) -> Result<(), String> {
-        let (path, text) = assignment.split_once('=').ok_or_else(|| {
-            format!("--final-set `{assignment}`: expected PATH=VALUE, e.g. train.iterations=75000")
-        })?;
+    pub fn apply(&mut self, assignment: &str) -> Result<(), FinalSetError> {
+        let (path, text) = assignment
+            .split_once('=')
+            .ok_or_else(|| FinalSetError::NotAnAssignment { assignment: assignment.to_string() })?;
         let path = path.trim();
         if !path.contains('.') {
-            return Err(format!(
-                "--final-set `{assignment}`: `{path}` is not a dotted path like train.iterations"
-            ));
+            return Err(FinalSetError::NotADottedPath {
+                assignment: assignment.to_string(),
+                path: path.to_string(),
+            });
         }
-        let value: Value = serde_yaml::from_str(text)
-            .map_err(|e| format!("--final-set `{assignment}`: value `{text}` is not YAML: {e}"))?;
+        let value: Value = serde_yaml::from_str(text).map_err(|source| FinalSetError::NotYaml {
+            assignment: assignment.to_string(),
+            value: text.to_string(),
+            source,
+        })?;
         self.set.retain(|(p, _)| p != path);
         self.set.push((path.to_string(), value));
         Ok(())
     }
+}
+
+/// A `--final-set` the final run cannot apply.
+#[derive(Debug, thiserror::Error)]
+pub enum FinalSetError {
+    #[error("--final-set `{assignment}`: expected PATH=VALUE, e.g. train.iterations=75000")]
+    NotAnAssignment { assignment: String },
+    #[error("--final-set `{assignment}`: `{path}` is not a dotted path like train.iterations")]
+    NotADottedPath { assignment: String, path: String },
+    #[error("--final-set `{assignment}`: value `{value}` is not YAML: {source}")]
+    NotYaml { assignment: String, value: String, source: serde_yaml::Error },
 }
 
 #[derive(Serialize)]
@@ -93,7 +109,7 @@ pub fn render(
     config: &TrialConfig,
     run: &FinalRun,
     header: &str,
-) -> Result<String, String> {
+) -> Result<String, OutputError> {
     let mut base = Mapping::new();
     let sections = [
         ("model", serde_yaml::to_value(&config.model)),
@@ -101,7 +117,7 @@ pub fn render(
         ("train", serde_yaml::to_value(&config.train)),
     ];
     for (name, value) in sections {
-        let value = value.map_err(|e| format!("selected.yaml: cannot serialise {name}: {e}"))?;
+        let value = value.map_err(|source| OutputError::Serialise { what: name, source })?;
         base.insert(Value::from(name), without_nulls(value));
     }
     // A fixed total of samples overrides the iteration count: a final run that sets the
@@ -132,7 +148,8 @@ pub fn render(
             }],
         },
     };
-    let body = serde_yaml::to_string(&spec).map_err(|e| format!("selected.yaml: {e}"))?;
+    let body = serde_yaml::to_string(&spec)
+        .map_err(|source| OutputError::Serialise { what: "the spec", source })?;
     let comment: String = header.lines().map(|l| format!("# {l}\n")).collect();
     Ok(format!("{comment}{body}"))
 }
@@ -143,10 +160,11 @@ pub fn write(
     run: &FinalRun,
     header: &str,
     out: &Path,
-) -> Result<PathBuf, String> {
+) -> Result<PathBuf, OutputError> {
     let path = out.join("selected.yaml");
     let text = render(sweep, config, run, header)?;
-    xvr_contract::results::write_atomic(&path, text.as_bytes()).map_err(|e| e.to_string())?;
+    xvr_contract::results::write_atomic(&path, text.as_bytes())
+        .map_err(|source| OutputError::File { path: path.clone(), source })?;
     Ok(path)
 }
 
@@ -166,10 +184,11 @@ mod tests {
         assert!(run
             .set
             .contains(&("resources.queue".to_string(), Value::from("prod"))));
-        assert!(run.apply("iterations").unwrap_err().contains("PATH=VALUE"));
+        assert!(run.apply("iterations").unwrap_err().to_string().contains("PATH=VALUE"));
         assert!(run
             .apply("iterations=3")
             .unwrap_err()
+            .to_string()
             .contains("dotted path"));
     }
 }

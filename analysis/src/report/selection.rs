@@ -8,6 +8,7 @@
 //! selected.yaml keeps the sweep's base resources. The Pareto front of PSNR vs inference
 //! time is reported and plotted with the choice marked.
 
+use crate::output_error::OutputError;
 use super::quality::{trial_quality, TrialQuality};
 use super::{selected_spec, FinalRun, Section};
 use crate::plot::{self, palette, Axis, Guide, LegendAt, Mark, Series, XyChart};
@@ -130,7 +131,7 @@ pub fn section(
     rule: &Rule,
     run: &FinalRun,
     out: &Path,
-) -> Result<(Section, Option<PathBuf>), String> {
+) -> Result<(Section, Option<PathBuf>), OutputError> {
     let mut s = Section::new("selection", "Selection of the final configuration");
     s.notes.push(format!("Rule: {}.", rule.describe()));
     // A trial whose summary.json disagrees with its validation.csv has numbers nobody can

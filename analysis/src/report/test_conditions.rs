@@ -9,6 +9,7 @@ use std::path::Path;
 
 use super::Section;
 use crate::plot::{self, palette, BoxChart, BoxPanel, BoxSeries};
+use crate::output_error::OutputError;
 use crate::stats::{mean, median};
 use crate::sweep::{Sweep, Trial};
 use crate::table::{Cell, Table};
@@ -67,7 +68,7 @@ fn is_reconstruction(t: &Trial) -> bool {
     t.config.as_ref().is_some_and(|c| c.reconstruct.is_some())
 }
 
-pub fn section(sweep: &Sweep, out: &Path) -> Result<Section, String> {
+pub fn section(sweep: &Sweep, out: &Path) -> Result<Section, OutputError> {
     let mut s = Section::new("test_conditions", "Test conditions (paper Figs. 8 and 9)");
     let mut by_condition: Vec<(Condition, Scored)> = Vec::new();
     for t in sweep.complete().filter(|t| is_reconstruction(t)) {

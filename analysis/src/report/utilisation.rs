@@ -2,6 +2,7 @@
 //! window and utilisation = busy/span (HTA temporal breakdown), averaged over the ranks of
 //! the repeats of one configuration; one series per configuration of the other settings.
 
+use crate::output_error::OutputError;
 use super::profile::rows_any_preset;
 use super::{configs, Section};
 use crate::plot::{self, palette, Axis, BarChart, Layout, LegendAt, Mark, Series, Stack, XyChart};
@@ -25,7 +26,7 @@ struct Group<'a> {
     ranks: Vec<&'a ProfileRow>,
 }
 
-pub fn section(sweep: &Sweep, preset: KernelPreset, out: &Path) -> Result<Section, String> {
+pub fn section(sweep: &Sweep, preset: KernelPreset, out: &Path) -> Result<Section, OutputError> {
     let mut s = Section::new("utilisation", "GPU utilisation vs batch size");
     let names = sweep.config_names(&[BATCH_AXIS]);
     let mut groups: Vec<Group> = Vec::new();

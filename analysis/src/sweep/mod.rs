@@ -3,11 +3,13 @@
 //! directory appears exactly once, whatever state it is in.
 
 mod config;
+mod error;
 mod files;
 mod plan;
 mod trial;
 
 pub use config::{group_by, Config, GPUS_AXIS, RESOURCES_PREFIX, VARIANT};
+pub use error::SweepError;
 pub use plan::{Plan, PlanRow};
 pub use trial::Trial;
 
@@ -31,28 +33,21 @@ pub struct Sweep {
 }
 
 impl Sweep {
-    pub fn load(dir: &Path) -> Result<Self, String> {
+    pub fn load(dir: &Path) -> Result<Self, SweepError> {
         if !dir.is_dir() {
-            return Err(format!(
-                "{}: not a directory (expected results/<sweep>/)",
-                dir.display()
-            ));
+            return Err(SweepError::NotADirectory { dir: dir.to_path_buf() });
         }
         let plan_path = dir.join(names::PLAN_CSV);
         if !plan_path.exists() {
-            return Err(format!(
-                "{}: missing; is this a results/<sweep>/ directory written by `xvr plan`?",
-                plan_path.display()
-            ));
+            return Err(SweepError::NoPlan { path: plan_path });
         }
         let plan = Plan::read(&plan_path)?;
         let trials_dir = dir.join(names::TRIALS_DIR);
         let mut on_disk = BTreeSet::new();
         if trials_dir.is_dir() {
-            let entries = std::fs::read_dir(&trials_dir)
-                .map_err(|e| format!("{}: cannot list: {e}", trials_dir.display()))?;
-            for entry in entries {
-                let entry = entry.map_err(|e| format!("{}: {e}", trials_dir.display()))?;
+            let cannot_list = |source| SweepError::List { dir: trials_dir.clone(), source };
+            for entry in std::fs::read_dir(&trials_dir).map_err(cannot_list)? {
+                let entry = entry.map_err(cannot_list)?;
                 if entry.path().is_dir() {
                     on_disk.insert(entry.file_name().to_string_lossy().into_owned());
                 }

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::SweepError;
+
 /// Columns of plan.csv that are not axes. Axes are the dotted paths (`model.window`).
 const TRIAL_ID: &str = "trial_id";
 const GPUS: &str = "gpus";
@@ -40,20 +42,16 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn read(path: &Path) -> Result<Self, String> {
+    pub fn read(path: &Path) -> Result<Self, SweepError> {
         let mut reader = csv::Reader::from_path(path)
-            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-        let headers = reader
-            .headers()
-            .map_err(|e| format!("{}: {e}", path.display()))?
-            .clone();
-        let column = |name: &str| {
-            headers.iter().position(|h| h == name).ok_or_else(|| {
-                format!(
-                    "{}: missing column `{name}` (plan.csv needs trial_id, one column per axis, gpus, nodes, queue, walltime, node_hours)",
-                    path.display()
-                )
-            })
+            .map_err(|source| SweepError::PlanUnreadable { path: path.to_path_buf(), source })?;
+        let csv_error = |source| SweepError::Csv { path: path.to_path_buf(), source };
+        let headers = reader.headers().map_err(csv_error)?.clone();
+        let column = |column: &'static str| {
+            headers
+                .iter()
+                .position(|h| h == column)
+                .ok_or_else(|| SweepError::MissingColumn { path: path.to_path_buf(), column })
         };
         let (id_col, gpus_col, nodes_col) = (column(TRIAL_ID)?, column(GPUS)?, column(NODES)?);
         let (queue_col, wall_col, nh_col) =
@@ -68,26 +66,21 @@ impl Plan {
             .collect();
         let mut rows = Vec::new();
         for record in reader.records() {
-            let record = record.map_err(|e| format!("{}: {e}", path.display()))?;
+            let record = record.map_err(csv_error)?;
             let line = record.position().map_or(0, |p| p.line());
             let field = |col: usize| record.get(col).unwrap_or("").trim();
-            let number = |col: usize, name: &str| -> Result<f64, String> {
-                field(col).parse::<f64>().map_err(|_| {
-                    format!(
-                        "{}:{line}: column `{name}`: `{}` is not a number",
-                        path.display(),
-                        field(col)
-                    )
-                })
+            let not_a = |col: usize, column: &'static str, expected: &'static str| SweepError::NotANumber {
+                path: path.to_path_buf(),
+                line,
+                column,
+                value: field(col).to_string(),
+                expected,
             };
-            let count = |col: usize, name: &str| -> Result<u32, String> {
-                field(col).parse::<u32>().map_err(|_| {
-                    format!(
-                        "{}:{line}: column `{name}`: `{}` is not a whole number",
-                        path.display(),
-                        field(col)
-                    )
-                })
+            let number = |col: usize, column: &'static str| -> Result<f64, SweepError> {
+                field(col).parse::<f64>().map_err(|_| not_a(col, column, "a number"))
+            };
+            let count = |col: usize, column: &'static str| -> Result<u32, SweepError> {
+                field(col).parse::<u32>().map_err(|_| not_a(col, column, "a whole number"))
             };
             rows.push(PlanRow {
                 trial_id: field(id_col).to_string(),
@@ -157,7 +150,7 @@ mod tests {
             "trial_id,gpus,nodes,queue,walltime,node_hours\nabc,four,1,debug,01:00:00,1\n",
         )
         .unwrap();
-        let err = Plan::read(&p).unwrap_err();
+        let err = Plan::read(&p).unwrap_err().to_string();
         assert!(
             err.contains("plan.csv:2") && err.contains("`gpus`") && err.contains("four"),
             "{err}"
@@ -165,6 +158,7 @@ mod tests {
         std::fs::write(&p, "trial_id,gpus\n").unwrap();
         assert!(Plan::read(&p)
             .unwrap_err()
+            .to_string()
             .contains("missing column `nodes`"));
     }
 }

@@ -4,6 +4,7 @@
 
 use super::files::{read_csv, read_json, read_yaml};
 use super::plan::PlanRow;
+use super::SweepError;
 use crate::quality_metrics::QualityMetrics;
 use std::path::Path;
 use xvr_contract::results::{names, ProfileRow, Summary, TrainRow, TrialState, TrialStatus, ValidationRow};
@@ -35,9 +36,9 @@ impl Trial {
     /// recorded in `problems`, so one damaged trial does not hide the rest of the sweep.
     pub fn load(id: &str, dir: &Path, plan: Option<PlanRow>) -> Self {
         let mut problems = Vec::new();
-        let mut keep = |result: Result<(), String>| {
+        let mut keep = |result: Result<(), SweepError>| {
             if let Err(e) = result {
-                problems.push(e);
+                problems.push(e.to_string());
             }
         };
         let mut trial = Self {
@@ -58,7 +59,7 @@ impl Trial {
         keep(read_yaml::<TrialConfig>(&trial_yaml).and_then(|c| {
             if let Some(c) = &c {
                 c.check()
-                    .map_err(|e| format!("{}: {e}", trial_yaml.display()))?;
+                    .map_err(|source| SweepError::Rule { path: trial_yaml.clone(), source })?;
             }
             trial.config = c;
             Ok(())

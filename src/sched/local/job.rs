@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{group_alive, host_name, signal_group};
+use super::{group_alive, host_name, signal_group, LocalError};
 use crate::plan::walltime;
 use crate::results::names;
 use crate::sched::{EndKind, JobRequest, JobState, Outcome};
@@ -39,23 +39,23 @@ impl LocalJob {
     /// id holds the pid, so a tiny bash prologue exports it from `$$` and then `exec`s the
     /// script in the same process.
     /// `grace` is the time between SIGTERM and SIGKILL (also for the orphan watchdog).
-    pub fn start(job: &JobRequest, grace: Duration) -> Result<LocalJob, String> {
+    pub fn start(job: &JobRequest, grace: Duration) -> Result<LocalJob, LocalError> {
         let host = host_name();
         let nodefile = job.trial_dir.join(NODEFILE);
         std::fs::write(
             &nodefile,
             format!("{host}\n").repeat(job.nodes.max(1) as usize),
         )
-        .map_err(|e| format!("{}: {e}", nodefile.display()))?;
+        .map_err(|source| LocalError::File { path: nodefile.clone(), source })?;
         let out_path = job.trial_dir.join(names::JOB_OUTPUT);
         let output = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&out_path)
-            .map_err(|e| format!("{}: {e}", out_path.display()))?;
+            .map_err(|source| LocalError::File { path: out_path.clone(), source })?;
         let clone = |f: &File| {
             f.try_clone()
-                .map_err(|e| format!("{}: {e}", out_path.display()))
+                .map_err(|source| LocalError::File { path: out_path.clone(), source })
         };
         let child = Command::new("bash")
             .arg("-c")
@@ -76,7 +76,7 @@ impl LocalJob {
             .stderr(clone(&output)?)
             .process_group(0)
             .spawn()
-            .map_err(|e| format!("{}: cannot start bash: {e}", job.script.display()))?;
+            .map_err(|source| LocalError::CannotStart { script: job.script.clone(), source })?;
         let pgid = child.id() as libc::pid_t;
         start_orphan_watchdog(pgid, job.walltime_s, grace, &out_path)?;
         Ok(LocalJob {
@@ -94,12 +94,12 @@ impl LocalJob {
     }
 
     /// Reaps the job if it ended; enforces its walltime and the SIGKILL deadline if not.
-    pub fn poll(&mut self, grace: Duration) -> Result<JobState, String> {
+    pub fn poll(&mut self, grace: Duration) -> Result<JobState, LocalError> {
         if self.outcome.is_none() {
             if let Some(status) = self
                 .child
                 .try_wait()
-                .map_err(|e| format!("{}: {e}", self.id))?
+                .map_err(|source| LocalError::Wait { id: self.id.clone(), source })?
             {
                 self.outcome = Some(self.classify(status));
             }
@@ -207,7 +207,7 @@ fn start_orphan_watchdog(
     walltime_s: u64,
     grace: Duration,
     out_path: &Path,
-) -> Result<(), String> {
+) -> Result<(), LocalError> {
     let status = Command::new("bash")
         .arg("-c")
         .arg(ORPHAN_WATCHDOG)
@@ -222,11 +222,9 @@ fn start_orphan_watchdog(
         .stderr(Stdio::null())
         .process_group(0)
         .status()
-        .map_err(|e| format!("starting the walltime watchdog of job {pgid}: {e}"))?;
+        .map_err(|source| LocalError::Watchdog { pgid, source })?;
     if !status.success() {
-        return Err(format!(
-            "starting the walltime watchdog of job {pgid}: bash exited with {status}"
-        ));
+        return Err(LocalError::WatchdogFailed { pgid, status });
     }
     Ok(())
 }

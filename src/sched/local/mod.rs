@@ -5,12 +5,14 @@
 //! −29 as PBS records it). Job ids are `<pid>.<host>`, and the pid is the process group,
 //! so another `xvr` process (`xvr cancel`) can signal the job from the id alone.
 
+mod error;
 mod job;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::{JobRequest, JobState, LoopDefaults, Scheduler};
+use super::{JobRequest, JobState, LoopDefaults, Scheduler, SchedulerError};
+pub use error::LocalError;
 use job::LocalJob;
 use crate::plan::shell::quote;
 
@@ -71,7 +73,7 @@ impl Scheduler for LocalScheduler {
         "local"
     }
 
-    fn submit(&mut self, job: &JobRequest) -> Result<String, String> {
+    fn submit(&mut self, job: &JobRequest) -> Result<String, SchedulerError> {
         let local = LocalJob::start(job, self.grace)?;
         let id = local.id.clone();
         self.jobs.insert(id.clone(), local);
@@ -86,7 +88,7 @@ impl Scheduler for LocalScheduler {
         )
     }
 
-    fn poll(&mut self, ids: &[String]) -> Result<Vec<(String, JobState)>, String> {
+    fn poll(&mut self, ids: &[String]) -> Result<Vec<(String, JobState)>, SchedulerError> {
         let grace = self.grace;
         let mut states = Vec::with_capacity(ids.len());
         for id in ids {
@@ -110,12 +112,12 @@ impl Scheduler for LocalScheduler {
         Ok(states)
     }
 
-    fn cancel(&mut self, id: &str) -> Result<(), String> {
+    fn cancel(&mut self, id: &str) -> Result<(), SchedulerError> {
         match self.jobs.get_mut(id) {
             Some(job) => job.cancel(),
             None => {
                 // A job of another xvr process: nobody here will poll it, so escalate now.
-                let pgid = process_group(id).ok_or_else(|| format!("{id}: not a local job id"))?;
+                let pgid = process_group(id).ok_or_else(|| LocalError::NotAJobId { id: id.to_string() })?;
                 signal_group(pgid, libc::SIGTERM);
                 let deadline = std::time::Instant::now() + self.grace;
                 while group_alive(pgid) && std::time::Instant::now() < deadline {

@@ -4,14 +4,23 @@
 //! the plain listing truncates), so ids are matched by sequence number and server prefix,
 //! never by string equality. The id qsub printed is what state.json keeps, whole.
 
+/// What qsub printed instead of a job id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotAJobId {
+    #[error("qsub printed no job id")]
+    Nothing,
+    #[error("qsub printed `{0}`, not a PBS job id")]
+    Other(String),
+}
+
 /// The job id in qsub's standard output: its last non-empty line, which must look like
 /// `<digits>[optional []][.<server>]`.
-pub fn from_qsub_output(stdout: &str) -> Result<String, String> {
+pub fn from_qsub_output(stdout: &str) -> Result<String, NotAJobId> {
     let line = stdout
         .lines()
         .map(str::trim)
         .rfind(|l| !l.is_empty())
-        .ok_or_else(|| "qsub printed no job id".to_string())?;
+        .ok_or(NotAJobId::Nothing)?;
     let (sequence, server) = split(line);
     let digits = sequence.trim_end_matches("[]");
     let valid_server = server.is_none_or(|s| {
@@ -20,7 +29,7 @@ pub fn from_qsub_output(stdout: &str) -> Result<String, String> {
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
     });
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || !valid_server {
-        return Err(format!("qsub printed `{line}`, not a PBS job id"));
+        return Err(NotAJobId::Other(line.to_string()));
     }
     Ok(line.to_string())
 }
@@ -68,7 +77,9 @@ mod tests {
 
     #[test]
     fn anything_else_is_refused_with_the_text() {
-        let err = from_qsub_output("qsub: Job rejected by all possible destinations").unwrap_err();
+        let err = from_qsub_output("qsub: Job rejected by all possible destinations")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not a PBS job id"), "{err}");
         assert!(from_qsub_output("\n \n").is_err());
         assert!(from_qsub_output("12.bad server").is_err());

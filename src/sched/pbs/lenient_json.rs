@@ -18,11 +18,19 @@
 
 use serde_json::{Map, Value};
 
+/// Where and why a qstat report could not be read even leniently.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SyntaxError {
+    #[error("no JSON object in the output")]
+    NoObject,
+    /// `what` was expected (or went wrong) at character `at`, just before `near`.
+    #[error("{what} at character {at} (near `{near}`)")]
+    At { what: String, at: usize, near: String },
+}
+
 /// Parses the first JSON object in `text`, leniently.
-pub fn parse(text: &str) -> Result<Value, String> {
-    let start = text
-        .find('{')
-        .ok_or_else(|| "no JSON object in the output".to_string())?;
+pub fn parse(text: &str) -> Result<Value, SyntaxError> {
+    let start = text.find('{').ok_or(SyntaxError::NoObject)?;
     let mut reader = Reader {
         chars: text[start..].chars().collect(),
         at: 0,
@@ -87,15 +95,19 @@ impl Reader {
         }
     }
 
-    fn error(&self, what: &str) -> String {
-        let shown: String = self.chars[self.at.min(self.chars.len())..]
+    fn error(&self, what: &str) -> SyntaxError {
+        let near: String = self.chars[self.at.min(self.chars.len())..]
             .iter()
             .take(40)
             .collect();
-        format!("{what} at character {} (near `{shown}`)", self.at)
+        SyntaxError::At {
+            what: what.to_string(),
+            at: self.at,
+            near,
+        }
     }
 
-    fn value(&mut self) -> Result<Value, String> {
+    fn value(&mut self) -> Result<Value, SyntaxError> {
         self.skip_space();
         match self.peek() {
             Some('{') => self.object(),
@@ -106,7 +118,7 @@ impl Reader {
         }
     }
 
-    fn object(&mut self) -> Result<Value, String> {
+    fn object(&mut self) -> Result<Value, SyntaxError> {
         self.at += 1;
         let mut map = Map::new();
         loop {
@@ -139,7 +151,7 @@ impl Reader {
         }
     }
 
-    fn array(&mut self) -> Result<Value, String> {
+    fn array(&mut self) -> Result<Value, SyntaxError> {
         self.at += 1;
         let mut items = Vec::new();
         loop {
@@ -224,7 +236,7 @@ impl Reader {
     }
 
     /// A number, `true`, `false`, `null`, or any other unquoted word (kept as a string).
-    fn bare_word(&mut self) -> Result<Value, String> {
+    fn bare_word(&mut self) -> Result<Value, SyntaxError> {
         let begin = self.at;
         while self
             .peek()

@@ -9,6 +9,7 @@
 //! asking for it alone: OpenPBS's batched JSON answer lists only the first job); how a
 //! job ended, from PBS's comment, substate and exit status ([`outcome`]).
 
+pub mod error;
 pub mod job_id;
 pub mod lenient_json;
 pub mod outcome;
@@ -18,7 +19,8 @@ use std::collections::HashMap;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{JobRequest, JobState, LoopDefaults, Scheduler};
+use super::{JobRequest, JobState, LoopDefaults, Scheduler, SchedulerError};
+pub use error::{PbsError, PbsMessage};
 use crate::plan::shell::quote;
 use crate::plan::walltime;
 
@@ -82,38 +84,22 @@ impl PbsScheduler {
     }
 }
 
-/// PBS's own message for a failed command: its stderr (else stdout) and the exit code.
-fn pbs_message(command: &str, out: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let text = if stderr.trim().is_empty() {
-        stdout.trim()
-    } else {
-        stderr.trim()
-    };
-    let code = out
-        .status
-        .code()
-        .map_or_else(|| "killed by a signal".to_string(), |c| format!("exit {c}"));
-    if text.is_empty() {
-        format!("{command} failed ({code}) and printed nothing")
-    } else {
-        format!("{text} ({command} {code})")
-    }
-}
-
 /// Runs a PBS command (`qsub`, `qstat`, `qdel`) and collects its output.
-fn command_output(program: &str, args: &[String], dir: Option<&std::path::Path>) -> Result<Output, String> {
+fn command_output(
+    program: &'static str,
+    args: &[String],
+    dir: Option<&std::path::Path>,
+) -> Result<Output, PbsError> {
     let mut cmd = Command::new(program);
     cmd.args(args).stdin(Stdio::null());
     if let Some(dir) = dir {
         cmd.current_dir(dir);
     }
-    cmd.output().map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            format!("cannot run {program}: not found on PATH (is this a PBS login node?)")
+    cmd.output().map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            PbsError::NotFound { program }
         } else {
-            format!("cannot run {program}: {e}")
+            PbsError::CannotRun { program, source }
         }
     })
 }
@@ -182,7 +168,7 @@ impl Report {
 impl PbsScheduler {
     /// One `qstat -x -f -F json <ids…>`. An error when qstat could not be asked or its
     /// answer cannot be read: a failed poll says nothing about the jobs.
-    fn query(&self, ids: &[String]) -> Result<Report, String> {
+    fn query(&self, ids: &[String]) -> Result<Report, PbsError> {
         let mut args: Vec<String> = ["-x", "-f", "-F", "json"].map(String::from).to_vec();
         args.extend(ids.iter().cloned());
         let out = command_output("qstat", &args, None)?;
@@ -192,21 +178,16 @@ impl PbsScheduler {
         // qstat exits non-zero when any id is unknown and still reports the others.
         if stdout.trim().is_empty() {
             if unknown.is_empty() {
-                return Err(format!(
-                    "qstat printed no report: {}",
-                    pbs_message("qstat", &out)
-                ));
+                return Err(PbsError::NoReport(PbsMessage::of("qstat", &out)));
             }
             return Ok(Report {
                 unknown,
                 ..Report::default()
             });
         }
-        let jobs = qstat::parse(&stdout).map_err(|e| {
-            format!(
-                "qstat report unreadable ({e}); {}",
-                pbs_message("qstat", &out)
-            )
+        let jobs = qstat::parse(&stdout).map_err(|source| PbsError::Unreadable {
+            source,
+            message: PbsMessage::of("qstat", &out),
         })?;
         Ok(Report {
             jobs,
@@ -221,12 +202,12 @@ impl Scheduler for PbsScheduler {
         "pbs"
     }
 
-    fn submit(&mut self, job: &JobRequest) -> Result<String, String> {
+    fn submit(&mut self, job: &JobRequest) -> Result<String, SchedulerError> {
         let out = command_output("qsub", &qsub_args(job), Some(&job.trial_dir))?;
         if !out.status.success() {
-            return Err(pbs_message("qsub", &out));
+            return Err(PbsError::Refused(PbsMessage::of("qsub", &out)).into());
         }
-        job_id::from_qsub_output(&String::from_utf8_lossy(&out.stdout))
+        Ok(job_id::from_qsub_output(&String::from_utf8_lossy(&out.stdout)).map_err(PbsError::from)?)
     }
 
     fn describe_submission(&self, job: &JobRequest) -> String {
@@ -234,7 +215,7 @@ impl Scheduler for PbsScheduler {
         format!("(cd {} && qsub {})", quote(&job.trial_dir.display().to_string()), words.join(" "))
     }
 
-    fn poll(&mut self, ids: &[String]) -> Result<Vec<(String, JobState)>, String> {
+    fn poll(&mut self, ids: &[String]) -> Result<Vec<(String, JobState)>, SchedulerError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -280,12 +261,12 @@ impl Scheduler for PbsScheduler {
         Ok(states)
     }
 
-    fn cancel(&mut self, id: &str) -> Result<(), String> {
+    fn cancel(&mut self, id: &str) -> Result<(), SchedulerError> {
         let out = command_output("qdel", &[id.to_string()], None)?;
         if out.status.success() {
             Ok(())
         } else {
-            Err(pbs_message("qdel", &out))
+            Err(PbsError::Refused(PbsMessage::of("qdel", &out)).into())
         }
     }
 

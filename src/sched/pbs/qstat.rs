@@ -27,16 +27,27 @@ pub struct QstatJob {
     pub depend: Option<String>,
 }
 
+/// Why a qstat report has no jobs to read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Syntax(#[from] lenient_json::SyntaxError),
+    #[error("qstat JSON is not an object")]
+    NotAnObject,
+    #[error("qstat JSON: `Jobs` is not an object")]
+    JobsNotAnObject,
+}
+
 /// Reads a report; a document without `Jobs` has no jobs (PBS omits the key then).
-pub fn parse(text: &str) -> Result<Vec<QstatJob>, String> {
+pub fn parse(text: &str) -> Result<Vec<QstatJob>, ReportError> {
     let doc = lenient_json::parse(text)?;
     let Some(top) = doc.as_object() else {
-        return Err("qstat JSON is not an object".into());
+        return Err(ReportError::NotAnObject);
     };
     let jobs = match top.get("Jobs") {
         None => return Ok(Vec::new()),
         Some(Value::Object(jobs)) => jobs,
-        Some(_) => return Err("qstat JSON: `Jobs` is not an object".into()),
+        Some(_) => return Err(ReportError::JobsNotAnObject),
     };
     let text_of = |job: &Value, key: &str| job.get(key).and_then(Value::as_str).map(String::from);
     Ok(jobs

@@ -6,7 +6,7 @@ use std::path::Path;
 use super::{status_name, Submitter};
 use crate::results::{names, TrialState, TrialStatus};
 use crate::sched::lock::TrialLock;
-use crate::sched::{state, JobRequest, Scheduler};
+use crate::sched::{state, JobRequest, SchedError, Scheduler};
 
 /// Whether the trial wrote its summary.json (finished its work).
 pub(super) fn has_summary(trial_dir: &Path) -> bool {
@@ -25,8 +25,8 @@ pub(super) enum Claim {
 
 /// Decides under the trial's lock whether this submitter runs it, tracks its job, or
 /// leaves it.
-pub(super) fn claim(job: &JobRequest, sched: &mut dyn Scheduler) -> Result<Claim, String> {
-    let Some(lock) = TrialLock::try_acquire(&job.trial_dir).map_err(|e| e.to_string())? else {
+pub(super) fn claim(job: &JobRequest, sched: &mut dyn Scheduler) -> Result<Claim, SchedError> {
+    let Some(lock) = TrialLock::try_acquire(&job.trial_dir).map_err(SchedError::Lock)? else {
         return Ok(Claim::Skip("another xvr submit is running it".into()));
     };
     let prev = state::read(&job.trial_dir)?;

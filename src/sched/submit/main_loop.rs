@@ -9,7 +9,7 @@ use chrono::Utc;
 use super::claim::has_summary;
 use super::pack::pack_exit;
 use super::{describe, Pending, Submitter};
-use crate::sched::{signals, state, EndKind, JobState, Outcome};
+use crate::sched::{signals, state, EndKind, JobState, Outcome, SchedError};
 use crate::results::TrialStatus;
 
 /// How often the loop reports the jobs in flight when nothing else happens.
@@ -31,7 +31,7 @@ enum End {
 
 impl Submitter<'_> {
     /// Runs until every trial is settled, or a stop is requested.
-    pub(super) fn drive(&mut self) -> Result<(), String> {
+    pub(super) fn drive(&mut self) -> Result<(), SchedError> {
         let mut last_heartbeat = Instant::now();
         loop {
             if signals::stop_requested() && !self.stopping {
@@ -85,7 +85,7 @@ impl Submitter<'_> {
         }
     }
 
-    fn poll(&mut self) -> Result<(), String> {
+    fn poll(&mut self) -> Result<(), SchedError> {
         let mut ids: Vec<String> = Vec::new();
         for a in &self.active {
             if !ids.contains(&a.id) {
@@ -115,7 +115,7 @@ impl Submitter<'_> {
     }
 
     /// Records what the scheduler says of active trial `i`'s job.
-    fn apply(&mut self, i: usize, id: &str, job_state: &JobState) -> Result<(), String> {
+    fn apply(&mut self, i: usize, id: &str, job_state: &JobState) -> Result<(), SchedError> {
         let dir = self.active[i].job.trial_dir.clone();
         match job_state.clone() {
             JobState::Ended(outcome) => self.end(i, End::Ended(outcome))?,
@@ -158,7 +158,7 @@ impl Submitter<'_> {
     }
 
     /// Records the end of active job `i`, resubmitting it after a walltime kill.
-    fn end(&mut self, i: usize, how: End) -> Result<(), String> {
+    fn end(&mut self, i: usize, how: End) -> Result<(), SchedError> {
         let dir = self.active[i].job.trial_dir.clone();
         let prev = state::read(&dir)?;
         let now = Utc::now();

@@ -34,7 +34,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use super::lock::TrialLock;
-use super::{JobRequest, Scheduler};
+use super::{JobRequest, SchedError, Scheduler};
 use crate::results::{TrialState, TrialStatus};
 
 /// Options of `xvr submit`.
@@ -135,7 +135,7 @@ pub fn submit(
     sched: &mut dyn Scheduler,
     opts: &SubmitOptions,
     out: &mut dyn Write,
-) -> Result<SubmitReport, String> {
+) -> Result<SubmitReport, SchedError> {
     let mut submitter = Submitter {
         total: jobs.len(),
         pending: jobs

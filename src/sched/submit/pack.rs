@@ -7,7 +7,7 @@ use super::claim::{claim, Claim};
 use super::{Pending, Submitter};
 use crate::plan::pack;
 use crate::results::write_atomic;
-use crate::sched::{budget, state, JobRequest};
+use crate::sched::{budget, state, JobRequest, SchedError};
 
 /// Start of the reason recorded for a trial submitted in a pack.
 pub(super) const PACKED: &str = "packed in";
@@ -24,7 +24,7 @@ pub(super) fn pack_exit(trial_dir: &Path) -> Option<i64> {
 impl Submitter<'_> {
     /// Moves claimed one-node trials of the first member's queue from `pending[from..]`
     /// into `members`, up to the pack size.
-    pub(super) fn gather_pack(&mut self, from: usize, members: &mut Vec<Pending>) -> Result<(), String> {
+    pub(super) fn gather_pack(&mut self, from: usize, members: &mut Vec<Pending>) -> Result<(), SchedError> {
         let queue = members[0].job.queue.clone();
         let mut j = from;
         while members.len() < self.opts.pack && j < self.pending.len() {
@@ -51,18 +51,18 @@ impl Submitter<'_> {
     }
 
     /// Submits several one-node trials as one pack job.
-    pub(super) fn submit_pack(&mut self, members: Vec<Pending>) -> Result<(), String> {
+    pub(super) fn submit_pack(&mut self, members: Vec<Pending>) -> Result<(), SchedError> {
         let first = &members[0].job;
         let name = format!("pk-{}", first.trial_id);
         let sweep_dir = first
             .trial_dir
             .parent()
             .and_then(Path::parent)
-            .ok_or_else(|| format!("{}: not inside a sweep", first.trial_dir.display()))?;
+            .ok_or_else(|| SchedError::NotInASweep { trial_dir: first.trial_dir.clone() })?;
         let dir = pack::pack_dir(sweep_dir, &name);
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        std::fs::create_dir_all(&dir).map_err(|source| SchedError::File { path: dir.clone(), source })?;
         let header = std::fs::read_to_string(&first.script)
-            .map_err(|e| format!("{}: {e}", first.script.display()))?;
+            .map_err(|source| SchedError::File { path: first.script.clone(), source })?;
         let walltime_s = members.iter().map(|m| m.job.walltime_s).max().unwrap_or(0);
         let list: Vec<pack::PackMember> = members
             .iter()
@@ -74,7 +74,7 @@ impl Submitter<'_> {
         let script = pack::render(&name, &dir, &list, walltime_s, &header)?;
         let script_path = dir.join(pack::PACK_SCRIPT);
         write_atomic(&script_path, script.as_bytes())
-            .map_err(|e| format!("{}: {e}", script_path.display()))?;
+            .map_err(|source| SchedError::File { path: script_path.clone(), source })?;
         let request = JobRequest {
             trial_id: name.clone(),
             trial_dir: dir,
@@ -106,7 +106,7 @@ impl Submitter<'_> {
                     self.record_start(job, lock, &prev, id, Some(reason))?;
                 }
                 Err(e) => {
-                    state::write(&job.trial_dir, &state::submission_failed(&prev, e))?;
+                    state::write(&job.trial_dir, &state::submission_failed(&prev, &e.to_string()))?;
                     self.report.unsuccessful += 1;
                     self.done += 1;
                 }

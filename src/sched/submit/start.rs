@@ -12,7 +12,7 @@ use super::pack::PACKED;
 use super::{status_name, Active, Pending, Submitter};
 use crate::results::TrialState;
 use crate::sched::lock::TrialLock;
-use crate::sched::{budget, state, JobRequest};
+use crate::sched::{budget, state, JobRequest, SchedError};
 
 /// Whether a trial's job will continue from a checkpoint (the worker's `checkpoint/`, or
 /// `checkpoint.prev/` while one is being replaced) rather than start over.
@@ -42,7 +42,7 @@ impl Submitter<'_> {
     }
 
     /// Claims, adopts and submits pending trials while the limits allow.
-    pub(super) fn start_ready(&mut self) -> Result<(), String> {
+    pub(super) fn start_ready(&mut self) -> Result<(), SchedError> {
         let mut i = 0;
         while i < self.pending.len() && self.jobs_in_flight() < self.opts.max_parallel.max(1) {
             if self.pending[i].claimed.is_none() {
@@ -122,7 +122,7 @@ impl Submitter<'_> {
     }
 
     /// Submits one claimed trial as its own job, unless it would exceed the budget.
-    pub(super) fn submit_one(&mut self, p: Pending) -> Result<(), String> {
+    pub(super) fn submit_one(&mut self, p: Pending) -> Result<(), SchedError> {
         let Pending { job, claimed } = p;
         let (lock, prev) = claimed.expect("claimed before submission");
         let cost = job.node_hours();
@@ -155,7 +155,7 @@ impl Submitter<'_> {
                 ));
             }
             Err(e) => {
-                state::write(&job.trial_dir, &state::submission_failed(&prev, &e))?;
+                state::write(&job.trial_dir, &state::submission_failed(&prev, &e.to_string()))?;
                 self.report.unsuccessful += 1;
                 self.finish_one(&format!(
                     "trial {}: submission failed: {e}; it stays planned, submit again once fixed",
@@ -177,7 +177,7 @@ impl Submitter<'_> {
         prev: &TrialState,
         id: &str,
         pack_reason: Option<String>,
-    ) -> Result<(TrialState, bool), String> {
+    ) -> Result<(TrialState, bool), SchedError> {
         let started = self.sched.starts_at_once();
         let mut next = state::submitted(prev, self.sched.name(), id, &job.queue, started, Utc::now());
         let packed = pack_reason.is_some();

@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use super::*;
 use crate::results::names;
-use crate::sched::{state, EndKind, JobState, Outcome};
+use crate::sched::pbs::{PbsError, PbsMessage};
+use crate::sched::{state, EndKind, JobState, Outcome, SchedulerError};
 
 /// A scheduler whose polls answer from a script, one answer per call, the same
 /// answer for every job in flight; it records submissions and polls.
 struct Scripted {
-    answers: VecDeque<Result<JobState, String>>,
+    answers: VecDeque<Result<JobState, SchedulerError>>,
     submitted: Vec<String>,
     /// Jobs in flight when each submission happened.
     in_flight_at_submit: Vec<usize>,
@@ -24,7 +25,7 @@ struct Scripted {
 }
 
 impl Scripted {
-    fn new(answers: Vec<Result<JobState, String>>) -> Self {
+    fn new(answers: Vec<Result<JobState, SchedulerError>>) -> Self {
         Scripted {
             answers: answers.into(),
             submitted: Vec::new(),
@@ -41,7 +42,7 @@ impl Scheduler for Scripted {
     fn name(&self) -> &'static str {
         "pbs"
     }
-    fn submit(&mut self, job: &JobRequest) -> Result<String, String> {
+    fn submit(&mut self, job: &JobRequest) -> Result<String, SchedulerError> {
         if self.writes_summary {
             std::fs::write(job.trial_dir.join(names::SUMMARY_JSON), "{}").unwrap();
         }
@@ -51,7 +52,7 @@ impl Scheduler for Scripted {
         self.in_flight.insert(id.clone());
         Ok(id)
     }
-    fn poll(&mut self, ids: &[String]) -> Result<Vec<(String, JobState)>, String> {
+    fn poll(&mut self, ids: &[String]) -> Result<Vec<(String, JobState)>, SchedulerError> {
         self.polls += 1;
         if let Some(dir) = self.on_first_poll.take() {
             std::fs::create_dir_all(dir).unwrap();
@@ -67,7 +68,7 @@ impl Scheduler for Scripted {
         }
         Ok(ids.iter().map(|id| (id.clone(), answer.clone())).collect())
     }
-    fn cancel(&mut self, _id: &str) -> Result<(), String> {
+    fn cancel(&mut self, _id: &str) -> Result<(), SchedulerError> {
         Ok(())
     }
     fn describe_submission(&self, job: &JobRequest) -> String {
@@ -116,7 +117,12 @@ fn failed_and_empty_polls_never_end_a_trial_and_exit_0_needs_the_summary() {
     let root = tempfile::tempdir().unwrap();
     let script = || {
         vec![
-            Err("qstat: cannot connect to server".to_string()),
+            Err(PbsError::NoReport(PbsMessage {
+                command: "qstat",
+                text: "qstat: cannot connect to server".into(),
+                exit_code: Some(2),
+            })
+            .into()),
             Ok(JobState::Unknown("missing from qstat -x".into())),
             Ok(JobState::Queued),
             Ok(JobState::Running),
@@ -206,7 +212,7 @@ fn a_cancelled_job_is_never_resubmitted_and_a_trial_with_its_summary_never_fails
 fn a_queue_limit_holds_trials_back_instead_of_submitting_them() {
     let root = tempfile::tempdir().unwrap();
     let jobs = trials(root.path(), 3);
-    let mut sched = Scripted::new(vec![Ok(JobState::Ended(Outcome::exited(0))); 3]);
+    let mut sched = Scripted::new((0..3).map(|_| Ok(JobState::Ended(Outcome::exited(0)))).collect());
     sched.writes_summary = true;
     let opts = SubmitOptions {
         max_parallel: usize::MAX,

@@ -322,13 +322,13 @@ fn peak_rss_mb() -> Option<f64> {
 }
 
 /// lq, hq, gt read from a raw f32 file (see `--inputs`).
-fn read_inputs(path: &std::path::Path, batch: usize, config: &ModelConfig) -> Result<(Tensor<Flex, 5>, Tensor<Flex, 5>, Tensor<Flex, 4>), String> {
+fn read_inputs(path: &std::path::Path, batch: usize, config: &ModelConfig) -> Result<(Tensor<Flex, 5>, Tensor<Flex, 5>, Tensor<Flex, 4>), Box<dyn std::error::Error>> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let lr = 24;
     let sizes = [batch * config.lr_frames * lr * lr, batch * 2 * 16 * lr * lr, batch * 16 * lr * lr];
     let total: usize = sizes.iter().sum();
     if bytes.len() != 4 * total {
-        return Err(format!("{}: {} bytes, expected {} (f32 inputs for batch {batch})", path.display(), bytes.len(), 4 * total));
+        return Err(format!("{}: {} bytes, expected {} (f32 inputs for batch {batch})", path.display(), bytes.len(), 4 * total).into());
     }
     let floats: Vec<f32> = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
     let (lq, rest) = floats.split_at(sizes[0]);
@@ -343,7 +343,7 @@ fn read_inputs(path: &std::path::Path, batch: usize, config: &ModelConfig) -> Re
 }
 
 /// `--case`: one timed case, one JSON line on stdout.
-fn run_case(args: &Args, case: CaseConfig) -> Result<(), String> {
+fn run_case(args: &Args, case: CaseConfig) -> Result<(), Box<dyn std::error::Error>> {
     let config = case.config();
     let device = Default::default();
     let (lq, hq, gt) = match &args.inputs {

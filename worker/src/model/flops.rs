@@ -16,6 +16,7 @@ use burn::tensor::backend::Backend;
 use serde::{Deserialize, Serialize};
 
 use xvr_contract::model::{ModelConfig, HR_FRAMES, SCALE};
+use xvr_contract::rules::RuleError;
 
 use super::shallow::pooled_size;
 use super::swin_xvr::InitSwinXvr;
@@ -107,23 +108,31 @@ pub struct ModelInfo {
     /// LR crop (h, w) the FLOPs are for; the HR crop is 4× that.
     pub crop_lr: [usize; 2],
     pub flops_breakdown: FlopsBreakdown,
-    /// The hyperparameters.
-    pub lr_frames: usize,
-    pub window: usize,
-    pub heads: usize,
-    pub channels: usize,
-    pub depths: Vec<usize>,
-    pub mlp_ratio: f64,
-    pub recon_channels: usize,
+    /// The hyperparameters, as top-level fields of the JSON (`lr_frames`, `window`, …).
+    #[serde(flatten)]
+    pub model: ModelConfig,
+}
+
+/// Settings `model-info` cannot count.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelInfoError {
+    #[error(transparent)]
+    Model(#[from] RuleError),
+    #[error("LR crop {0:?}: both sides must be >= 1")]
+    Crop([usize; 2]),
 }
 
 impl ModelInfo {
     /// Builds the model on `device` to count its parameters, and the FLOPs for an LR crop
     /// of `crop_lr`. Fails with a field-naming message on an invalid config or crop.
-    pub fn new<B: Backend>(config: &ModelConfig, crop_lr: [usize; 2], device: &B::Device) -> Result<Self, String> {
-        config.check().map_err(|e| e.to_string())?;
+    pub fn new<B: Backend>(
+        config: &ModelConfig,
+        crop_lr: [usize; 2],
+        device: &B::Device,
+    ) -> Result<Self, ModelInfoError> {
+        config.check()?;
         if crop_lr.contains(&0) {
-            return Err(format!("LR crop {crop_lr:?}: both sides must be >= 1"));
+            return Err(ModelInfoError::Crop(crop_lr));
         }
         let params = config.init::<B>(device).num_params();
         let flops_breakdown = config.flops_breakdown(crop_lr[0], crop_lr[1]);
@@ -132,13 +141,7 @@ impl ModelInfo {
             flops_per_sample: flops_breakdown.total(),
             crop_lr,
             flops_breakdown,
-            lr_frames: config.lr_frames,
-            window: config.window,
-            heads: config.heads,
-            channels: config.channels,
-            depths: config.depths.clone(),
-            mlp_ratio: config.mlp_ratio,
-            recon_channels: config.recon_channels,
+            model: config.clone(),
         })
     }
 }
@@ -202,8 +205,12 @@ mod tests {
         assert_eq!(info.flops_per_sample, 3_569_633_280);
         let json = serde_json::to_value(&info).unwrap();
         assert_eq!(json["params"], 628_993);
+        // The hyperparameters stay top-level fields of the JSON.
+        assert_eq!((json["channels"].clone(), json["heads"].clone()), (48.into(), 2.into()));
+        assert_eq!(serde_json::from_value::<ModelInfo>(json).unwrap(), info);
         assert!(ModelInfo::new::<Flex>(&ModelConfig::small(), [0, 24], &Default::default()).is_err());
         let bad = ModelConfig::small().with_heads(5);
-        assert!(ModelInfo::new::<Flex>(&bad, [24, 24], &Default::default()).unwrap_err().contains("heads 5"));
+        let err = ModelInfo::new::<Flex>(&bad, [24, 24], &Default::default()).unwrap_err();
+        assert!(err.to_string().contains("heads 5"));
     }
 }

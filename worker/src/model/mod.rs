@@ -22,6 +22,6 @@ pub mod stage;
 pub mod swin_xvr;
 pub mod window;
 
-pub use flops::{CountFlops, FlopsBreakdown, ModelInfo};
+pub use flops::{CountFlops, FlopsBreakdown, ModelInfo, ModelInfoError};
 pub use swin_xvr::{InitSwinXvr, InputShapeError, SwinXvr};
 pub use xvr_contract::model::ModelConfig;

@@ -28,18 +28,31 @@ const KINDS: [Kind; 3] = [
 /// Records decoded by CUPTI's buffer-complete callback, waiting for [`CuptiCollector::flush_into`].
 static COMPLETED: Mutex<Vec<Activity>> = Mutex::new(Vec::new());
 
+/// Why CUPTI could not collect activities.
+#[derive(Debug, thiserror::Error)]
+pub enum CuptiFailure {
+    #[error("libcupti cannot be loaded: add $CUDA_HOME/extras/CUPTI/lib64 to LD_LIBRARY_PATH")]
+    NotLoadable,
+    #[error("{what}: {code:?}")]
+    Call { what: &'static str, code: CuptiError },
+    #[error("CUPTI panicked while starting (library version mismatch?)")]
+    Panicked,
+    #[error("CUPTI record list poisoned")]
+    Poisoned,
+}
+
 /// Handle on the process-wide CUPTI activity collection; disables it when dropped.
 pub struct CuptiCollector(());
 
 impl CuptiCollector {
     /// Loads libcupti, registers the buffer and timestamp callbacks and enables the three kinds.
-    pub fn start() -> Result<Self, String> {
-        let started = catch_unwind(AssertUnwindSafe(|| -> Result<(), String> {
+    pub fn start() -> Result<Self, CuptiFailure> {
+        let started = catch_unwind(AssertUnwindSafe(|| -> Result<(), CuptiFailure> {
             // SAFETY: only tries to dlopen libcupti.
             if !unsafe { sys::is_culib_present() } {
-                return Err("libcupti cannot be loaded: add $CUDA_HOME/extras/CUPTI/lib64 to LD_LIBRARY_PATH".into());
+                return Err(CuptiFailure::NotLoadable);
             }
-            let err = |what: &str, e: CuptiError| format!("{what}: {e:?}");
+            let err = |what: &'static str, code: CuptiError| CuptiFailure::Call { what, code };
             activity::register_timestamp_callback(Some(timestamp))
                 .map_err(|e| err("timestamp callback", e))?;
             activity::register_callbacks(Some(buffer_requested), Some(buffer_completed))
@@ -51,17 +64,17 @@ impl CuptiCollector {
         }));
         match started {
             Ok(result) => result.map(|()| Self(())),
-            Err(_) => Err("CUPTI panicked while starting (library version mismatch?)".into()),
+            Err(_) => Err(CuptiFailure::Panicked),
         }
     }
 
     /// Flushes CUPTI's buffers and pushes the records that started inside the recorder's
     /// profiled span into `rec`, attributed to its current iteration.
-    pub fn flush_into(&self, rec: &mut Recorder) -> Result<(), String> {
+    pub fn flush_into(&self, rec: &mut Recorder) -> Result<(), CuptiFailure> {
         activity::flush_all(sys::CUpti_ActivityFlag::CUPTI_ACTIVITY_FLAG_FLUSH_FORCED as u32)
-            .map_err(|e| format!("cuptiActivityFlushAll: {e:?}"))?;
+            .map_err(|code| CuptiFailure::Call { what: "cuptiActivityFlushAll", code })?;
         let records =
-            std::mem::take(&mut *COMPLETED.lock().map_err(|_| "CUPTI record list poisoned")?);
+            std::mem::take(&mut *COMPLETED.lock().map_err(|_| CuptiFailure::Poisoned)?);
         let (Some((window_start, _)), true) = (rec.span_ns(), rec.is_active()) else {
             return Ok(());
         };

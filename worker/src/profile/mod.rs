@@ -23,5 +23,5 @@ pub mod trace;
 
 pub use breakdown::Breakdown;
 pub use category::{classify, Category};
-pub use output::{profile_csv, write_outputs, PRESETS};
+pub use output::{profile_csv, write_outputs, ProfileError, PRESETS};
 pub use recorder::{monotonic_ns, Activity, ActivityKind, CopyKind, ProfileWindow, Recorder};

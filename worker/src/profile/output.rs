@@ -1,7 +1,7 @@
 //! The per-trial profiler outputs: `profile.csv` (rank 0, every rank × preset) and
 //! `trace-rank<k>.json` (each rank), both written atomically.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use xvr_contract::results::{names, write_atomic, ProfileRow};
 use xvr_contract::trial::KernelPreset;
@@ -9,7 +9,20 @@ use xvr_contract::trial::KernelPreset;
 use super::breakdown::Breakdown;
 use super::trace::{kineto_trace, TraceContext};
 use super::Recorder;
-use crate::dist::Collectives;
+use crate::dist::{Collectives, CommError};
+
+/// Why the profiler outputs could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("{}: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("gathering profile rows: {0}")]
+    Gather(CommError),
+    #[error("gathered {found} profile numbers from {ranks} ranks, expected {per_rank} each")]
+    Gathered { found: usize, ranks: usize, per_rank: usize },
+    #[error("profile.csv: {0}")]
+    Row(#[from] csv::Error),
+}
 
 /// Both presets, in the order their rows are written.
 pub const PRESETS: [KernelPreset; 2] = [KernelPreset::Hta, KernelPreset::Paper];
@@ -24,7 +37,7 @@ pub fn write_outputs(
     trial_dir: &Path,
     rec: &Recorder,
     coll: &dyn Collectives,
-) -> Result<(), String> {
+) -> Result<(), ProfileError> {
     if rec.span_ns().is_none() {
         return Ok(());
     }
@@ -43,31 +56,27 @@ pub fn write_outputs(
     let trace = kineto_trace(rec.activities(), &ctx);
     let trace_path = trial_dir.join(names::trace_file(world.rank));
     // Pretty: HTA finds the rank with the regex `"rank":\s+(\d+)`, which needs the space.
-    let bytes =
-        serde_json::to_vec_pretty(&trace).map_err(|e| format!("{}: {e}", trace_path.display()))?;
-    write_atomic(&trace_path, &bytes).map_err(|e| e.to_string())?;
+    serde_json::to_vec_pretty(&trace)
+        .map_err(std::io::Error::from)
+        .and_then(|bytes| write_atomic(&trace_path, &bytes))
+        .map_err(|source| ProfileError::Write { path: trace_path.clone(), source })?;
 
     let mine: Vec<f64> = PRESETS
         .iter()
         .flat_map(|&p| Breakdown::of(rec.activities(), p).to_f64s())
         .collect();
-    let gathered = coll
-        .gather_f64(&mine, 0)
-        .map_err(|e| format!("gathering profile rows: {e}"))?;
+    let gathered = coll.gather_f64(&mine, 0).map_err(ProfileError::Gather)?;
     let Some(all) = gathered else { return Ok(()) };
     let rows = rows_from_gathered(&all, world.size)?;
     let path = trial_dir.join(names::PROFILE_CSV);
-    write_atomic(&path, &profile_csv(&rows)?).map_err(|e| e.to_string())
+    write_atomic(&path, &profile_csv(&rows)?).map_err(|source| ProfileError::Write { path, source })
 }
 
 /// Splits the gathered numbers back into rows: per rank, per preset, [`Breakdown::to_f64s`].
-fn rows_from_gathered(all: &[f64], ranks: usize) -> Result<Vec<ProfileRow>, String> {
+fn rows_from_gathered(all: &[f64], ranks: usize) -> Result<Vec<ProfileRow>, ProfileError> {
     let per_rank = PRESETS.len() * Breakdown::F64S;
     if all.len() != per_rank * ranks {
-        return Err(format!(
-            "gathered {} profile numbers from {ranks} ranks, expected {per_rank} each",
-            all.len()
-        ));
+        return Err(ProfileError::Gathered { found: all.len(), ranks, per_rank });
     }
     let mut rows = Vec::with_capacity(ranks * PRESETS.len());
     for (rank, chunk) in all.chunks(per_rank).enumerate() {
@@ -79,12 +88,12 @@ fn rows_from_gathered(all: &[f64], ranks: usize) -> Result<Vec<ProfileRow>, Stri
 }
 
 /// `profile.csv` as bytes, header from [`ProfileRow`]'s fields.
-pub fn profile_csv(rows: &[ProfileRow]) -> Result<Vec<u8>, String> {
+pub fn profile_csv(rows: &[ProfileRow]) -> Result<Vec<u8>, ProfileError> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for row in rows {
-        w.serialize(row).map_err(|e| format!("profile.csv: {e}"))?;
+        w.serialize(row)?;
     }
-    w.into_inner().map_err(|e| format!("profile.csv: {e}"))
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()).into())
 }
 
 #[cfg(test)]
@@ -147,6 +156,7 @@ mod tests {
     fn gathered_numbers_of_the_wrong_length_are_refused() {
         assert!(rows_from_gathered(&[0.0; 3], 1)
             .unwrap_err()
+            .to_string()
             .contains("expected 14"));
     }
 }

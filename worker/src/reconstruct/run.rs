@@ -52,6 +52,8 @@ impl std::fmt::Display for ReconstructError {
     }
 }
 
+impl std::error::Error for ReconstructError {}
+
 /// Numbers per gathered frame slot: t, rank, forward time, six metrics (NaN = none).
 const SLOT: usize = 9;
 /// `t` of a padding slot.

@@ -25,12 +25,36 @@ use crate::data::dataset::held_out_synthetic_video;
 use crate::data::level_frame::{BitDepth, LevelFrame};
 use crate::data::sequence::SequenceFormat;
 use crate::data::sequence_writer::SequenceLayout;
-use crate::dist::Collectives;
+use crate::data::sequence_error::SequenceError;
+use crate::dist::{Collectives, CommError};
 use crate::train::outputs::{write_results, RunFacts};
+use crate::train::{Failure, SetupError};
 use crate::train::RunError;
+use xvr_contract::trial::TrialFileError;
 
 /// Name of the test video in validation.csv.
 const VIDEO_NAME: &str = "test";
+
+/// Why a reconstruction trial could not start (exit 2 through [`SetupError`]) or did not
+/// finish (exit 1 through [`Failure`]).
+#[derive(Debug, thiserror::Error)]
+pub enum TrialReconstructionError {
+    #[error("reconstruct.trained: {0}")]
+    Trained(#[source] TrialFileError),
+    #[error("reconstruct.trained: the model of {0} is not the model of this trial.yaml (the trained trial was changed after `xvr plan`?); re-plan")]
+    ModelChanged(String),
+    /// The synthetic test video's settings (the data layer's errors are still text).
+    #[error("test video: {0}")]
+    TestVideo(String),
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("test video: {0}")]
+    WriteVideo(#[source] SequenceError),
+    #[error("barrier: {0}")]
+    Barrier(#[source] CommError),
+    #[error("reconstruct: {0}")]
+    Reconstruct(#[source] ReconstructError),
+}
 
 /// Runs the reconstruction trial `trial` (read from `trial_dir`) on this rank; returns the
 /// summary on rank 0.
@@ -43,14 +67,12 @@ pub fn run_trial<B: Backend>(
 ) -> Result<Option<Summary>, RunError> {
     let world = coll.world();
     let lead = world.rank == 0;
-    let failed = |e: &dyn std::fmt::Display| RunError::Failed(e.to_string());
+    let setup = |e| RunError::Setup(SetupError::Reconstruction(e));
+    let failed = |e| RunError::Failed(Failure::Reconstruction(e));
     let trained = TrialConfig::from_yaml_file(&Path::new(&section.trained).join(names::TRIAL_YAML))
-        .map_err(|e| RunError::Setup(format!("reconstruct.trained: {e}")))?;
+        .map_err(|e| setup(TrialReconstructionError::Trained(e)))?;
     if trained.model != trial.model {
-        return Err(RunError::Setup(format!(
-            "reconstruct.trained: the model of {} is not the model of this trial.yaml (the trained trial was changed after `xvr plan`?); re-plan",
-            section.trained
-        )));
+        return Err(setup(TrialReconstructionError::ModelChanged(section.trained.clone())));
     }
     let out = trial_dir.join(RECONSTRUCTION_DIR);
     let video = match (&section.video, section.is_measured()) {
@@ -60,14 +82,18 @@ pub fn run_trial<B: Backend>(
     };
     if lead {
         if out.exists() {
+            // What an earlier, unfinished run of this trial left.
             std::fs::remove_dir_all(&out)
-                .map_err(|e| failed(&format!("{}: cannot remove the unfinished reconstruction: {e}", out.display())))?;
+                .map_err(|source| failed(TrialReconstructionError::Io { path: out.clone(), source }))?;
         }
         if section.video.is_none() && !section.is_measured() {
-            write_test_video(trial, &trial_dir.join(TEST_VIDEO_DIR))?;
+            write_test_video(trial, &trial_dir.join(TEST_VIDEO_DIR)).map_err(|e| match e {
+                TrialReconstructionError::TestVideo(_) => setup(e),
+                _ => failed(e),
+            })?;
         }
     }
-    coll.barrier().map_err(|e| failed(&format!("barrier: {e}")))?;
+    coll.barrier().map_err(|e| failed(TrialReconstructionError::Barrier(e)))?;
     let args = ReconstructArgs {
         trial_dir: PathBuf::from(&section.trained),
         lr: section.lr.as_ref().map(PathBuf::from),
@@ -92,8 +118,8 @@ pub fn run_trial<B: Backend>(
         frames: section.frames,
     };
     let done = execute::<B>(&args, coll, device).map_err(|e| match e {
-        ReconstructError::Refused(m) => RunError::Setup(format!("reconstruct: {m}")),
-        ReconstructError::Failed(m) => RunError::Failed(format!("reconstruct: {m}")),
+        ReconstructError::Refused(_) => setup(TrialReconstructionError::Reconstruct(e)),
+        ReconstructError::Failed(_) => failed(TrialReconstructionError::Reconstruct(e)),
     })?;
     let Some((summary, rows)) = done else {
         return Ok(None);
@@ -106,7 +132,8 @@ pub fn run_trial<B: Backend>(
         params: summary.params,
         flops_per_sample: summary.flops_per_frame,
     };
-    write_results(trial_dir, trial, &scored, facts).map(Some).map_err(RunError::Failed)
+    let summary = write_results(trial_dir, trial, &scored, facts).map_err(Failure::from)?;
+    Ok(Some(summary))
 }
 
 /// The frames a reconstruction trial is scored on, as validation rows: those with a
@@ -136,9 +163,10 @@ fn scored_rows(rows: &[ManifestRow]) -> Vec<ValidationRow> {
 /// frames (raw intensities scaled so that the video's brightest pixel is 65 535; the
 /// re-simulation re-normalises them anyway). Each file is written whole under a temporary name, so a rerun after
 /// a kill simply writes the same frames again.
-fn write_test_video(trial: &TrialConfig, dir: &Path) -> Result<(), RunError> {
-    let video = held_out_synthetic_video(&trial.data).map_err(RunError::Setup)?;
-    std::fs::create_dir_all(dir).map_err(|e| RunError::Failed(format!("{}: {e}", dir.display())))?;
+fn write_test_video(trial: &TrialConfig, dir: &Path) -> Result<(), TrialReconstructionError> {
+    let video = held_out_synthetic_video(&trial.data).map_err(TrialReconstructionError::TestVideo)?;
+    std::fs::create_dir_all(dir)
+        .map_err(|source| TrialReconstructionError::Io { path: dir.to_path_buf(), source })?;
     let layout = SequenceLayout { format: SequenceFormat::PngFolder, depth: BitDepth::Sixteen, dataset: None };
     let max = f32::from(BitDepth::Sixteen.max_level());
     let brightest = video.frames.iter().flat_map(|f| &f.pixels).fold(f32::MIN_POSITIVE, |m, &v| m.max(v));
@@ -149,7 +177,7 @@ fn write_test_video(trial: &TrialConfig, dir: &Path) -> Result<(), RunError> {
             levels: frame.pixels.iter().map(|v| (v / brightest * max).round().clamp(0.0, max) as u16).collect(),
         };
         let path = dir.join(format!("{t:08}.png"));
-        layout.write_frame(&path, &levels).map_err(|e| RunError::Failed(e.to_string()))?;
+        layout.write_frame(&path, &levels).map_err(TrialReconstructionError::WriteVideo)?;
     }
     Ok(())
 }

@@ -17,17 +17,26 @@ pub struct Batch<B: Backend> {
     pub gt: Tensor<B, 4>,
 }
 
+/// Samples that cannot form one batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BatchError {
+    #[error("a batch needs at least one sample")]
+    Empty,
+    #[error("batch: samples differ in crop size or number of LR frames")]
+    Mixed,
+}
+
 impl<B: Backend> Batch<B> {
     /// Stacks `samples` (at least one, all of one crop size and NL) in order.
-    pub fn from_samples(samples: &[Sample], device: &B::Device) -> Result<Self, String> {
-        let first = samples.first().ok_or("a batch needs at least one sample")?;
+    pub fn from_samples(samples: &[Sample], device: &B::Device) -> Result<Self, BatchError> {
+        let first = samples.first().ok_or(BatchError::Empty)?;
         let (h, w) = (first.h, first.w);
         let nl = first.lq.len() / (h * w);
         if samples
             .iter()
             .any(|s| (s.h, s.w, s.lq.len()) != (h, w, nl * h * w))
         {
-            return Err("batch: samples differ in crop size or number of LR frames".into());
+            return Err(BatchError::Mixed);
         }
         let b = samples.len();
         let (hh, hw) = (SCALE * h, SCALE * w);

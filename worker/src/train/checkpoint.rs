@@ -19,6 +19,7 @@ use burn::record::{BinFileRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
+pub use super::checkpoint_error::{CheckpointError, Problem};
 use super::trainer::Trainer;
 use crate::data::SamplerState;
 use crate::model::SwinXvr;
@@ -87,25 +88,26 @@ pub fn save<B: AutodiffBackend>(
     trial_dir: &Path,
     trainer: &Trainer<B>,
     state: &CheckpointState,
-) -> Result<(), String> {
+) -> Result<(), CheckpointError> {
     let tmp = trial_dir.join(format!("{}.tmp", xvr_contract::results::names::CHECKPOINT_DIR));
-    let context = |e: &dyn std::fmt::Display| format!("writing checkpoint {}: {e}", tmp.display());
+    let cannot_write = |source| CheckpointError::Write { dir: tmp.clone(), source };
+    let cannot_record = |source| CheckpointError::Record { dir: tmp.clone(), source };
     if tmp.exists() {
-        fs::remove_dir_all(&tmp).map_err(|e| context(&e))?;
+        fs::remove_dir_all(&tmp).map_err(cannot_write)?;
     }
-    fs::create_dir_all(&tmp).map_err(|e| context(&e))?;
+    fs::create_dir_all(&tmp).map_err(cannot_write)?;
     recorder()
         .record(trainer.model().clone().into_record(), tmp.join("model"))
-        .map_err(|e| context(&e))?;
+        .map_err(cannot_record)?;
     recorder()
         .record(trainer.optimizer_record(), tmp.join("optimizer"))
-        .map_err(|e| context(&e))?;
+        .map_err(cannot_record)?;
     recorder()
         .record(trainer.ema_model().clone().into_record(), tmp.join("ema"))
-        .map_err(|e| context(&e))?;
-    let json = serde_json::to_vec_pretty(state).map_err(|e| context(&e))?;
-    fs::write(tmp.join(STATE_FILE), json).map_err(|e| context(&e))?;
-    sync_dir_files(&tmp).map_err(|e| context(&e))?;
+        .map_err(cannot_record)?;
+    let json = serde_json::to_vec_pretty(state).map_err(|e| cannot_write(e.into()))?;
+    fs::write(tmp.join(STATE_FILE), json).map_err(cannot_write)?;
+    sync_dir_files(&tmp).map_err(cannot_write)?;
 
     let (current, prev) = (dir(trial_dir), prev_dir(trial_dir));
     let swap = || -> io::Result<()> {
@@ -124,15 +126,13 @@ pub fn save<B: AutodiffBackend>(
         }
         Ok(())
     };
-    swap().map_err(|e| format!("replacing checkpoint {}: {e}", current.display()))
+    swap().map_err(|source| CheckpointError::Replace { dir: current, source })
 }
 
-/// How to get past a checkpoint that cannot be resumed.
-fn remedy(checkpoint_dir: &Path) -> String {
-    format!(
-        "move {} away (or delete it) to train this trial from iteration 0",
-        checkpoint_dir.display()
-    )
+/// Reads and parses `state.json` in `checkpoint_dir`.
+fn read_state(checkpoint_dir: &Path) -> Result<CheckpointState, Problem> {
+    let text = fs::read(checkpoint_dir.join(STATE_FILE)).map_err(Problem::Read)?;
+    serde_json::from_slice(&text).map_err(Problem::NotAState)
 }
 
 /// Reads and checks the checkpoint in `checkpoint_dir` into `trainer` and returns its state.
@@ -143,55 +143,36 @@ pub fn load<B: AutodiffBackend>(
     checkpoint_dir: &Path,
     trainer: &mut Trainer<B>,
     expected: Expected,
-) -> Result<CheckpointState, String> {
-    let state_path = checkpoint_dir.join(STATE_FILE);
-    let text = fs::read(&state_path).map_err(|e| {
-        format!(
-            "{}: cannot read: {e}; {}",
-            state_path.display(),
-            remedy(checkpoint_dir)
-        )
-    })?;
-    let state: CheckpointState = serde_json::from_slice(&text).map_err(|e| {
-        format!(
-            "{}: not a checkpoint state ({e}); {}",
-            state_path.display(),
-            remedy(checkpoint_dir)
-        )
-    })?;
-    check_fits(&state, &expected)
-        .map_err(|e| format!("{}: {e}; {}", state_path.display(), remedy(checkpoint_dir)))?;
-    let device = trainer.device().clone();
-    let unreadable = |file: &str| {
-        format!(
-            "{}: unreadable checkpoint record (truncated, corrupt or written by another version of xvr-worker); {}",
-            checkpoint_dir.join(file).display(),
-            remedy(checkpoint_dir)
-        )
+) -> Result<CheckpointState, CheckpointError> {
+    let refused = |file: &str, problem| CheckpointError::CannotResume {
+        path: checkpoint_dir.join(file),
+        checkpoint_dir: checkpoint_dir.to_path_buf(),
+        problem,
     };
+    let state = read_state(checkpoint_dir)
+        .and_then(|state| check_fits(&state, &expected).map(|()| state))
+        .map_err(|problem| refused(STATE_FILE, problem))?;
+    let device = trainer.device().clone();
+    let unreadable = |file: &str, e| refused(file, Problem::UnreadableRecord(e));
     let model_record = recorder()
         .load(checkpoint_dir.join("model"), &device)
-        .map_err(|_| unreadable("model.bin"))?;
+        .map_err(|e| unreadable("model.bin", e))?;
     let shapes = param_shapes(trainer.model());
     let model: SwinXvr<B> = trainer.model().clone().load_record(model_record);
     let optim_record: <OptimizerAdaptor<Adam, SwinXvr<B>, B> as Optimizer<SwinXvr<B>, B>>::Record =
         recorder()
             .load(checkpoint_dir.join("optimizer"), &device)
-            .map_err(|_| unreadable("optimizer.bin"))?;
+            .map_err(|e| unreadable("optimizer.bin", e))?;
     let ema_record = recorder()
         .load(checkpoint_dir.join("ema"), &device)
-        .map_err(|_| unreadable("ema.bin"))?;
+        .map_err(|e| unreadable("ema.bin", e))?;
     let ema = trainer.ema_model().clone().load_record(ema_record);
     for (file, loaded) in [
         ("model.bin", param_shapes(&model)),
         ("ema.bin", param_shapes(&ema)),
     ] {
         if loaded != shapes {
-            return Err(format!(
-                "{}: parameter shapes differ from this trial's model (another model size); {}",
-                checkpoint_dir.join(file).display(),
-                remedy(checkpoint_dir)
-            ));
+            return Err(refused(file, Problem::Shapes));
         }
     }
     trainer.restore(model, optim_record, ema, state.iteration);
@@ -199,48 +180,41 @@ pub fn load<B: AutodiffBackend>(
 }
 
 /// The rules a checkpoint's state must meet to continue this run.
-fn check_fits(state: &CheckpointState, expected: &Expected) -> Result<(), String> {
-    if state.format_version != FORMAT_VERSION {
-        return Err(format!(
-            "checkpoint format {} but this worker reads format {FORMAT_VERSION}",
-            state.format_version
-        ));
-    }
-    if !expected.trial_id.is_empty()
-        && !state.trial_id.is_empty()
-        && state.trial_id != expected.trial_id
-    {
-        return Err(format!(
-            "checkpoint of trial {}, but this is trial {}",
-            state.trial_id, expected.trial_id
-        ));
-    }
+fn check_fits(state: &CheckpointState, expected: &Expected) -> Result<(), Problem> {
+    check_identity(state, expected.trial_id)?;
     if state.total_iterations != expected.total_iterations || state.sampler.world != expected.world
     {
-        return Err(format!(
-            "checkpoint of a run of {} iterations on {} ranks, but this run has {} on {}",
-            state.total_iterations, state.sampler.world, expected.total_iterations, expected.world
-        ));
+        return Err(Problem::OtherRunSize {
+            found_iterations: state.total_iterations,
+            found_ranks: state.sampler.world,
+            iterations: expected.total_iterations,
+            ranks: expected.world,
+        });
     }
     if state.iteration > state.total_iterations {
-        return Err(format!(
-            "checkpoint at iteration {}, beyond the run's {} iterations",
-            state.iteration, state.total_iterations
-        ));
+        return Err(Problem::BeyondTheRun { iteration: state.iteration, total: state.total_iterations });
     }
     if let Some(model) = &state.model {
         if model != expected.model {
-            return Err(format!(
-                "checkpoint of model {model:?}, but this trial's model is {:?}",
-                expected.model
-            ));
+            return Err(Problem::OtherModel {
+                found: Box::new(model.clone()),
+                expected: Box::new(expected.model.clone()),
+            });
         }
     }
     if expected.logged_iterations < state.iteration {
-        return Err(format!(
-            "checkpoint at iteration {} but train.csv holds iterations 1..={} only (the log of the checkpointed iterations is missing)",
-            state.iteration, expected.logged_iterations
-        ));
+        return Err(Problem::AheadOfTheLog { iteration: state.iteration, logged: expected.logged_iterations });
+    }
+    Ok(())
+}
+
+/// A checkpoint this worker can read, of trial `trial_id` (empty ids are not compared).
+fn check_identity(state: &CheckpointState, trial_id: &str) -> Result<(), Problem> {
+    if state.format_version != FORMAT_VERSION {
+        return Err(Problem::Format(state.format_version));
+    }
+    if !trial_id.is_empty() && !state.trial_id.is_empty() && state.trial_id != trial_id {
+        return Err(Problem::OtherTrial { found: state.trial_id.clone(), expected: trial_id.to_string() });
     }
     Ok(())
 }
@@ -283,42 +257,22 @@ pub fn load_trained<B: burn::tensor::backend::Backend>(
     trial: &xvr_contract::trial::TrialConfig,
     weights: Weights,
     device: &B::Device,
-) -> Result<(SwinXvr<B>, CheckpointState), String> {
-    let checkpoint_dir = find(trial_dir).ok_or_else(|| {
-        format!(
-            "{}: no checkpoint (the trial has not been trained, or its checkpoint was removed)",
-            dir(trial_dir).display()
-        )
-    })?;
+) -> Result<(SwinXvr<B>, CheckpointState), CheckpointError> {
+    let checkpoint_dir = find(trial_dir).ok_or_else(|| CheckpointError::NoCheckpoint { dir: dir(trial_dir) })?;
+    let refused = |path: PathBuf, problem| CheckpointError::CannotLoad { path, problem };
     let state_path = checkpoint_dir.join(STATE_FILE);
-    let text = fs::read(&state_path)
-        .map_err(|e| format!("{}: cannot read: {e}", state_path.display()))?;
-    let state: CheckpointState = serde_json::from_slice(&text)
-        .map_err(|e| format!("{}: not a checkpoint state ({e})", state_path.display()))?;
-    if state.format_version != FORMAT_VERSION {
-        return Err(format!(
-            "{}: checkpoint format {} but this worker reads format {FORMAT_VERSION}",
-            state_path.display(),
-            state.format_version
-        ));
-    }
-    if !trial.meta.id.is_empty() && !state.trial_id.is_empty() && state.trial_id != trial.meta.id
-    {
-        return Err(format!(
-            "{}: checkpoint of trial {}, but {} is trial {}",
-            state_path.display(),
-            state.trial_id,
-            trial_dir.display(),
-            trial.meta.id
-        ));
-    }
+    let state = read_state(&checkpoint_dir)
+        .and_then(|state| check_identity(&state, &trial.meta.id).map(|()| state))
+        .map_err(|problem| refused(state_path.clone(), problem))?;
     match &state.model {
         Some(model) if model != &trial.model => {
-            return Err(format!(
-                "{}: checkpoint model settings {model:?} differ from the trial's {:?} ({})",
-                state_path.display(),
-                trial.model,
-                trial_dir.join(xvr_contract::results::names::TRIAL_YAML).display()
+            return Err(refused(
+                state_path,
+                Problem::ModelSettings {
+                    found: Box::new(model.clone()),
+                    expected: Box::new(trial.model.clone()),
+                    trial_yaml: trial_dir.join(xvr_contract::results::names::TRIAL_YAML),
+                },
             ))
         }
         _ => {}
@@ -332,18 +286,10 @@ pub fn load_trained<B: burn::tensor::backend::Backend>(
     let record_path = checkpoint_dir.join(format!("{file}.bin"));
     let record = recorder()
         .load(checkpoint_dir.join(file), device)
-        .map_err(|_| {
-            format!(
-                "{}: unreadable checkpoint record (truncated, corrupt or written by another version of xvr-worker)",
-                record_path.display()
-            )
-        })?;
+        .map_err(|e| refused(record_path.clone(), Problem::UnreadableRecord(e)))?;
     let model = fresh.load_record(record);
     if param_shapes(&model) != shapes {
-        return Err(format!(
-            "{}: parameter shapes differ from the trial's model (another model size)",
-            record_path.display()
-        ));
+        return Err(refused(record_path, Problem::Shapes));
     }
     Ok((model, state))
 }

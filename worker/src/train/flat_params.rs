@@ -24,16 +24,21 @@ pub fn flatten_values<B: Backend, M: Module<B>>(module: &M) -> Vec<f32> {
     gather.0
 }
 
+/// A flat parameter buffer whose length is not the model's parameter count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("flat parameter buffer has {found} values, the model {expected}")]
+pub struct LengthMismatch {
+    pub found: usize,
+    pub expected: usize,
+}
+
 /// `module` with every float parameter replaced by its slice of `flat` (same layout as
 /// [`flatten_values`]); parameter ids and `require_grad` are kept. Errors when `flat` has
 /// the wrong length.
-pub fn load_values<B: Backend, M: Module<B>>(module: M, flat: &[f32]) -> Result<M, String> {
+pub fn load_values<B: Backend, M: Module<B>>(module: M, flat: &[f32]) -> Result<M, LengthMismatch> {
     let expected = module.num_params();
     if flat.len() != expected {
-        return Err(format!(
-            "flat parameter buffer has {} values, the model {expected}",
-            flat.len()
-        ));
+        return Err(LengthMismatch { found: flat.len(), expected });
     }
     struct Scatter<'a> {
         flat: &'a [f32],
@@ -172,6 +177,7 @@ mod tests {
         assert!(loaded.weight.val().is_require_grad());
         assert!(load_values(loaded, &replaced[..7])
             .unwrap_err()
+            .to_string()
             .contains("7 values"));
     }
 

@@ -14,12 +14,14 @@
 //!   summary.json.
 pub mod batch;
 pub mod checkpoint;
+mod checkpoint_error;
 pub mod ema;
 pub mod evaluate;
 pub mod flat_params;
 pub mod outputs;
 pub mod progress;
 pub mod run;
+mod run_error;
 pub mod schedule;
 pub mod sharded_eval;
 pub mod stop_signal;
@@ -29,5 +31,6 @@ pub mod trainer;
 pub use batch::Batch;
 pub use ema::ModelEma;
 pub use run::{run, RunError, RunOptions};
+pub use run_error::{Failure, SetupError};
 pub use schedule::LrSchedule;
 pub use trainer::{StepError, StepReport, Trainer};

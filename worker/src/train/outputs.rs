@@ -2,12 +2,28 @@
 //! — last, because its presence tells the driver and the analysis that every other file of
 //! the trial is final.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use xvr_contract::results::{names, write_atomic, Summary, ValidationRow};
 use xvr_contract::trial::TrialConfig;
 
 use super::evaluate::summarise;
+
+/// Why the result files could not be written, naming the file.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputsError {
+    #[error("no validation frame was evaluated")]
+    NothingEvaluated,
+    #[error("{}: {source}", path.display())]
+    Row { path: PathBuf, source: csv::Error },
+    #[error("{}: {source}", path.display())]
+    File { path: PathBuf, source: std::io::Error },
+}
+
+/// The error for a failed write of `path`.
+fn cannot_write(path: &Path) -> impl FnOnce(std::io::Error) -> OutputsError + '_ {
+    move |source| OutputsError::File { path: path.to_path_buf(), source }
+}
 
 /// Numbers of the finished run that the trial file does not hold.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -26,19 +42,17 @@ pub fn write_results(
     trial: &TrialConfig,
     rows: &[ValidationRow],
     facts: RunFacts,
-) -> Result<Summary, String> {
-    let s = summarise(rows).ok_or("no validation frame was evaluated")?;
+) -> Result<Summary, OutputsError> {
+    let s = summarise(rows).ok_or(OutputsError::NothingEvaluated)?;
     let path = trial_dir.join(names::VALIDATION_CSV);
     let mut writer = csv::Writer::from_writer(Vec::new());
     for row in rows {
         writer
             .serialize(row)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+            .map_err(|source| OutputsError::Row { path: path.clone(), source })?;
     }
-    let bytes = writer
-        .into_inner()
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    write_atomic(&path, &bytes).map_err(|e| e.to_string())?;
+    let bytes = writer.into_inner().map_err(|e| cannot_write(&path)(e.into_error()))?;
+    write_atomic(&path, &bytes).map_err(cannot_write(&path))?;
 
     let axes = trial
         .meta
@@ -68,7 +82,10 @@ pub fn write_results(
         flops_per_sample: facts.flops_per_sample,
         status: "succeeded".into(),
     };
-    let json = serde_json::to_vec_pretty(&summary).map_err(|e| format!("summary.json: {e}"))?;
-    write_atomic(&trial_dir.join(names::SUMMARY_JSON), &json).map_err(|e| e.to_string())?;
+    let summary_path = trial_dir.join(names::SUMMARY_JSON);
+    serde_json::to_vec_pretty(&summary)
+        .map_err(std::io::Error::from)
+        .and_then(|json| write_atomic(&summary_path, &json))
+        .map_err(cannot_write(&summary_path))?;
     Ok(summary)
 }

@@ -3,7 +3,7 @@
 //! contract (train.csv, validation.csv, summary.json, checkpoint/). A reconstruction trial
 //! (a `reconstruct` section) goes to [`crate::reconstruct::trial`] instead.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -20,6 +20,8 @@ use super::progress::Progress;
 use super::sharded_eval::evaluate_sharded;
 use super::stop_signal;
 use super::train_log::TrainLog;
+use super::run_error::{Failure, SetupError};
+pub use super::run_error::RunError;
 use super::trainer::{StepError, Trainer};
 use crate::data::{Dataset, SampleParams, SamplerState, TrainSampler};
 use crate::dist::{self, compute_threads, Collectives, WorldInfo};
@@ -35,49 +37,6 @@ pub struct RunOptions {
     pub stop_after: Option<u64>,
 }
 
-/// Why a run did not finish.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RunError {
-    /// The trial, its data or the job set-up is unusable (nothing was trained).
-    Setup(String),
-    /// A stop was requested (SIGTERM); the state after `iteration` is checkpointed.
-    Stopped {
-        iteration: u64,
-        total: u64,
-        checkpoint: PathBuf,
-    },
-    /// The loss became NaN/Inf; the last good checkpoint is kept.
-    NonFiniteLoss(String),
-    /// Anything else (I/O, collectives).
-    Failed(String),
-}
-
-impl RunError {
-    /// Process exit status: 2 set-up, 3 non-finite loss, 143 (128 + SIGTERM) stopped, 1 other.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Self::Setup(_) => 2,
-            Self::NonFiniteLoss(_) => 3,
-            Self::Stopped { .. } => 143,
-            Self::Failed(_) => 1,
-        }
-    }
-}
-
-impl std::fmt::Display for RunError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Setup(m) | Self::NonFiniteLoss(m) | Self::Failed(m) => f.write_str(m),
-            Self::Stopped { iteration, total, checkpoint } => write!(
-                f,
-                "stopped on request (SIGTERM) after iteration {iteration}/{total}; state saved in {}; run again to resume",
-                checkpoint.display()
-            ),
-        }
-    }
-}
-
-impl std::error::Error for RunError {}
 
 /// Runs the trial in `trial_dir` (its `trial.yaml`) on `device`, joining the job's ranks.
 /// Returns the summary on rank 0, `None` on the other ranks. Errors are also printed on
@@ -90,9 +49,8 @@ pub fn run<B: AutodiffBackend>(
     let mut rank = None;
     let result = (|| {
         let trial = TrialConfig::from_yaml_file(&trial_dir.join(names::TRIAL_YAML))
-            .map_err(|e| RunError::Setup(e.to_string()))?;
-        let coll = dist::init(trial.resources.gpus as usize)
-            .map_err(|e| RunError::Setup(format!("joining the job: {e}")))?;
+            .map_err(SetupError::from)?;
+        let coll = dist::init(trial.resources.gpus as usize).map_err(SetupError::Join)?;
         let world = coll.world();
         rank = (world.size > 1).then_some(world.rank);
         set_compute_threads(world, trial.resources.threads_per_rank);
@@ -100,7 +58,7 @@ pub fn run<B: AutodiffBackend>(
             // A reconstruction trial: the trained model applied, nothing trained.
             return run_trial::<B::InnerBackend>(trial_dir, &trial, section, coll.as_ref(), device);
         }
-        stop_signal::install().map_err(RunError::Setup)?;
+        stop_signal::install().map_err(SetupError::from)?;
         train_and_evaluate::<B>(trial_dir, &trial, coll.as_ref(), device, options)
     })();
     if let Err(e) = &result {
@@ -134,7 +92,7 @@ fn train_and_evaluate<B: AutodiffBackend>(
     device: &B::Device,
     options: RunOptions,
 ) -> Result<Option<Summary>, RunError> {
-    let setup = RunError::Setup;
+    let data_error = SetupError::Data;
     let world = coll.world();
     let lead = world.rank == 0;
     let total = trial.train.effective_iterations(world.size as u32);
@@ -142,14 +100,12 @@ fn train_and_evaluate<B: AutodiffBackend>(
     // Checked with the rest of the trial when trial.yaml was read.
     let model_config = &trial.model;
     let params = SampleParams::new(&trial.data, model_config.lr_frames);
-    let data = Arc::new(Dataset::load(&trial.data).map_err(setup)?);
+    let data = Arc::new(Dataset::load(&trial.data).map_err(data_error)?);
     if data.val.is_empty() {
-        return Err(setup(
-            "data.val_videos: 0: evaluation needs at least one validation video".into(),
-        ));
+        return Err(SetupError::NoValidationVideos.into());
     }
-    let mut trainer =
-        Trainer::<B>::new(model_config, &trial.train, total, device, coll).map_err(setup)?;
+    let mut trainer = Trainer::<B>::new(model_config, &trial.train, total, device, coll)
+        .map_err(SetupError::from)?;
 
     let (mut sampler, completed, mut train_wall_s) = match checkpoint::find(trial_dir) {
         Some(dir) => {
@@ -159,14 +115,15 @@ fn train_and_evaluate<B: AutodiffBackend>(
                 world: world.size as u64,
                 model: &trial.model,
                 logged_iterations: TrainLog::logged_iterations(&trial_dir.join(names::TRAIN_CSV))
-                    .map_err(setup)?,
+                    .map_err(SetupError::from)?,
             };
-            let state = checkpoint::load(&dir, &mut trainer, expected).map_err(setup)?;
+            let state = checkpoint::load(&dir, &mut trainer, expected).map_err(SetupError::from)?;
             let restored = SamplerState {
                 rank: world.rank as u64,
                 ..state.sampler
             };
-            let sampler = TrainSampler::restore(data.clone(), params, restored).map_err(setup)?;
+            let sampler =
+                TrainSampler::restore(data.clone(), params, restored).map_err(data_error)?;
             if lead {
                 eprintln!(
                     "resuming from {} at iteration {}/{total}",
@@ -184,14 +141,14 @@ fn train_and_evaluate<B: AutodiffBackend>(
                 world.rank as u64,
                 world.size as u64,
             )
-            .map_err(setup)?;
+            .map_err(data_error)?;
             (sampler, 0, 0.0)
         }
     };
     let mut log = lead
         .then(|| TrainLog::open(&trial_dir.join(names::TRAIN_CSV), completed))
         .transpose()
-        .map_err(setup)?;
+        .map_err(SetupError::from)?;
     let window = trial.profile.enabled.then_some(ProfileWindow {
         warmup: trial.profile.warmup,
         iterations: trial.profile.iterations,
@@ -215,10 +172,9 @@ fn train_and_evaluate<B: AutodiffBackend>(
         };
     let save = |trainer: &Trainer<B>, state: CheckpointState| -> Result<(), RunError> {
         if lead {
-            checkpoint::save(trial_dir, trainer, &state).map_err(RunError::Failed)?;
+            checkpoint::save(trial_dir, trainer, &state).map_err(Failure::from)?;
         }
-        coll.barrier()
-            .map_err(|e| RunError::Failed(format!("barrier after checkpoint: {e}")))
+        coll.barrier().map_err(|e| Failure::Barrier(e).into())
     };
     if lead && completed < total {
         eprintln!(
@@ -234,20 +190,21 @@ fn train_and_evaluate<B: AutodiffBackend>(
         let start = Instant::now();
         rec.begin_iteration(iter);
         let batch = Batch::<B>::from_samples(&sampler.next_batch(batch_size), device)
-            .map_err(RunError::Failed)?;
+            .map_err(Failure::from)?;
         let stop_wish = || stop_signal::requested() || options.stop_after == Some(iter);
         let step = trainer.step_asking_to_stop(&batch, coll, &mut rec, stop_wish);
         rec.end_iteration();
         let step_s = start.elapsed().as_secs_f64();
         let report = match step {
             Ok(report) => report,
-            Err(e @ StepError::NonFiniteLoss { .. }) => {
-                return Err(RunError::NonFiniteLoss(format!(
-                    "{e}; the last good checkpoint (iteration {last_saved}) is kept in {}",
-                    trial_dir.join(names::CHECKPOINT_DIR).display()
-                )))
+            Err(source @ StepError::NonFiniteLoss { .. }) => {
+                return Err(RunError::NonFiniteLoss {
+                    source,
+                    last_saved,
+                    checkpoint: trial_dir.join(names::CHECKPOINT_DIR),
+                })
             }
-            Err(e) => return Err(RunError::Failed(e.to_string())),
+            Err(e) => return Err(Failure::Step(e).into()),
         };
         train_wall_s += step_s;
         if let Some(log) = &mut log {
@@ -259,7 +216,7 @@ fn train_and_evaluate<B: AutodiffBackend>(
                 step_s,
                 samples_per_s,
             })
-            .map_err(RunError::Failed)?;
+            .map_err(Failure::from)?;
             progress.report(iter, report.loss, report.lr);
         }
         if report.stop_requested {
@@ -277,7 +234,7 @@ fn train_and_evaluate<B: AutodiffBackend>(
         if trial.train.val_every > 0 && iter % trial.train.val_every == 0 && iter < total {
             let rows =
                 evaluate_sharded(trainer.ema_model(), &data.val, eval_settings, device, coll)
-                    .map_err(RunError::Failed)?;
+                    .map_err(Failure::Evaluation)?;
             if let Some(s) = rows.as_deref().and_then(summarise) {
                 eprintln!(
                     "validation at iteration {iter}: PSNR {:.3} dB (bicubic {:.3} dB), SSIM {:.4}",
@@ -290,11 +247,10 @@ fn train_and_evaluate<B: AutodiffBackend>(
         save(&trainer, checkpoint_state(total, &sampler, train_wall_s))?;
     }
     // profile.csv (rank 0) and trace-rank<k>.json (every rank) of this attempt's window.
-    crate::profile::write_outputs(trial_dir, &rec, coll)
-        .map_err(|e| RunError::Failed(format!("profiler outputs: {e}")))?;
+    crate::profile::write_outputs(trial_dir, &rec, coll).map_err(Failure::from)?;
 
     let rows = evaluate_sharded(trainer.ema_model(), &data.val, eval_settings, device, coll)
-        .map_err(RunError::Failed)?;
+        .map_err(Failure::Evaluation)?;
     let Some(rows) = rows else { return Ok(None) };
     let facts = RunFacts {
         world_size: world.size,
@@ -303,7 +259,7 @@ fn train_and_evaluate<B: AutodiffBackend>(
         params: trainer.model().num_params() as u64,
         flops_per_sample: model_config.flops_per_sample(trial.data.crop_lr, trial.data.crop_lr),
     };
-    let s = write_results(trial_dir, trial, &rows, facts).map_err(RunError::Failed)?;
+    let s = write_results(trial_dir, trial, &rows, facts).map_err(Failure::from)?;
     eprintln!(
         "done: {total} iterations in {train_wall_s:.1} s; validation PSNR {:.3} dB (bicubic {:.3} dB), SSIM {:.4}, AAD {:.3}, {:.4} s/frame",
         s.psnr_db, s.bicubic_psnr_db, s.ssim, s.aad, s.infer_s_per_frame

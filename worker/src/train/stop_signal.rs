@@ -11,8 +11,16 @@ extern "C" fn on_signal(_signal: libc::c_int) {
     REQUESTED.store(true, Ordering::SeqCst);
 }
 
+/// The handler of `signal` could not be installed.
+#[derive(Debug, thiserror::Error)]
+#[error("installing the handler for signal {signal}: {source}")]
+pub struct SignalError {
+    pub signal: libc::c_int,
+    pub source: std::io::Error,
+}
+
 /// Installs the handler for SIGTERM and SIGINT (Ctrl-C behaves the same way).
-pub fn install() -> Result<(), String> {
+pub fn install() -> Result<(), SignalError> {
     for signal in [libc::SIGTERM, libc::SIGINT] {
         // SAFETY: `action` is fully initialised (zeroed, then handler and mask set) and
         // `on_signal` is an `extern "C"` function that only touches an atomic.
@@ -24,10 +32,7 @@ pub fn install() -> Result<(), String> {
             libc::sigaction(signal, &action, std::ptr::null_mut())
         };
         if rc != 0 {
-            return Err(format!(
-                "installing the handler for signal {signal}: {}",
-                std::io::Error::last_os_error()
-            ));
+            return Err(SignalError { signal, source: std::io::Error::last_os_error() });
         }
     }
     Ok(())

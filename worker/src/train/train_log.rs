@@ -9,6 +9,15 @@ use std::path::{Path, PathBuf};
 
 use xvr_contract::results::{write_atomic, TrainRow};
 
+/// Why train.csv could not be read or written, naming it.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainLogError {
+    #[error("{}: {source}", path.display())]
+    File { path: PathBuf, source: std::io::Error },
+    #[error("{}: {source}", path.display())]
+    Row { path: PathBuf, source: csv::Error },
+}
+
 /// The open train.csv.
 pub struct TrainLog {
     path: PathBuf,
@@ -18,15 +27,16 @@ pub struct TrainLog {
 impl TrainLog {
     /// The k for which `path` holds rows of iterations 1..=k without a gap (0 when the file
     /// is missing or has none): how far a checkpoint may be ahead of the log.
-    pub fn logged_iterations(path: &Path) -> Result<u64, String> {
+    pub fn logged_iterations(path: &Path) -> Result<u64, TrainLogError> {
+        let failed = |source| TrainLogError::File { path: path.to_path_buf(), source };
         let file = match File::open(path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-            Err(e) => return Err(format!("{}: {e}", path.display())),
+            Err(e) => return Err(failed(e)),
         };
         let mut next = 1;
         for line in BufReader::new(file).lines() {
-            let line = line.map_err(|e| format!("{}: {e}", path.display()))?;
+            let line = line.map_err(failed)?;
             let iter = line
                 .split(',')
                 .next()
@@ -41,13 +51,13 @@ impl TrainLog {
     /// Opens `path` for a run continuing after iteration `completed` (0 = fresh start): keeps
     /// the header and the rows with `iter <= completed`, drops the rest (atomically), and
     /// writes a header when there is none.
-    pub fn open(path: &Path, completed: u64) -> Result<Self, String> {
-        let context = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    pub fn open(path: &Path, completed: u64) -> Result<Self, TrainLogError> {
+        let failed = |source| TrainLogError::File { path: path.to_path_buf(), source };
         let mut kept = header();
         if completed > 0 {
             if let Ok(file) = File::open(path) {
                 for line in BufReader::new(file).lines() {
-                    let line = line.map_err(|e| context(&e))?;
+                    let line = line.map_err(failed)?;
                     let iter = line
                         .split(',')
                         .next()
@@ -59,11 +69,8 @@ impl TrainLog {
                 }
             }
         }
-        write_atomic(path, kept.as_bytes()).map_err(|e| context(&e))?;
-        let file = OpenOptions::new()
-            .append(true)
-            .open(path)
-            .map_err(|e| context(&e))?;
+        write_atomic(path, kept.as_bytes()).map_err(failed)?;
+        let file = OpenOptions::new().append(true).open(path).map_err(failed)?;
         Ok(Self {
             path: path.to_owned(),
             file,
@@ -71,19 +78,16 @@ impl TrainLog {
     }
 
     /// Appends one row and flushes it.
-    pub fn append(&mut self, row: &TrainRow) -> Result<(), String> {
+    pub fn append(&mut self, row: &TrainRow) -> Result<(), TrainLogError> {
+        let failed = |source| TrainLogError::File { path: self.path.clone(), source };
         let mut writer = csv::WriterBuilder::new()
             .has_headers(false)
             .from_writer(Vec::new());
         writer
             .serialize(row)
-            .map_err(|e| format!("{}: {e}", self.path.display()))?;
-        let bytes = writer
-            .into_inner()
-            .map_err(|e| format!("{}: {e}", self.path.display()))?;
-        self.file
-            .write_all(&bytes)
-            .map_err(|e| format!("{}: {e}", self.path.display()))
+            .map_err(|source| TrainLogError::Row { path: self.path.clone(), source })?;
+        let bytes = writer.into_inner().map_err(|e| failed(e.into_error()))?;
+        self.file.write_all(&bytes).map_err(failed)
     }
 }
 

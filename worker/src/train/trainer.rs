@@ -10,7 +10,7 @@ use xvr_contract::trial::TrainConfig;
 
 use super::batch::Batch;
 use super::ema::ModelEma;
-use super::flat_params::{flatten_grads, flatten_values, grads_from_flat, load_values};
+use super::flat_params::{flatten_grads, flatten_values, grads_from_flat, load_values, LengthMismatch};
 use super::schedule::LrSchedule;
 use crate::dist::{all_reduce_mean, Collectives, CommError, DEFAULT_BUCKET_ELEMS};
 use crate::model::{InitSwinXvr, ModelConfig, SwinXvr};
@@ -82,36 +82,39 @@ impl std::fmt::Display for StepError {
 
 impl std::error::Error for StepError {}
 
+/// Why a fresh run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainerError {
+    #[error("broadcasting the initial weights: {0}")]
+    Broadcast(CommError),
+    #[error(transparent)]
+    Weights(#[from] LengthMismatch),
+}
+
 impl<B: AutodiffBackend> Trainer<B> {
     /// A fresh run: weights drawn with `train.seed` on rank 0 and broadcast, so every rank
-    /// starts from identical weights; Adam with the trial's betas; EMA = a copy.
+    /// starts from identical weights; Adam with the trial's betas; EMA = a copy. `train` is
+    /// a checked trial's (`xvr_contract::rules`).
     pub fn new(
         config: &ModelConfig,
         train: &TrainConfig,
         total_iterations: u64,
         device: &B::Device,
         coll: &dyn Collectives,
-    ) -> Result<Self, String> {
-        let schedule = LrSchedule::from_trial(train, total_iterations)?;
+    ) -> Result<Self, TrainerError> {
+        let schedule = LrSchedule::from_trial(train, total_iterations);
         let [beta_1, beta_2] = train.betas;
-        if !([beta_1, beta_2].iter().all(|b| (0.0..1.0).contains(b))) {
-            return Err(format!(
-                "train.betas: {:?}: both must be in [0, 1)",
-                train.betas
-            ));
-        }
         B::seed(device, train.seed);
         let model = config.init::<B>(device);
         let mut flat = flatten_values(&model);
-        coll.broadcast(&mut flat, 0)
-            .map_err(|e| format!("broadcasting the initial weights: {e}"))?;
+        coll.broadcast(&mut flat, 0).map_err(TrainerError::Broadcast)?;
         let model = load_values(model, &flat)?;
         let optim = AdamConfig::new()
             .with_beta_1(beta_1 as f32)
             .with_beta_2(beta_2 as f32)
             .with_epsilon(ADAM_EPSILON)
             .init::<B, SwinXvr<B>>();
-        let ema = ModelEma::new(&model, train.ema)?;
+        let ema = ModelEma::new(&model, train.ema);
         Ok(Self {
             model: Some(model),
             optim,

@@ -1,6 +1,7 @@
 //! `bench`: MPI all-reduce bandwidth over buffer sizes, and the bucketed gradient
 //! all-reduce of a given parameter count; rank 0 writes JSON.
 
+use std::error::Error;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -9,13 +10,13 @@ use xvr_worker::dist::{all_reduce_mean, Collectives, MpiCollectives, DEFAULT_BUC
 use xvr_worker::profile::Recorder;
 
 /// Median of `reps` timed runs of `f` (after two untimed ones), each started together.
-fn timed(coll: &dyn Collectives, reps: usize, mut f: impl FnMut()) -> Result<f64, String> {
+fn timed(coll: &dyn Collectives, reps: usize, mut f: impl FnMut()) -> Result<f64, Box<dyn Error>> {
     for _ in 0..2 {
         f();
     }
     let mut times = Vec::with_capacity(reps);
     for _ in 0..reps.max(1) {
-        coll.barrier().map_err(|e| e.to_string())?;
+        coll.barrier()?;
         let t = Instant::now();
         f();
         times.push(t.elapsed().as_secs_f64());
@@ -31,7 +32,7 @@ pub fn bench(
     params: usize,
     reps: usize,
     out: Option<PathBuf>,
-) -> Result<(), String> {
+) -> Result<(), Box<dyn Error>> {
     let n = coll.world().size as f64;
     // Bus bandwidth as NCCL's tests define it for all-reduce: bytes · 2(n−1)/n / time.
     let bw = |bytes: usize, s: f64| json!({ "median_s": s, "algbw_gb_s": bytes as f64 / s / 1e9, "busbw_gb_s": bytes as f64 * 2.0 * (n - 1.0) / n / s / 1e9 });
@@ -72,7 +73,8 @@ pub fn bench(
         let text = serde_json::to_string_pretty(&report).expect("JSON");
         println!("{text}");
         if let Some(path) = out {
-            xvr_contract::results::write_atomic(&path, text.as_bytes()).map_err(|e| e.to_string())?;
+            xvr_contract::results::write_atomic(&path, text.as_bytes())
+                .map_err(|e| format!("{}: {e}", path.display()))?;
         }
     }
     Ok(())

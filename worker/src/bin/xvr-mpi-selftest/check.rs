@@ -1,12 +1,13 @@
 //! `check`: the collectives' results against closed forms, one JSON line per rank.
 
+use std::error::Error;
 use std::time::Duration;
 
 use serde_json::json;
 use xvr_worker::dist::{self, all_reduce_mean, Collectives};
 use xvr_worker::profile::{monotonic_ns, Recorder};
 
-pub fn check(coll: &dyn Collectives) -> Result<(), String> {
+pub fn check(coll: &dyn Collectives) -> Result<(), Box<dyn Error>> {
     let w = coll.world();
     let (rank, size) = (w.rank as f32, w.size as f32);
     let mut failures = Vec::new();
@@ -18,7 +19,7 @@ pub fn check(coll: &dyn Collectives) -> Result<(), String> {
 
     // Sum: rank r contributes (r+1)(i+1) → (i+1)·n(n+1)/2 (small integers: exact in f32).
     let mut buf: Vec<f32> = (0..1000).map(|i| (rank + 1.0) * (i as f32 + 1.0)).collect();
-    coll.all_reduce_sum(&mut buf).map_err(|e| e.to_string())?;
+    coll.all_reduce_sum(&mut buf)?;
     let tri = size * (size + 1.0) / 2.0;
     expect(
         "all_reduce_sum",
@@ -30,7 +31,7 @@ pub fn check(coll: &dyn Collectives) -> Result<(), String> {
     // Bucketed mean with buckets of 7 over 100 elements: rank·1000 + i → i + 500·(n−1).
     let mut grads: Vec<f32> = (0..100).map(|i| rank * 1000.0 + i as f32).collect();
     let mut rec = Recorder::disabled();
-    all_reduce_mean(coll, &mut grads, 7, &mut rec).map_err(|e| e.to_string())?;
+    all_reduce_mean(coll, &mut grads, 7, &mut rec)?;
     expect(
         "all_reduce_mean",
         grads
@@ -42,7 +43,7 @@ pub fn check(coll: &dyn Collectives) -> Result<(), String> {
     // Broadcast from the last rank.
     let root = w.size - 1;
     let mut b: Vec<f32> = (0..33).map(|i| rank * 100.0 + i as f32).collect();
-    coll.broadcast(&mut b, root).map_err(|e| e.to_string())?;
+    coll.broadcast(&mut b, root)?;
     expect(
         "broadcast",
         b.iter()
@@ -57,11 +58,10 @@ pub fn check(coll: &dyn Collectives) -> Result<(), String> {
         std::thread::sleep(Duration::from_millis(300));
         arrive = monotonic_ns();
     }
-    coll.barrier().map_err(|e| e.to_string())?;
+    coll.barrier()?;
     let leave = monotonic_ns();
     let times = coll
-        .gather_f64(&[arrive as f64, leave as f64], 0)
-        .map_err(|e| e.to_string())?;
+        .gather_f64(&[arrive as f64, leave as f64], 0)?;
     if let Some(t) = &times {
         let rank0_arrival = t[0];
         expect("barrier", t.chunks(2).all(|p| p[1] >= rank0_arrival));
@@ -70,8 +70,7 @@ pub fn check(coll: &dyn Collectives) -> Result<(), String> {
 
     // Gather in rank order.
     let g = coll
-        .gather_f64(&[w.rank as f64, 2.0 * w.rank as f64 + 0.5], 0)
-        .map_err(|e| e.to_string())?;
+        .gather_f64(&[w.rank as f64, 2.0 * w.rank as f64 + 0.5], 0)?;
     match g {
         Some(all) => expect(
             "gather_f64",
@@ -90,6 +89,6 @@ pub fn check(coll: &dyn Collectives) -> Result<(), String> {
     if failures.is_empty() {
         Ok(())
     } else {
-        Err(format!("failed: {}", failures.join(", ")))
+        Err(format!("failed: {}", failures.join(", ")).into())
     }
 }

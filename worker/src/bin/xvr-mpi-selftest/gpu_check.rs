@@ -2,6 +2,7 @@
 //! results, and CUPTI's records (NCCL kernels, copies, memsets) arrive on the recorder's
 //! clock with the categories the presets promise.
 
+use std::error::Error;
 use std::path::Path;
 
 use xvr_contract::trial::KernelPreset;
@@ -21,7 +22,7 @@ const SCALE_SRC: &str = r#"extern "C" __global__ void xvr_scale(float* x, int n,
 /// Runs `xvr_scale` (×2) on 4096 values; whether the result is right.
 fn launch_scale_kernel(
     stream: &std::sync::Arc<cudarc::driver::CudaStream>,
-) -> Result<bool, String> {
+) -> Result<bool, Box<dyn Error>> {
     use cudarc::driver::{LaunchConfig, PushKernelArg};
     let e = |e: &dyn std::fmt::Debug| format!("{e:?}");
     let ptx = cudarc::nvrtc::compile_ptx(SCALE_SRC).map_err(|x| e(&x))?;
@@ -40,9 +41,9 @@ fn launch_scale_kernel(
     Ok(back.iter().zip(&host).all(|(b, h)| *b == 2.0 * h))
 }
 
-pub fn gpu_check(expect: usize, out: &Path) -> Result<(), String> {
+pub fn gpu_check(expect: usize, out: &Path) -> Result<(), Box<dyn Error>> {
     let cupti = CuptiCollector::start()?;
-    let coll = init_nccl(expect).map_err(|e| e.to_string())?;
+    let coll = init_nccl(expect)?;
     let w = coll.world();
     let mut rec = Recorder::new(Some(ProfileWindow {
         warmup: 0,
@@ -53,14 +54,14 @@ pub fn gpu_check(expect: usize, out: &Path) -> Result<(), String> {
     let mut buf: Vec<f32> = (0..n)
         .map(|i| (w.rank + 1) as f32 * (i % 1000) as f32)
         .collect();
-    coll.all_reduce_sum(&mut buf).map_err(|e| e.to_string())?;
+    coll.all_reduce_sum(&mut buf)?;
     let tri = (w.size * (w.size + 1) / 2) as f32;
     let sum_ok = buf
         .iter()
         .enumerate()
         .all(|(i, &v)| v == tri * (i % 1000) as f32);
     let mut b: Vec<f32> = vec![w.rank as f32; 4096];
-    coll.broadcast(&mut b, 0).map_err(|e| e.to_string())?;
+    coll.broadcast(&mut b, 0)?;
     let bcast_ok = b.iter().all(|&v| v == 0.0);
     let scale_ok = launch_scale_kernel(coll.stream())?;
     let zeros = coll
@@ -143,6 +144,6 @@ pub fn gpu_check(expect: usize, out: &Path) -> Result<(), String> {
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(format!("failed: {}", failed.join(", ")))
+        Err(format!("failed: {}", failed.join(", ")).into())
     }
 }

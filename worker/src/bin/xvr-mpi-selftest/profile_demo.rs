@@ -1,6 +1,7 @@
 //! `profile-demo`: a synthetic data-parallel loop (compute, staging copies, all-reduce)
 //! under the profiler, then [`xvr_worker::profile::write_outputs`] into `--out`.
 
+use std::error::Error;
 use std::time::{Duration, Instant};
 
 use xvr_worker::dist::{all_reduce_mean, Collectives, DEFAULT_BUCKET_ELEMS};
@@ -26,7 +27,7 @@ pub fn profile_demo(
     window: ProfileWindow,
     params: usize,
     overlap: bool,
-) -> Result<(), String> {
+) -> Result<(), Box<dyn Error>> {
     let mut rec = Recorder::new(Some(window));
     let tensors = vec![0.25f32; params];
     let mut flat = vec![0.0f32; params];
@@ -50,8 +51,7 @@ pub fn profile_demo(
                 (start_ns, monotonic_ns())
             })
         });
-        all_reduce_mean(coll, &mut flat, DEFAULT_BUCKET_ELEMS, &mut rec)
-            .map_err(|e| e.to_string())?;
+        all_reduce_mean(coll, &mut flat, DEFAULT_BUCKET_ELEMS, &mut rec)?;
         if let Some(handle) = beside {
             let (start_ns, end_ns) = handle.join().map_err(|_| "compute thread panicked")?;
             let name = "overlapped_compute".into();
@@ -75,5 +75,5 @@ pub fn profile_demo(
         rec.end_iteration();
     }
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    profile::write_outputs(out, &rec, coll)
+    Ok(profile::write_outputs(out, &rec, coll)?)
 }

@@ -1,6 +1,7 @@
 //! What `train-bench` and `train-equivalence` share: SWIN-XVR training steps on
 //! deterministic synthetic batches, split over the ranks.
 
+use std::error::Error;
 use std::path::Path;
 
 use burn::backend::{Autodiff, Flex};
@@ -61,7 +62,8 @@ pub fn train_config(steps: u64) -> TrainConfig {
     }
 }
 
-pub fn write(out: &Path, name: String, bytes: &[u8]) -> Result<(), String> {
+pub fn write(out: &Path, name: String, bytes: &[u8]) -> Result<(), Box<dyn Error>> {
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    xvr_contract::results::write_atomic(&out.join(name), bytes).map_err(|e| e.to_string())
+    let path = out.join(name);
+    xvr_contract::results::write_atomic(&path, bytes).map_err(|e| format!("{}: {e}", path.display()).into())
 }

@@ -1,6 +1,7 @@
 //! `train-bench`: the small config's throughput, with the profiler on, as the training
 //! loop runs it.
 
+use std::error::Error;
 use std::path::Path;
 use std::time::Instant;
 
@@ -21,7 +22,7 @@ pub fn train_bench(
     out: &Path,
     batch_per_rank: usize,
     window: ProfileWindow,
-) -> Result<(), String> {
+) -> Result<(), Box<dyn Error>> {
     set_threads(coll);
     let world = coll.world();
     let steps = window.warmup + window.iterations;
@@ -34,12 +35,11 @@ pub fn train_bench(
         let first =
             (iter as usize - 1) * batch_per_rank * world.size + world.rank * batch_per_rank;
         let b = batch(first, batch_per_rank, 24, &device);
-        coll.barrier().map_err(|e| e.to_string())?;
+        coll.barrier()?;
         let t = Instant::now();
         rec.begin_iteration(iter);
         trainer
-            .step(&b, coll, &mut rec, false)
-            .map_err(|e| e.to_string())?;
+            .step(&b, coll, &mut rec, false)?;
         rec.end_iteration();
         if iter > window.warmup {
             step_s.push(t.elapsed().as_secs_f64());
@@ -58,7 +58,7 @@ pub fn train_bench(
     let mean_step = step_s.iter().sum::<f64>() / step_s.len() as f64;
     let util = Breakdown::of(rec.activities(), KernelPreset::Paper).utilization();
     let mine = [mean_step, all_reduce_s, util];
-    let all = coll.gather_f64(&mine, 0).map_err(|e| e.to_string())?;
+    let all = coll.gather_f64(&mine, 0)?;
     if let Some(all) = all {
         let per_rank: Vec<_> = all.chunks(3).enumerate()
             .map(|(r, v)| json!({ "rank": r, "mean_step_s": v[0], "all_reduce_s_per_iter": v[1], "utilization": v[2] }))

@@ -1,6 +1,7 @@
 //! `train-equivalence`: the strong-scaling claim of data parallelism (n ranks × b samples
 //! give the update one rank computes on the n·b samples) on a tiny model.
 
+use std::error::Error;
 use std::path::Path;
 
 use xvr_worker::dist::Collectives;
@@ -16,13 +17,14 @@ pub fn train_equivalence(
     out: &Path,
     global_batch: usize,
     steps: u64,
-) -> Result<(), String> {
+) -> Result<(), Box<dyn Error>> {
     let world = coll.world();
     if global_batch == 0 || global_batch % world.size != 0 {
         return Err(format!(
             "--global-batch {global_batch}: must be a positive multiple of the {} ranks",
             world.size
-        ));
+        )
+        .into());
     }
     set_threads(coll);
     let per_rank = global_batch / world.size;
@@ -41,8 +43,7 @@ pub fn train_equivalence(
     for step in 0..steps as usize {
         let first = step * global_batch + world.rank * per_rank;
         let report = trainer
-            .step(&batch(first, per_rank, 8, &device), coll, &mut rec, false)
-            .map_err(|e| e.to_string())?;
+            .step(&batch(first, per_rank, 8, &device), coll, &mut rec, false)?;
         losses.push(report.loss);
     }
     let weights: Vec<u8> = flatten_values(trainer.model())
