@@ -178,7 +178,10 @@ mod tests {
         let err = read("firstlast").unwrap_err().to_string();
         assert!(err.contains("first_last") && err.contains(">= 1"), "{err}");
         assert!(read("-3").is_err());
-        assert_eq!(serde_yaml::to_string(&HrEvery::FirstLast).unwrap().trim(), "first_last");
+        assert_eq!(
+            serde_yaml::to_string(&HrEvery::FirstLast).unwrap().trim(),
+            "first_last"
+        );
         assert_eq!(serde_json::to_string(&HrEvery::Frames(450)).unwrap(), "450");
     }
 

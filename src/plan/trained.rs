@@ -58,14 +58,22 @@ fn trained_trial(text: &str, results_root: &Path) -> Resolved {
     if !yaml.is_file() {
         return Err(RuleError::new(
             FIELD,
-            format!("{text}: {} is not a trial directory (no {})", dir.display(), names::TRIAL_YAML),
+            format!(
+                "{text}: {} is not a trial directory (no {})",
+                dir.display(),
+                names::TRIAL_YAML
+            ),
         ));
     }
-    let trained = TrialConfig::from_yaml_file(&yaml).map_err(|e| RuleError::new(FIELD, format!("{text}: {e}")))?;
+    let trained = TrialConfig::from_yaml_file(&yaml)
+        .map_err(|e| RuleError::new(FIELD, format!("{text}: {e}")))?;
     if trained.reconstruct.is_some() {
         return Err(RuleError::new(
             FIELD,
-            format!("{text}: {} is itself a reconstruction trial; name a trained one", dir.display()),
+            format!(
+                "{text}: {} is itself a reconstruction trial; name a trained one",
+                dir.display()
+            ),
         ));
     }
     Ok((dir, trained.model))
@@ -96,7 +104,9 @@ fn best_of(sweep_dir: &Path) -> Result<PathBuf, RuleError> {
         }
         let better = match &best {
             None => true,
-            Some((psnr, best_id)) => summary.psnr_db > *psnr || (summary.psnr_db == *psnr && id < *best_id),
+            Some((psnr, best_id)) => {
+                summary.psnr_db > *psnr || (summary.psnr_db == *psnr && id < *best_id)
+            }
         };
         if better {
             best = Some((summary.psnr_db, id));
@@ -124,7 +134,11 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let mut config = TrialConfig::default();
         config.model.channels = channels;
-        std::fs::write(dir.join(names::TRIAL_YAML), serde_yaml::to_string(&config).unwrap()).unwrap();
+        std::fs::write(
+            dir.join(names::TRIAL_YAML),
+            serde_yaml::to_string(&config).unwrap(),
+        )
+        .unwrap();
         if let Some(psnr) = psnr {
             std::fs::create_dir_all(dir.join(names::CHECKPOINT_DIR)).unwrap();
             let summary = format!(
@@ -153,7 +167,10 @@ mod tests {
         trial(root.path(), "smoke", "cccc", 32, None); // still running
         let mut config = reconstruction("smoke");
         resolve(&mut config, root.path(), &mut HashMap::new()).unwrap();
-        assert_eq!(config.reconstruct.unwrap().trained, best.display().to_string());
+        assert_eq!(
+            config.reconstruct.unwrap().trained,
+            best.display().to_string()
+        );
         assert_eq!(config.model.channels, 24);
     }
 
@@ -164,7 +181,10 @@ mod tests {
         for text in ["final/0123456789".to_string(), dir.display().to_string()] {
             let mut config = reconstruction(&text);
             resolve(&mut config, root.path(), &mut HashMap::new()).unwrap();
-            assert_eq!(config.reconstruct.unwrap().trained, dir.display().to_string());
+            assert_eq!(
+                config.reconstruct.unwrap().trained,
+                dir.display().to_string()
+            );
             assert_eq!(config.model.channels, 48);
         }
     }
@@ -178,7 +198,8 @@ mod tests {
             ("nosuch", "run that sweep first"),
             ("final/0000000000", "not a trial directory"),
         ] {
-            let err = resolve(&mut reconstruction(text), root.path(), &mut HashMap::new()).unwrap_err();
+            let err =
+                resolve(&mut reconstruction(text), root.path(), &mut HashMap::new()).unwrap_err();
             assert_eq!(err.path, FIELD);
             assert!(err.message.contains(says), "{text}: {err}");
         }

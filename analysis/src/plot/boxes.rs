@@ -52,7 +52,9 @@ impl Figure for BoxChart {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
-        let body = root.titled(&self.title, (canvas::FONT, 22).into_font()).map_err(fail)?;
+        let body = root
+            .titled(&self.title, (canvas::FONT, 22).into_font())
+            .map_err(fail)?;
         let areas = body.split_evenly((self.panels.len().max(1), 1));
         for (panel, area) in self.panels.iter().zip(&areas) {
             draw_panel(self, panel, area)?;
@@ -72,16 +74,30 @@ fn draw_panel<DB: DrawingBackend>(
         .map(|s| s.samples.iter().map(|v| BoxStats::of(v)).collect())
         .collect();
     let values = stats.iter().flatten().flatten().flat_map(|b| {
-        [b.whisker_lo, b.whisker_hi].into_iter().chain(b.outliers.iter().copied())
+        [b.whisker_lo, b.whisker_hi]
+            .into_iter()
+            .chain(b.outliers.iter().copied())
     });
     let x = Axis::categories(&chart.x_label, &chart.categories).resolve([]);
     // Head room above the highest whisker or dot for the legend, which sits top right.
     let values: Vec<f64> = values.collect();
-    let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    let room = if hi > lo { hi + LEGEND_ROOM * (hi - lo) } else { hi };
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    let room = if hi > lo {
+        hi + LEGEND_ROOM * (hi - lo)
+    } else {
+        hi
+    };
     let y = Axis::linear(&panel.y_label).resolve(values.iter().copied().chain([room]));
-    area.draw(&Text::new(panel.y_label.clone(), (12, 6), (canvas::FONT, 15).into_font()))
-        .map_err(fail)?;
+    area.draw(&Text::new(
+        panel.y_label.clone(),
+        (12, 6),
+        (canvas::FONT, 15).into_font(),
+    ))
+    .map_err(fail)?;
     let mut plot = canvas::chart(area, &x, &y, &chart.x_label)?;
     let n = panel.series.len().max(1) as f64;
     let half = 0.4 * WIDTH / n;
@@ -94,23 +110,40 @@ fn draw_panel<DB: DrawingBackend>(
             let Some(b) = b else { continue };
             let centre = i as f64 - WIDTH / 2.0 + WIDTH * (k as f64 + 0.5) / n;
             let (l, r) = (centre - half, centre + half);
-            fills.push(Rectangle::new([(l, b.q1), (r, b.q3)], color.mix(0.35).filled()));
+            fills.push(Rectangle::new(
+                [(l, b.q1), (r, b.q3)],
+                color.mix(0.35).filled(),
+            ));
             let line = |points: Vec<(f64, f64)>, width: u32, c: RGBColor| {
                 PathElement::new(points, c.stroke_width(width))
             };
-            shapes.push(line(vec![(l, b.q1), (r, b.q1), (r, b.q3), (l, b.q3), (l, b.q1)], 1, color));
+            shapes.push(line(
+                vec![(l, b.q1), (r, b.q1), (r, b.q3), (l, b.q3), (l, b.q1)],
+                1,
+                color,
+            ));
             shapes.push(line(vec![(l, b.median), (r, b.median)], 3, color));
             shapes.push(line(vec![(centre, b.q3), (centre, b.whisker_hi)], 1, color));
             shapes.push(line(vec![(centre, b.q1), (centre, b.whisker_lo)], 1, color));
             for end in [b.whisker_lo, b.whisker_hi] {
-                shapes.push(line(vec![(centre - half / 2.0, end), (centre + half / 2.0, end)], 1, color));
+                shapes.push(line(
+                    vec![(centre - half / 2.0, end), (centre + half / 2.0, end)],
+                    1,
+                    color,
+                ));
             }
-            dots.extend(b.outliers.iter().map(|&v| Circle::new((centre, v), 2, color.stroke_width(1))));
+            dots.extend(
+                b.outliers
+                    .iter()
+                    .map(|&v| Circle::new((centre, v), 2, color.stroke_width(1))),
+            );
         }
         plot.draw_series(fills)
             .map_err(fail)?
             .label(series.name.clone())
-            .legend(move |(px, py)| Rectangle::new([(px, py - 6), (px + 14, py + 6)], color.mix(0.6).filled()));
+            .legend(move |(px, py)| {
+                Rectangle::new([(px, py - 6), (px + 14, py + 6)], color.mix(0.6).filled())
+            });
         plot.draw_series(shapes).map_err(fail)?;
         plot.draw_series(dots).map_err(fail)?;
     }

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::Section;
-use crate::plot::{self, palette, BoxChart, BoxPanel, BoxSeries};
 use crate::output_error::OutputError;
+use crate::plot::{self, palette, BoxChart, BoxPanel, BoxSeries};
 use crate::stats::{mean, median};
 use crate::sweep::{Sweep, Trial};
 use crate::table::{Cell, Table};
@@ -76,7 +76,10 @@ pub fn section(sweep: &Sweep, out: &Path) -> Result<Section, OutputError> {
             continue;
         };
         let r = config.reconstruct.as_ref().expect("filtered");
-        let c = Condition { hr_every: r.hr_every, lr_psnr_db: r.lr_psnr_db };
+        let c = Condition {
+            hr_every: r.hr_every,
+            lr_psnr_db: r.lr_psnr_db,
+        };
         let i = match by_condition.iter().position(|(k, _)| *k == c) {
             Some(i) => i,
             None => {
@@ -87,14 +90,24 @@ pub fn section(sweep: &Sweep, out: &Path) -> Result<Section, OutputError> {
         let scored = &mut by_condition[i].1;
         scored.rows.extend(rows.iter());
         scored.trials.push(&t.id);
-        let record = sweep.dir.join(names::TRIALS_DIR).join(&t.id).join(names::RECONSTRUCTION_DIR).join(names::RECONSTRUCT_JSON);
-        if let Some(json) = std::fs::read(&record).ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok()) {
+        let record = sweep
+            .dir
+            .join(names::TRIALS_DIR)
+            .join(&t.id)
+            .join(names::RECONSTRUCTION_DIR)
+            .join(names::RECONSTRUCT_JSON);
+        if let Some(json) = std::fs::read(&record)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        {
             scored.lr_b0.extend(json["lr_b0"].as_f64());
             scored.lr_psnr_measured.extend(json["lr_psnr_db"].as_f64());
         }
     }
     by_condition.sort_by(|(a, _), (b, _)| {
-        hr_key(a.hr_every).cmp(&hr_key(b.hr_every)).then(a.lr_psnr_db.total_cmp(&b.lr_psnr_db))
+        hr_key(a.hr_every)
+            .cmp(&hr_key(b.hr_every))
+            .then(a.lr_psnr_db.total_cmp(&b.lr_psnr_db))
     });
     s.notes.push(format!(
         "{} condition(s) from {} finished reconstruction trial(s). Scores are per frame against the re-simulated truth, over the frames between HR frames (a frame whose HR image was itself an input is left out); bicubic up-samples the (noisy) LR frame. Boxes: quartiles and median; whiskers: the furthest frames within 1.5 interquartile ranges; dots: frames beyond.",
@@ -102,36 +115,54 @@ pub fn section(sweep: &Sweep, out: &Path) -> Result<Section, OutputError> {
         by_condition.iter().map(|(_, s)| s.trials.len()).sum::<usize>()
     ));
     if by_condition.is_empty() {
-        s.notes.push("No reconstruction trial has finished yet: nothing to show.".into());
+        s.notes
+            .push("No reconstruction trial has finished yet: nothing to show.".into());
         return Ok(s);
     }
     s.tables.push(table(&by_condition));
     let noise_slice = slice_hr_every(&by_condition);
-    let along_noise: Vec<&(Condition, Scored)> = by_condition.iter().filter(|(c, _)| c.hr_every == noise_slice).collect();
+    let along_noise: Vec<&(Condition, Scored)> = by_condition
+        .iter()
+        .filter(|(c, _)| c.hr_every == noise_slice)
+        .collect();
     let separation_slice = slice_lr_psnr(&by_condition);
-    let along_separation: Vec<&(Condition, Scored)> =
-        by_condition.iter().filter(|(c, _)| c.lr_psnr_db.total_cmp(&separation_slice).is_eq()).collect();
+    let along_separation: Vec<&(Condition, Scored)> = by_condition
+        .iter()
+        .filter(|(c, _)| c.lr_psnr_db.total_cmp(&separation_slice).is_eq())
+        .collect();
     for (stem, title, x_label, conditions, label) in [
         (
             "test_lr_psnr",
-            format!("Quality against LR noise, HR frame separation {} (paper Fig. 8)", hr_label(noise_slice)),
+            format!(
+                "Quality against LR noise, HR frame separation {} (paper Fig. 8)",
+                hr_label(noise_slice)
+            ),
             "LR PSNR of the noisy input",
             along_noise,
             (|c: &Condition| lr_label(c.lr_psnr_db)) as fn(&Condition) -> String,
         ),
         (
             "test_hr_separation",
-            format!("Quality against HR frame separation, LR {} (paper Fig. 9)", lr_label(separation_slice)),
+            format!(
+                "Quality against HR frame separation, LR {} (paper Fig. 9)",
+                lr_label(separation_slice)
+            ),
             "HR frame separation δ (LR frames)",
             along_separation,
             |c: &Condition| hr_label(c.hr_every),
         ),
     ] {
         if conditions.len() < 2 {
-            s.notes.push(format!("{title}: fewer than two conditions in the sweep; no figure."));
+            s.notes.push(format!(
+                "{title}: fewer than two conditions in the sweep; no figure."
+            ));
             continue;
         }
-        s.figures.push(plot::save(&figure(&title, x_label, &conditions, label), out, stem)?);
+        s.figures.push(plot::save(
+            &figure(&title, x_label, &conditions, label),
+            out,
+            stem,
+        )?);
     }
     Ok(s)
 }
@@ -141,10 +172,17 @@ pub fn section(sweep: &Sweep, out: &Path) -> Result<Section, OutputError> {
 fn slice_hr_every(conditions: &[(Condition, Scored)]) -> HrEvery {
     let mut counts: BTreeMap<(u8, usize), (HrEvery, usize)> = BTreeMap::new();
     for (c, _) in conditions {
-        counts.entry(hr_key(c.hr_every)).or_insert((c.hr_every, 0)).1 += 1;
+        counts
+            .entry(hr_key(c.hr_every))
+            .or_insert((c.hr_every, 0))
+            .1 += 1;
     }
     let most = counts.values().map(|(_, n)| *n).max().unwrap_or(0);
-    let tied: Vec<HrEvery> = counts.values().filter(|(_, n)| *n == most).map(|(h, _)| *h).collect();
+    let tied: Vec<HrEvery> = counts
+        .values()
+        .filter(|(_, n)| *n == most)
+        .map(|(h, _)| *h)
+        .collect();
     if tied.contains(&PAPER_HR_EVERY) {
         PAPER_HR_EVERY
     } else {
@@ -157,13 +195,20 @@ fn slice_hr_every(conditions: &[(Condition, Scored)]) -> HrEvery {
 fn slice_lr_psnr(conditions: &[(Condition, Scored)]) -> f64 {
     let mut counts: Vec<(f64, usize)> = Vec::new();
     for (c, _) in conditions {
-        match counts.iter_mut().find(|(db, _)| db.total_cmp(&c.lr_psnr_db).is_eq()) {
+        match counts
+            .iter_mut()
+            .find(|(db, _)| db.total_cmp(&c.lr_psnr_db).is_eq())
+        {
             Some(entry) => entry.1 += 1,
             None => counts.push((c.lr_psnr_db, 1)),
         }
     }
     let most = counts.iter().map(|(_, n)| *n).max().unwrap_or(0);
-    counts.iter().filter(|(_, n)| *n == most).map(|(db, _)| *db).fold(f64::NEG_INFINITY, f64::max)
+    counts
+        .iter()
+        .filter(|(_, n)| *n == most)
+        .map(|(db, _)| *db)
+        .fold(f64::NEG_INFINITY, f64::max)
 }
 
 fn table(conditions: &[(Condition, Scored)]) -> Table {
@@ -188,10 +233,16 @@ fn table(conditions: &[(Condition, Scored)]) -> Table {
         ],
     );
     for (c, scored) in conditions {
-        let of = |metric: fn(&ValidationRow) -> f64| -> Vec<f64> { scored.rows.iter().map(|r| metric(r)).collect() };
+        let of = |metric: fn(&ValidationRow) -> f64| -> Vec<f64> {
+            scored.rows.iter().map(|r| metric(r)).collect()
+        };
         table.push(vec![
             Cell::text(c.hr_every.to_string()),
-            if c.lr_psnr_db.is_finite() { Cell::from(c.lr_psnr_db) } else { Cell::text("inf") },
+            if c.lr_psnr_db.is_finite() {
+                Cell::from(c.lr_psnr_db)
+            } else {
+                Cell::text("inf")
+            },
             Cell::opt(mean(&scored.lr_b0)),
             Cell::opt(mean(&scored.lr_psnr_measured)),
             Cell::from(scored.rows.len() as u64),
@@ -209,19 +260,36 @@ fn table(conditions: &[(Condition, Scored)]) -> Table {
     table
 }
 
-fn figure(title: &str, x_label: &str, conditions: &[&(Condition, Scored)], label: fn(&Condition) -> String) -> BoxChart {
-    let panel = |y_label: &str, model: fn(&ValidationRow) -> f64, bicubic: fn(&ValidationRow) -> f64| {
-        let samples = |metric: fn(&ValidationRow) -> f64| -> Vec<Vec<f64>> {
-            conditions.iter().map(|(_, s)| s.rows.iter().map(|r| metric(r)).collect()).collect()
+fn figure(
+    title: &str,
+    x_label: &str,
+    conditions: &[&(Condition, Scored)],
+    label: fn(&Condition) -> String,
+) -> BoxChart {
+    let panel =
+        |y_label: &str, model: fn(&ValidationRow) -> f64, bicubic: fn(&ValidationRow) -> f64| {
+            let samples = |metric: fn(&ValidationRow) -> f64| -> Vec<Vec<f64>> {
+                conditions
+                    .iter()
+                    .map(|(_, s)| s.rows.iter().map(|r| metric(r)).collect())
+                    .collect()
+            };
+            BoxPanel {
+                y_label: y_label.into(),
+                series: vec![
+                    BoxSeries {
+                        name: "SWIN-XVR".into(),
+                        samples: samples(model),
+                        color: palette::BLUE,
+                    },
+                    BoxSeries {
+                        name: "bicubic".into(),
+                        samples: samples(bicubic),
+                        color: palette::ORANGE,
+                    },
+                ],
+            }
         };
-        BoxPanel {
-            y_label: y_label.into(),
-            series: vec![
-                BoxSeries { name: "SWIN-XVR".into(), samples: samples(model), color: palette::BLUE },
-                BoxSeries { name: "bicubic".into(), samples: samples(bicubic), color: palette::ORANGE },
-            ],
-        }
-    };
     BoxChart {
         title: title.into(),
         x_label: x_label.into(),
@@ -240,7 +308,15 @@ mod tests {
 
     fn conditions(list: &[(HrEvery, f64)]) -> Vec<(Condition, Scored<'static>)> {
         list.iter()
-            .map(|&(hr_every, lr_psnr_db)| (Condition { hr_every, lr_psnr_db }, Scored::default()))
+            .map(|&(hr_every, lr_psnr_db)| {
+                (
+                    Condition {
+                        hr_every,
+                        lr_psnr_db,
+                    },
+                    Scored::default(),
+                )
+            })
             .collect()
     }
 

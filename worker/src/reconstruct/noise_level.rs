@@ -26,7 +26,10 @@ fn noisy(frame: &Frame, t: usize, b0: f64, seed: u64) -> Result<(Frame, f64), St
     let mut rng = stream(seed, Purpose::TestNoise, t as u64);
     add_poisson_noise(&mut noisy.pixels, b0, &mut rng)?;
     quantise_to_8bit(&mut noisy);
-    let psnr = capped_psnr(&to_grey_levels(&noisy.pixels), &to_grey_levels(&frame.pixels))?;
+    let psnr = capped_psnr(
+        &to_grey_levels(&noisy.pixels),
+        &to_grey_levels(&frame.pixels),
+    )?;
     Ok((noisy, psnr))
 }
 
@@ -54,7 +57,9 @@ pub fn b0_for_psnr(frames: &[Frame], target_db: f64, seed: u64) -> Result<f64, S
     let picks: Vec<usize> = if n <= SEARCH_FRAMES {
         (0..n).collect()
     } else {
-        (0..SEARCH_FRAMES).map(|k| k * (n - 1) / (SEARCH_FRAMES - 1)).collect()
+        (0..SEARCH_FRAMES)
+            .map(|k| k * (n - 1) / (SEARCH_FRAMES - 1))
+            .collect()
     };
     let psnr_at = |log10_b0: f64| -> Result<f64, String> {
         let b0 = 10f64.powf(log10_b0);
@@ -94,7 +99,11 @@ mod tests {
 
     fn flat(level: f32, frames: usize) -> Vec<Frame> {
         (0..frames)
-            .map(|_| Frame { height: 64, width: 64, pixels: vec![level; 64 * 64] })
+            .map(|_| Frame {
+                height: 64,
+                width: 64,
+                pixels: vec![level; 64 * 64],
+            })
             .collect()
     }
 
@@ -106,7 +115,10 @@ mod tests {
         let v = 128.0 / 255.0;
         let closed_form = v / (1e-3 - 1.0 / (12.0 * 255.0 * 255.0));
         let b0 = b0_for_psnr(&frames, 30.0, 7).unwrap();
-        assert!((b0 / closed_form - 1.0).abs() < 0.05, "b0 {b0} vs {closed_form}");
+        assert!(
+            (b0 / closed_form - 1.0).abs() < 0.05,
+            "b0 {b0} vs {closed_form}"
+        );
         // Noise of that b0 from another seed lands on 30 dB too (within sampling error).
         let mut again = frames.clone();
         let psnr = add_noise(&mut again, b0, 99).unwrap();

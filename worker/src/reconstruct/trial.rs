@@ -24,12 +24,12 @@ use super::run::{execute, ReconstructError};
 use crate::data::dataset::held_out_synthetic_video;
 use crate::data::level_frame::{BitDepth, LevelFrame};
 use crate::data::sequence::SequenceFormat;
-use crate::data::sequence_writer::SequenceLayout;
 use crate::data::sequence_error::SequenceError;
+use crate::data::sequence_writer::SequenceLayout;
 use crate::dist::{Collectives, CommError};
 use crate::train::outputs::{write_results, RunFacts};
-use crate::train::{Failure, SetupError};
 use crate::train::RunError;
+use crate::train::{Failure, SetupError};
 use xvr_contract::trial::TrialFileError;
 
 /// Name of the test video in validation.csv.
@@ -47,7 +47,10 @@ pub enum TrialReconstructionError {
     #[error("test video: {0}")]
     TestVideo(String),
     #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("test video: {0}")]
     WriteVideo(#[source] SequenceError),
     #[error("barrier: {0}")]
@@ -72,7 +75,9 @@ pub fn run_trial<B: Backend>(
     let trained = TrialConfig::from_yaml_file(&Path::new(&section.trained).join(names::TRIAL_YAML))
         .map_err(|e| setup(TrialReconstructionError::Trained(e)))?;
     if trained.model != trial.model {
-        return Err(setup(TrialReconstructionError::ModelChanged(section.trained.clone())));
+        return Err(setup(TrialReconstructionError::ModelChanged(
+            section.trained.clone(),
+        )));
     }
     let out = trial_dir.join(RECONSTRUCTION_DIR);
     let video = match (&section.video, section.is_measured()) {
@@ -83,8 +88,12 @@ pub fn run_trial<B: Backend>(
     if lead {
         if out.exists() {
             // What an earlier, unfinished run of this trial left.
-            std::fs::remove_dir_all(&out)
-                .map_err(|source| failed(TrialReconstructionError::Io { path: out.clone(), source }))?;
+            std::fs::remove_dir_all(&out).map_err(|source| {
+                failed(TrialReconstructionError::Io {
+                    path: out.clone(),
+                    source,
+                })
+            })?;
         }
         if section.video.is_none() && !section.is_measured() {
             write_test_video(trial, &trial_dir.join(TEST_VIDEO_DIR)).map_err(|e| match e {
@@ -93,7 +102,8 @@ pub fn run_trial<B: Backend>(
             })?;
         }
     }
-    coll.barrier().map_err(|e| failed(TrialReconstructionError::Barrier(e)))?;
+    coll.barrier()
+        .map_err(|e| failed(TrialReconstructionError::Barrier(e)))?;
     let args = ReconstructArgs {
         trial_dir: PathBuf::from(&section.trained),
         lr: section.lr.as_ref().map(PathBuf::from),
@@ -142,7 +152,11 @@ pub fn run_trial<B: Backend>(
 fn scored_rows(rows: &[ManifestRow]) -> Vec<ValidationRow> {
     let with_reference = || rows.iter().filter(|r| r.psnr_db.is_some());
     let between: Vec<&ManifestRow> = with_reference().filter(|r| !r.hr_key).collect();
-    let chosen = if between.is_empty() { with_reference().collect() } else { between };
+    let chosen = if between.is_empty() {
+        with_reference().collect()
+    } else {
+        between
+    };
     chosen
         .into_iter()
         .map(|r| ValidationRow {
@@ -164,20 +178,37 @@ fn scored_rows(rows: &[ManifestRow]) -> Vec<ValidationRow> {
 /// re-simulation re-normalises them anyway). Each file is written whole under a temporary name, so a rerun after
 /// a kill simply writes the same frames again.
 fn write_test_video(trial: &TrialConfig, dir: &Path) -> Result<(), TrialReconstructionError> {
-    let video = held_out_synthetic_video(&trial.data).map_err(TrialReconstructionError::TestVideo)?;
-    std::fs::create_dir_all(dir)
-        .map_err(|source| TrialReconstructionError::Io { path: dir.to_path_buf(), source })?;
-    let layout = SequenceLayout { format: SequenceFormat::PngFolder, depth: BitDepth::Sixteen, dataset: None };
+    let video =
+        held_out_synthetic_video(&trial.data).map_err(TrialReconstructionError::TestVideo)?;
+    std::fs::create_dir_all(dir).map_err(|source| TrialReconstructionError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let layout = SequenceLayout {
+        format: SequenceFormat::PngFolder,
+        depth: BitDepth::Sixteen,
+        dataset: None,
+    };
     let max = f32::from(BitDepth::Sixteen.max_level());
-    let brightest = video.frames.iter().flat_map(|f| &f.pixels).fold(f32::MIN_POSITIVE, |m, &v| m.max(v));
+    let brightest = video
+        .frames
+        .iter()
+        .flat_map(|f| &f.pixels)
+        .fold(f32::MIN_POSITIVE, |m, &v| m.max(v));
     for (t, frame) in video.frames.iter().enumerate() {
         let levels = LevelFrame {
             height: frame.height,
             width: frame.width,
-            levels: frame.pixels.iter().map(|v| (v / brightest * max).round().clamp(0.0, max) as u16).collect(),
+            levels: frame
+                .pixels
+                .iter()
+                .map(|v| (v / brightest * max).round().clamp(0.0, max) as u16)
+                .collect(),
         };
         let path = dir.join(format!("{t:08}.png"));
-        layout.write_frame(&path, &levels).map_err(TrialReconstructionError::WriteVideo)?;
+        layout
+            .write_frame(&path, &levels)
+            .map_err(TrialReconstructionError::WriteVideo)?;
     }
     Ok(())
 }
