@@ -22,8 +22,9 @@ use super::args::ReconstructArgs;
 use super::manifest::ManifestRow;
 use super::run::{execute, ReconstructError};
 use crate::data::dataset::held_out_synthetic_video;
-use crate::data::level_frame::{BitDepth, LevelFrame};
-use crate::data::sequence::SequenceFormat;
+use crate::data::frame::Frame;
+use crate::data::level_frame::BitDepth;
+use crate::data::sequence::{Normalisation, SequenceFormat};
 use crate::data::sequence_error::SequenceError;
 use crate::data::sequence_writer::SequenceLayout;
 use crate::dist::{Collectives, CommError};
@@ -189,22 +190,23 @@ fn write_test_video(trial: &TrialConfig, dir: &Path) -> Result<(), TrialReconstr
         depth: BitDepth::Sixteen,
         dataset: None,
     };
-    let max = f32::from(BitDepth::Sixteen.max_level());
     let brightest = video
         .frames
         .iter()
         .flat_map(|f| &f.pixels)
         .fold(f32::MIN_POSITIVE, |m, &v| m.max(v));
+    let sixteen_bit = Normalisation {
+        depth: BitDepth::Sixteen,
+        lo: 0.0,
+        hi: 1.0,
+    };
     for (t, frame) in video.frames.iter().enumerate() {
-        let levels = LevelFrame {
+        let scaled = Frame {
             height: frame.height,
             width: frame.width,
-            levels: frame
-                .pixels
-                .iter()
-                .map(|v| (v / brightest * max).round().clamp(0.0, max) as u16)
-                .collect(),
+            pixels: frame.pixels.iter().map(|v| v / brightest).collect(),
         };
+        let levels = sixteen_bit.to_levels(&scaled);
         let path = dir.join(format!("{t:08}.png"));
         layout
             .write_frame(&path, &levels)
