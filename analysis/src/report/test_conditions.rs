@@ -61,17 +61,13 @@ struct Scored<'a> {
 
 /// Whether the sweep is made of reconstruction trials.
 pub fn applies(sweep: &Sweep) -> bool {
-    sweep.trials.iter().any(is_reconstruction)
-}
-
-fn is_reconstruction(t: &Trial) -> bool {
-    t.config.as_ref().is_some_and(|c| c.reconstruct.is_some())
+    sweep.trials.iter().any(Trial::is_reconstruction)
 }
 
 pub fn section(sweep: &Sweep, out: &Path) -> Result<Section, OutputError> {
     let mut s = Section::new("test_conditions", "Test conditions (paper Figs. 8 and 9)");
     let mut by_condition: Vec<(Condition, Scored)> = Vec::new();
-    for t in sweep.complete().filter(|t| is_reconstruction(t)) {
+    for t in sweep.complete().filter(|t| t.is_reconstruction()) {
         let (Some(config), Some(rows)) = (t.config.as_ref(), t.validation.as_ref()) else {
             continue;
         };

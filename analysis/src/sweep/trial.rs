@@ -133,6 +133,12 @@ impl Trial {
             .unwrap_or_else(|| "unknown".into())
     }
 
+    /// Whether the trial applies a trained model instead of training (a `reconstruct`
+    /// section in its trial.yaml).
+    pub fn is_reconstruction(&self) -> bool {
+        self.config.as_ref().is_some_and(|c| c.reconstruct.is_some())
+    }
+
     /// Result files the contract expects that are absent.
     pub fn missing_files(&self) -> Vec<&'static str> {
         let mut missing = Vec::new();
@@ -140,7 +146,7 @@ impl Trial {
             missing.push(names::SUMMARY_JSON);
         }
         // A reconstruction trial trains nothing, so it has no train.csv or profile.csv.
-        let trains = !self.config.as_ref().is_some_and(|c| c.reconstruct.is_some());
+        let trains = !self.is_reconstruction();
         if trains && self.train.is_none() {
             missing.push(names::TRAIN_CSV);
         }

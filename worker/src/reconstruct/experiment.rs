@@ -192,12 +192,17 @@ impl Experiment {
         [before, after.min(self.hr_times.len() - 1)]
     }
 
+    /// Index into the HR sequence of the HR frame taken at LR time `t`, if one was.
+    pub fn hr_index_at(&self, t: usize) -> Option<usize> {
+        self.hr_times.binary_search(&t).ok()
+    }
+
     /// The HR frame taken at LR time `t`, if any, and the reference to score the output of
     /// `t` against: the re-simulated truth, or the measured HR frame at a key time.
     pub fn reference(&self, t: usize) -> Option<&Frame> {
         match &self.truth {
             Some(truth) => truth.get(t),
-            None => self.hr_times.binary_search(&t).ok().map(|j| &self.hr[j]),
+            None => self.hr_index_at(t).map(|j| &self.hr[j]),
         }
     }
 

@@ -336,7 +336,7 @@ fn row(slot: &[f64], ex: &Experiment, args: &ReconstructArgs, lr_frames: usize) 
         lr_frames: join(&lr),
         hr_frames: join(&hr),
         hr_times: join(&hr.map(|j| ex.hr_times[j])),
-        hr_key: ex.hr_times.binary_search(&t).is_ok(),
+        hr_key: ex.hr_index_at(t).is_some(),
         file,
         rank: slot[1] as usize,
         infer_s: slot[2],

@@ -81,10 +81,11 @@ pub fn run_trial<B: Backend>(
         )));
     }
     let out = trial_dir.join(RECONSTRUCTION_DIR);
-    let video = match (&section.video, section.is_measured()) {
-        (Some(video), _) => Some(PathBuf::from(video)),
-        (None, true) => None,
-        (None, false) => Some(trial_dir.join(TEST_VIDEO_DIR)),
+    // No video named and no measured experiment: the trial makes its own synthetic video.
+    let synthetic = section.video.is_none() && !section.is_measured();
+    let video = match &section.video {
+        Some(video) => Some(PathBuf::from(video)),
+        None => synthetic.then(|| trial_dir.join(TEST_VIDEO_DIR)),
     };
     if lead {
         if out.exists() {
@@ -96,7 +97,7 @@ pub fn run_trial<B: Backend>(
                 })
             })?;
         }
-        if section.video.is_none() && !section.is_measured() {
+        if synthetic {
             write_test_video(trial, &trial_dir.join(TEST_VIDEO_DIR)).map_err(|e| match e {
                 TrialReconstructionError::TestVideo(_) => setup(e),
                 _ => failed(e),
