@@ -141,12 +141,17 @@ pub enum Command {
         #[command(flatten)]
         scheduler: SchedulerArgs,
     },
-    /// Predicts a planned sweep's training wall time, efficiency and node-hours per GPU
-    /// count from a measured sweep, before node-hours are spent (runs `xvr-analysis
-    /// predict`; `xvr-analysis predict --help` states the model and its assumptions).
+    /// Predicts a sweep's training wall time, efficiency and node-hours per GPU count from
+    /// a measured sweep, before node-hours are spent: plans SPEC into a scratch directory
+    /// (removed afterwards; nothing under --results is written) and runs `xvr-analysis
+    /// predict` on it (`xvr-analysis predict --help` states the model and its assumptions).
     Predict {
-        /// Sweep spec (YAML) to predict, e.g. sweeps/scaling.yaml.
+        /// Sweep spec (YAML) to predict, e.g. sweeps/scaling.yaml, or a sweep directory
+        /// `xvr plan` wrote.
         spec: PathBuf,
+        /// Results root, where a reconstruction's trained trial is looked up.
+        #[arg(long, default_value = "results")]
+        results: PathBuf,
         /// Results of a measured sweep with the same model, e.g. results/utilisation.
         #[arg(long)]
         from: PathBuf,
@@ -223,10 +228,10 @@ pub struct SchedulerArgs {
 }
 
 impl SchedulerArgs {
-    pub fn settings(&self) -> Result<SchedulerSettings, String> {
-        let seconds = |flag: &str, v: Option<f64>| match v {
-            Some(s) if !(s.is_finite() && s >= 0.0) => {
-                Err(format!("--{flag} {s}: expected a number of seconds >= 0"))
+    pub fn settings(&self) -> Result<SchedulerSettings, UsageError> {
+        let seconds = |flag: &'static str, v: Option<f64>| match v {
+            Some(value) if !(value.is_finite() && value >= 0.0) => {
+                Err(UsageError::Seconds { flag, value })
             }
             other => Ok(other.map(Duration::from_secs_f64)),
         };
@@ -296,18 +301,18 @@ impl SubmissionArgs {
         rerun: Vec<TrialStatus>,
         only: Vec<String>,
         placement: &PlacementArgs,
-    ) -> Result<SweepRequest, String> {
+    ) -> Result<SweepRequest, UsageError> {
         if let Some(b) = self.budget.filter(|b| !(b.is_finite() && *b >= 0.0)) {
-            return Err(format!("--budget {b}: expected node-hours >= 0"));
+            return Err(UsageError::Budget(b));
         }
         if self.max_attempts == Some(0) {
-            return Err("--max-attempts 0: expected at least 1".into());
+            return Err(UsageError::NoAttempts);
         }
         if self.max_parallel == Some(0) {
-            return Err("--max-parallel 0: expected at least 1 job in flight".into());
+            return Err(UsageError::NoParallel);
         }
         if self.pack == 0 {
-            return Err("--pack 0: expected at least 1 trial per job (1 = no packing)".into());
+            return Err(UsageError::NoPack);
         }
         Ok(SweepRequest {
             settings: self.scheduler.settings()?,
@@ -323,4 +328,19 @@ impl SubmissionArgs {
             ..SweepRequest::new(self.scheduler.scheduler)
         })
     }
+}
+
+/// An option value clap cannot check.
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    #[error("--{flag} {value}: expected a number of seconds >= 0")]
+    Seconds { flag: &'static str, value: f64 },
+    #[error("--budget {0}: expected node-hours >= 0")]
+    Budget(f64),
+    #[error("--max-attempts 0: expected at least 1")]
+    NoAttempts,
+    #[error("--max-parallel 0: expected at least 1 job in flight")]
+    NoParallel,
+    #[error("--pack 0: expected at least 1 trial per job (1 = no packing)")]
+    NoPack,
 }

@@ -15,7 +15,8 @@ use xvr::results::TrialStatus;
 use xvr::sched::adapter::{self, SchedulerKind};
 use xvr::sched::submit::SubmitReport;
 use xvr::sched::sweep_submit::{dry_run, submit_sweep, SweepRequest};
-use xvr::chain::analysis::{analysis_binary, analyse, predict};
+use xvr::chain::analysis::{analysis_binary, analyse};
+use xvr::chain::predict::predict;
 use xvr::sched::{cancel, signals, status, sweep_dir, JobRequest};
 
 /// Set once stdout's reader has gone away (`xvr plan big.yaml | head -1`).
@@ -267,8 +268,8 @@ fn execute(command: Command) -> Result<End, Box<dyn Error>> {
             Ok(End::Done)
         }
         Command::Reconstruct(cmd) => Ok(End::Worker(xvr::chain::reconstruct::reconstruct(&cmd)?)),
-        Command::Predict { spec, from, options } => {
-            predict(&analysis_binary(), &spec, &from, &options)?;
+        Command::Predict { spec, results, from, options } => {
+            predict(&analysis_binary(), &spec, &results, &from, &options)?;
             Ok(End::Done)
         }
     }

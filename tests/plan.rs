@@ -231,8 +231,8 @@ fn planning_twice_changes_nothing_and_a_changed_spec_is_refused() {
     let before = snapshot(results.path());
     assert_eq!(
         before.len(),
-        2 + 4 * 3,
-        "sweep.yaml, plan.csv and 4 trials x (trial.yaml, job.pbs, state.json)"
+        3 + 4 * 3,
+        "sweep.yaml, plan.csv, site.json and 4 trials x (trial.yaml, job.pbs, state.json)"
     );
     plan("sweeps/window.yaml", results.path());
     assert_eq!(before, snapshot(results.path()));

@@ -127,6 +127,39 @@ fn xvr_run_trains_profiles_evaluates_and_reports() {
     assert!(validate.status.success(), "{}", String::from_utf8_lossy(&validate.stderr));
     assert!(report.join("index.html").is_file());
 
+    // The scaling prediction of the same spec from what was just measured: planned in a
+    // scratch directory, nothing new under the results root, one row per width and GPU
+    // count, the 2-rank rows compared with their measurement.
+    let listing = |dir: &Path| {
+        let mut names: Vec<String> =
+            std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        names
+    };
+    let before = listing(results.path());
+    let prediction = results.path().join("e2e/prediction");
+    let out = Command::new(support::xvr_bin())
+        .arg("predict")
+        .arg(&spec)
+        .arg("--results")
+        .arg(results.path())
+        .arg("--from")
+        .arg(&sweep)
+        .arg("--out")
+        .arg(&prediction)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("Prediction for sweep e2e (4 planned trials)"), "{stdout}");
+    assert_eq!(listing(results.path()), before, "xvr predict wrote under the results root");
+    let rows = csv_rows(&prediction.join("prediction.csv"));
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    for row in &rows {
+        assert!(number(row, "s_per_iter") > 0.0, "{row:?}");
+        assert!(number(row, "measured_s_per_iter") > 0.0, "every planned configuration was measured: {row:?}");
+    }
+
     // The test conditions on the best trial just trained: reconstruction trials run by the
     // same chain, and their report (docs/reconstruction.md#test-conditions).
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs/e2e/tiny_conditions.yaml");

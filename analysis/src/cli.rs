@@ -46,7 +46,7 @@ use xvr_contract::trial::KernelPreset;
 /// training settings; GPU count, walltime and queue are not hyperparameters of quality, and
 /// selected.yaml keeps the sweep's base resources (change them with --final-set).
 ///
-/// `xvr-analysis predict SPEC --from results/<sweep>` predicts wall time, efficiency and
+/// `xvr-analysis predict PLANNED --from results/<sweep>` predicts wall time, efficiency and
 /// node-hours of a planned sweep before it runs (see `xvr-analysis predict --help`).
 ///
 /// Every table is also a CSV and every plot a PNG and an SVG; index.html embeds them all.
@@ -101,7 +101,9 @@ pub enum Command {
 
 /// Predicts a planned sweep's training time before node-hours are spent.
 ///
-/// Plans SPEC (writes nothing), then for each planned trial (repeats once):
+/// Reads the planned sweep directory PLANNED (written by `xvr plan SPEC`, which records the
+/// site's GPUs per node and links in site.json; `xvr predict SPEC` plans into a scratch
+/// directory and calls this), then for each planned trial (repeats once):
 ///
 ///   t_iter = o + c·b + T_allreduce(g)
 ///
@@ -124,8 +126,9 @@ pub enum Command {
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct PredictArgs {
-    /// The sweep spec to predict (YAML), e.g. sweeps/scaling.yaml.
-    pub spec: PathBuf,
+    /// The planned sweep to predict, results/<sweep>/ as `xvr plan` wrote it, e.g.
+    /// results/scaling (nothing is written there).
+    pub planned: PathBuf,
 
     /// Results of a measured sweep with the same model, e.g. results/utilisation.
     #[arg(long, value_name = "DIR")]
@@ -166,7 +169,7 @@ impl PredictArgs {
             text.as_deref().map(|t| parse_link(option, t)).transpose()
         };
         Ok(Request {
-            spec: self.spec.clone(),
+            planned: self.planned.clone(),
             from: self.from.clone(),
             out: self.out.clone(),
             intra_node: link("--intra-node", &self.intra_node)?,

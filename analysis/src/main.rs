@@ -1,4 +1,4 @@
-//! `xvr-analysis SWEEP_DIR` and `xvr-analysis predict SPEC --from DIR`: see `--help`.
+//! `xvr-analysis SWEEP_DIR` and `xvr-analysis predict PLANNED --from DIR`: see `--help`.
 
 use std::error::Error;
 use std::io::Write;

@@ -39,6 +39,16 @@ fn measured(root: &Path) -> std::path::PathBuf {
     write_sweep(root, "util", spec, &["train.batch_per_gpu"], &trials)
 }
 
+/// Plans `spec` with the driver's own planner into `<spec>.planned/<sweep>/` (plan.csv,
+/// site.json and each trial.yaml, as `xvr predict` does) and returns that directory.
+fn planned(spec: &Path) -> String {
+    let root = spec.with_extension("planned");
+    let mut plan = xvr::plan::Plan::build(spec, &root).unwrap_or_else(|e| panic!("{e}"));
+    plan.sweep_dir = root.join(&plan.spec.name);
+    xvr::plan::write::write_planned_trials(&plan).unwrap();
+    plan.sweep_dir.display().to_string()
+}
+
 fn predict(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xvr-analysis"))
         .arg("predict")
@@ -59,7 +69,7 @@ fn prediction_matches_the_alpha_beta_model_by_hand() {
     .unwrap();
     let out = root.path().join("prediction");
     let output = predict(&[
-        spec.to_str().unwrap(),
+        &planned(&spec),
         "--from",
         from.to_str().unwrap(),
         "--intra-node",
@@ -144,7 +154,7 @@ fn site_links_are_used_and_an_unmeasured_model_is_refused() {
     std::fs::write(&spec, "name: one\nsite: polaris\nbase:\n  train:\n    batch_per_gpu: 5\n    iterations: 10\nsweep:\n  variants:\n    - {name: only, set: {}}\n  repeats: 2\n").unwrap();
     let out = root.path().join("p");
     let output = predict(&[
-        spec.to_str().unwrap(),
+        &planned(&spec),
         "--from",
         from.to_str().unwrap(),
         "--out",
@@ -163,20 +173,22 @@ fn site_links_are_used_and_an_unmeasured_model_is_refused() {
         "Polaris NVLink",
     );
     // A model nobody measured: a clear error, no guess.
-    std::fs::write(&spec, "name: one\nbase:\n  model:\n    channels: 96\nsweep:\n  variants:\n    - {name: wide, set: {}}\n").unwrap();
-    let output = predict(&[spec.to_str().unwrap(), "--from", from.to_str().unwrap()]);
+    let wide = root.path().join("wide.yaml");
+    std::fs::write(&wide, "name: one\nbase:\n  model:\n    channels: 96\nsweep:\n  variants:\n    - {name: wide, set: {}}\n").unwrap();
+    let wide = planned(&wide);
+    let output = predict(&[&wide, "--from", from.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(
         err.contains("channels=96") && err.contains("measure it first"),
         "{err}"
     );
-    let output = predict(&[
-        spec.to_str().unwrap(),
-        "--from",
-        from.to_str().unwrap(),
-        "--intra-node",
-        "fast",
-    ]);
+    let output = predict(&[&wide, "--from", from.to_str().unwrap(), "--intra-node", "fast"]);
     assert!(String::from_utf8_lossy(&output.stderr).contains("--intra-node `fast`"));
+    // A sweep planned before site.json existed: says how to get one.
+    std::fs::remove_file(Path::new(&wide).join("site.json")).unwrap();
+    let output = predict(&[&wide, "--from", from.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains("no site.json") && err.contains("xvr plan SPEC"), "{err}");
 }

@@ -49,6 +49,54 @@ pub struct TrialMeta {
     pub axes: std::collections::BTreeMap<String, serde_yaml::Value>,
 }
 
+impl TrialMeta {
+    /// `variant heads1, model.window=4, repeat 1`: how a trial is named in messages and in
+    /// its job script ("base" when the sweep varies nothing).
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(v) = &self.variant {
+            parts.push(format!("variant {v}"));
+        }
+        for (k, v) in &self.axes {
+            parts.push(format!("{k}={}", value_text(v)));
+        }
+        if self.repeat > 0 {
+            parts.push(format!("repeat {}", self.repeat));
+        }
+        if parts.is_empty() {
+            "base".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+/// Compact one-line YAML rendering of a value (`[4, 4, 36, 4]`, `0.5`, `abc`): how an axis
+/// value is written in plan.csv and named in messages.
+pub fn value_text(v: &serde_yaml::Value) -> String {
+    use serde_yaml::Value;
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        Value::Sequence(items) => {
+            format!(
+                "[{}]",
+                items.iter().map(value_text).collect::<Vec<_>>().join(", ")
+            )
+        }
+        Value::Mapping(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!("{}: {}", value_text(k), value_text(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Tagged(t) => format!("{} {}", t.tag, value_text(&t.value)),
+    }
+}
+
 /// Where videos come from and how training samples are drawn (docs/data.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -52,11 +52,12 @@ pub fn analyse(binary: &Path, sweep_dir: &Path, extra_args: &[String]) -> Result
     Ok(sweep_dir.join(crate::results::names::REPORT_DIR).join("index.html"))
 }
 
-/// Runs `xvr-analysis predict SPEC --from MEASURED OPTIONS`, its output going to ours.
-pub fn predict(binary: &Path, spec: &Path, measured: &Path, options: &[String]) -> Result<(), AnalysisError> {
-    let mut args = vec![OsStr::new("predict"), spec.as_os_str(), OsStr::new("--from"), measured.as_os_str()];
+/// Runs `xvr-analysis predict PLANNED --from MEASURED OPTIONS` on a planned sweep
+/// directory, its output going to ours.
+pub fn predict(binary: &Path, planned: &Path, measured: &Path, options: &[String]) -> Result<(), AnalysisError> {
+    let mut args = vec![OsStr::new("predict"), planned.as_os_str(), OsStr::new("--from"), measured.as_os_str()];
     args.extend(options.iter().map(OsStr::new));
-    call(binary, &args, format!("{} predict {}", binary.display(), spec.display()))
+    call(binary, &args, format!("{} predict {}", binary.display(), planned.display()))
 }
 
 #[cfg(test)]
@@ -71,11 +72,11 @@ mod tests {
     }
 
     #[test]
-    fn a_failing_prediction_is_an_error_naming_the_spec() {
-        let err = predict(Path::new("false"), Path::new("sweeps/scaling.yaml"), Path::new("results/u"), &[])
+    fn a_failing_prediction_is_an_error_naming_the_planned_sweep() {
+        let err = predict(Path::new("false"), Path::new("results/scaling"), Path::new("results/u"), &[])
             .unwrap_err()
             .to_string();
-        assert!(err.contains("false predict sweeps/scaling.yaml failed"), "{err}");
+        assert!(err.contains("false predict results/scaling failed"), "{err}");
     }
 
     #[test]

@@ -3,5 +3,6 @@
 //! separate subcommands make; this module adds only what sits after them.
 
 pub mod analysis;
+pub mod predict;
 pub mod reconstruct;
 pub mod sibling;

@@ -3,6 +3,7 @@
 //! split over more than one rank (docs/reconstruction.md). The worker owns the model, the
 //! checks and the outputs; this module starts it and passes its exit status on.
 
+use std::path::PathBuf;
 use std::process::{Command, ExitStatus};
 
 use super::sibling::sibling_binary;
@@ -28,30 +29,50 @@ pub struct ReconstructCommand {
     pub worker_args: Vec<String>,
 }
 
+/// Why the reconstruction job did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconstructStartError {
+    #[error("--ranks 0: expected at least 1 process")]
+    NoRanks,
+    #[error(
+        "cannot start {}: {source}; build it with `cargo build --release --workspace` (it is expected beside xvr or on PATH){}",
+        program.display(),
+        if *mpiexec { "; more than one rank needs MPI's mpiexec (scripts/setup.sh installs MPICH)" } else { "" }
+    )]
+    CannotStart {
+        program: PathBuf,
+        mpiexec: bool,
+        source: std::io::Error,
+    },
+}
+
 /// Runs the reconstruction job and returns the worker's (or mpiexec's) exit status; the
 /// worker has said why on stderr (2 refused, 1 failed).
-pub fn reconstruct(cmd: &ReconstructCommand) -> Result<ExitStatus, String> {
+pub fn reconstruct(cmd: &ReconstructCommand) -> Result<ExitStatus, ReconstructStartError> {
     if cmd.ranks == 0 {
-        return Err("--ranks 0: expected at least 1 process".into());
+        return Err(ReconstructStartError::NoRanks);
     }
     let worker = sibling_binary(WORKER_BIN);
-    let mut command = if cmd.ranks == 1 {
-        Command::new(&worker)
+    let mpiexec = cmd.ranks > 1;
+    let program = if mpiexec {
+        PathBuf::from("mpiexec")
     } else {
-        let mut c = Command::new("mpiexec");
-        c.arg("-n").arg(cmd.ranks.to_string()).arg(&worker);
-        c
+        worker.clone()
     };
+    let mut command = Command::new(&program);
+    if mpiexec {
+        command.arg("-n").arg(cmd.ranks.to_string()).arg(&worker);
+    }
     command
         .arg("reconstruct")
         .args(&cmd.worker_args)
         .arg("--ranks")
         .arg(cmd.ranks.to_string());
-    command.status().map_err(|e| {
-        format!(
-            "cannot start {}: {e}; build it with `cargo build --release --workspace` (it is expected beside xvr or on PATH){}",
-            if cmd.ranks == 1 { worker.display().to_string() } else { "mpiexec".into() },
-            if cmd.ranks == 1 { "" } else { "; more than one rank needs MPI's mpiexec (scripts/setup.sh installs MPICH)" }
-        )
-    })
+    command
+        .status()
+        .map_err(|source| ReconstructStartError::CannotStart {
+            program,
+            mpiexec,
+            source,
+        })
 }

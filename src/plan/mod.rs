@@ -5,6 +5,7 @@ pub mod job_script;
 pub mod pack;
 pub mod shell;
 pub mod site;
+mod site_error;
 pub mod table;
 pub mod trained;
 pub mod trial_id;
@@ -67,7 +68,7 @@ pub struct Plan {
     /// leaves it to `xvr submit --account` (a PBS submission without one is refused).
     pub account: Option<String>,
     /// The worker every job script runs, resolved at plan time, or why it was not found.
-    pub worker: Result<site::ResolvedWorker, String>,
+    pub worker: Result<site::ResolvedWorker, site::NoWorker>,
 }
 
 impl Plan {
@@ -103,11 +104,12 @@ impl Plan {
                 errors.push(&file, root_pos, e.to_string());
             }
         }
-        // Needed only to render job scripts: a plan that is read (validate, the analysis)
-        // works without a built worker; writing one refuses ([`Plan::job_script`]).
-        let worker = site
-            .resolve_worker()
-            .map_err(|e| format!("{}: site: {e}", file.display()));
+        // Needed only to render job scripts: a plan that is read (validate, predict) works
+        // without a built worker; writing one refuses ([`Plan::job_script`]).
+        let worker = site.resolve_worker().map_err(|reason| site::NoWorker {
+            spec: file.clone(),
+            reason,
+        });
         let expanded = expand(&spec).map_err(|e| {
             let mut errs = SpecErrors::default();
             errs.push(&file, root_pos, e.to_string());
@@ -135,7 +137,7 @@ impl Plan {
                         let pos = sources.locate(axes.iter().map(String::as_str), root_pos);
                         errors.push(&file, pos, format!(
                             "sweep: two trials resolve to the same config (id {}: {} and {}); use `repeats` to run a trial more than once",
-                            planned.id(), describe(&twin.config), describe(&planned.config)
+                            planned.id(), twin.config.meta.describe(), planned.config.meta.describe()
                         ));
                     } else {
                         index.insert(planned.id().to_string(), trials.len());
@@ -144,7 +146,7 @@ impl Plan {
                 }
                 Err((rule, config)) => {
                     let pos = sources.locate(rule.fields(), root_pos);
-                    errors.push_for_trial(&file, pos, rule.to_string(), describe(&config));
+                    errors.push_for_trial(&file, pos, rule.to_string(), config.meta.describe());
                 }
             }
         }
@@ -163,9 +165,9 @@ impl Plan {
     /// The PBS job script of trial `t` (rendered when written or shown, not at validation:
     /// a sweep of 100 000 trials is checked without 100 000 scripts in memory).
     /// Refused when the worker was not found: a script must name one that exists.
-    pub fn job_script(&self, t: &PlannedTrial) -> Result<String, String> {
+    pub fn job_script(&self, t: &PlannedTrial) -> Result<String, site::NoWorker> {
         let worker = self.worker.as_ref().map_err(Clone::clone)?;
-        let summary = describe(&t.config);
+        let summary = t.config.meta.describe();
         let job = job_script::JobSpec {
             trial_id: t.id(),
             sweep: &t.config.meta.sweep,
@@ -187,25 +189,6 @@ impl Plan {
 
     pub fn total_node_hours(&self) -> f64 {
         self.trials.iter().map(PlannedTrial::node_hours).sum()
-    }
-}
-
-/// `variant heads1, model.window=4, repeat 1`: how a trial is named in messages.
-pub fn describe(config: &TrialConfig) -> String {
-    let mut parts = Vec::new();
-    if let Some(v) = &config.meta.variant {
-        parts.push(format!("variant {v}"));
-    }
-    for (k, v) in &config.meta.axes {
-        parts.push(format!("{k}={}", crate::spec::marked::value_text(v)));
-    }
-    if config.meta.repeat > 0 {
-        parts.push(format!("repeat {}", config.meta.repeat));
-    }
-    if parts.is_empty() {
-        "base".into()
-    } else {
-        parts.join(", ")
     }
 }
 

@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use super::site_error::{NoWorker, SiteError, WorkerNotFound};
+pub use xvr_contract::site::{Link, Links, SiteFacts};
+
 use super::{shell, walltime};
 use crate::spec::rules::RuleError;
 
@@ -77,24 +80,6 @@ pub struct Nccl {
     /// Directories prepended to LD_LIBRARY_PATH.
     #[serde(default)]
     pub ld_library_path: Vec<String>,
-}
-
-/// Bandwidth and latency of the links a gradient all-reduce crosses: between the GPUs of
-/// one node and between nodes (the α–β model of `xvr-analysis predict`).
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Links {
-    pub intra_node: Link,
-    pub inter_node: Link,
-}
-
-/// One kind of link: bandwidth per direction in GB/s (10⁹ bytes per second; between
-/// nodes, the whole node's) and latency per message in microseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Link {
-    pub bandwidth_gb_s: f64,
-    pub latency_us: f64,
 }
 
 /// A queue and the limits it accepts. A routing queue (Polaris `prod`) lists one limit
@@ -194,15 +179,22 @@ impl Queue {
 }
 
 impl SiteProfile {
+    /// What the sweep directory records about the site (`site.json`).
+    pub fn facts(&self) -> SiteFacts {
+        SiteFacts {
+            name: self.name.clone(),
+            gpus_per_node: self.gpus_per_node,
+            links: self.links,
+        }
+    }
+
     /// Reads a profile file and checks its queue limits.
-    pub fn load(path: &Path) -> Result<Self, String> {
+    pub fn load(path: &Path) -> Result<Self, SiteError> {
+        let file = || path.to_path_buf();
         let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-        let mut profile: SiteProfile =
-            serde_yaml::from_str(&text).map_err(|e| match e.location() {
-                Some(l) => format!("{}:{}:{}: {e}", path.display(), l.line(), l.column()),
-                None => format!("{}: {e}", path.display()),
-            })?;
+            .map_err(|source| SiteError::Read { path: file(), source })?;
+        let mut profile: SiteProfile = serde_yaml::from_str(&text)
+            .map_err(|source| SiteError::Parse { path: file(), source })?;
         profile.file = path.to_path_buf();
         profile.dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         if profile.dir.as_os_str().is_empty() {
@@ -212,29 +204,26 @@ impl SiteProfile {
         for q in &profile.queues {
             for l in &q.limits {
                 for w in &l.walltime {
-                    walltime::parse(w)
-                        .map_err(|e| format!("{}: queue {}: {e}", path.display(), q.name))?;
+                    walltime::parse(w).map_err(|source| SiteError::Walltime {
+                        path: file(),
+                        queue: q.name.clone(),
+                        source,
+                    })?;
                 }
             }
         }
         profile
             .check_script_values()
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+            .map_err(|source| SiteError::Unsafe { path: file(), source })?;
         if let Some(l) = &profile.links {
-            for (name, link) in [("intra_node", l.intra_node), ("inter_node", l.inter_node)] {
-                if !(link.bandwidth_gb_s > 0.0 && link.latency_us >= 0.0) {
-                    return Err(format!(
-                        "{}: links.{name}: bandwidth_gb_s must be > 0 and latency_us >= 0",
-                        path.display()
-                    ));
+            for (link, figures) in [("intra_node", l.intra_node), ("inter_node", l.inter_node)] {
+                if !(figures.bandwidth_gb_s > 0.0 && figures.latency_us >= 0.0) {
+                    return Err(SiteError::BadLink { path: file(), link });
                 }
             }
         }
         if profile.gpus_per_node == 0 || profile.queues.is_empty() {
-            return Err(format!(
-                "{}: gpus_per_node must be >= 1 and at least one queue given",
-                path.display()
-            ));
+            return Err(SiteError::Empty { path: file() });
         }
         Ok(profile)
     }
@@ -355,7 +344,7 @@ impl SiteProfile {
     /// or for a bare command name the one beside the running `xvr` (how a build leaves
     /// them), else the one on this process's PATH. A batch job does not inherit the
     /// planning shell's PATH, so a bare name in the script would not be found there.
-    pub fn resolve_worker(&self) -> Result<ResolvedWorker, String> {
+    pub fn resolve_worker(&self) -> Result<ResolvedWorker, WorkerNotFound> {
         if self.worker.contains('/') {
             let path = self.resolve(&self.worker);
             return if is_executable(&path) {
@@ -364,11 +353,7 @@ impl SiteProfile {
                     path,
                 })
             } else {
-                Err(format!(
-                    "worker: {} (site profile {}) is not an executable file; build it (`cargo build --release --workspace`) or correct `worker:`",
-                    path.display(),
-                    self.name
-                ))
+                Err(WorkerNotFound::NotExecutable { path, site: self.name.clone() })
             };
         }
         let beside = std::env::current_exe()
@@ -391,12 +376,11 @@ impl SiteProfile {
                 origin: format!("`{}` on the PATH of `xvr plan`", self.worker),
                 path,
             }),
-            None => Err(format!(
-                "worker: `{}` (site profile {}) is neither beside this xvr nor on PATH; a batch job needs its absolute path: build it (`cargo build --release --workspace`, which puts it beside xvr) or set `worker:` in {} to its path",
-                self.worker,
-                self.name,
-                self.file.display()
-            )),
+            None => Err(WorkerNotFound::Nowhere {
+                worker: self.worker.clone(),
+                site: self.name.clone(),
+                profile: self.file.clone(),
+            }),
         }
     }
 }
@@ -411,7 +395,7 @@ fn is_executable(path: &Path) -> bool {
 /// `.yaml` is a path relative to the spec's directory; a name is looked up as
 /// `pbs/<name>.yaml` in `$XVR_SITE_DIR`, then in the spec's directory and its ancestors,
 /// then in the working directory and its ancestors, then in this source tree's `pbs/`.
-pub fn find(site: &str, spec_file: &Path) -> Result<PathBuf, String> {
+pub fn find(site: &str, spec_file: &Path) -> Result<PathBuf, SiteError> {
     let spec_dir = spec_file
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -421,7 +405,7 @@ pub fn find(site: &str, spec_file: &Path) -> Result<PathBuf, String> {
         return if path.is_file() {
             Ok(path)
         } else {
-            Err(format!("site profile {} not found", path.display()))
+            Err(SiteError::FileNotFound { path })
         };
     }
     let file = format!("{site}.yaml");
@@ -439,9 +423,10 @@ pub fn find(site: &str, spec_file: &Path) -> Result<PathBuf, String> {
             .join("pbs")
             .join(&file),
     );
-    candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
-        format!("site profile `{site}` not found: looked for pbs/{file} above the spec and the working directory")
-    })
+    candidates
+        .into_iter()
+        .find(|p| p.is_file())
+        .ok_or_else(|| SiteError::NameNotFound { site: site.to_string() })
 }
 
 #[cfg(test)]

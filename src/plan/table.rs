@@ -1,7 +1,7 @@
 //! The table `xvr plan` prints: one row per trial and the sweep total.
 
 use super::{walltime, Plan};
-use crate::spec::marked::value_text;
+use xvr_contract::trial::value_text;
 
 /// Renders the plan as an aligned text table.
 pub fn render(plan: &Plan) -> String {

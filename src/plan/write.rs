@@ -3,16 +3,44 @@
 //! changed spec under the same sweep name is refused instead of mixing two sweeps.
 
 use std::io;
+use std::path::{Path, PathBuf};
 
 use crate::results::{
-    names, sync_filesystem, write_atomic_as, write_atomic_new_as, Durability, TrialState,
-    TrialStatus,
+    names, sync_filesystem, write_atomic_as, write_atomic_new_as, Durability, PlanRow, PlanTable,
+    TrialState, TrialStatus,
 };
+use xvr_contract::trial::value_text;
 
 use super::Plan;
 
-/// plan.csv column: the trial's queue's `max_jobs` (empty: no limit).
-pub const QUEUE_MAX_JOBS: &str = "queue_max_jobs";
+/// Why a plan could not be written; each names the file or directory.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanWriteError {
+    #[error("{}: cannot create: {source}", dir.display())]
+    CreateDir { dir: PathBuf, source: io::Error },
+    #[error(
+        "{} was planned from a different spec; give the changed sweep a new `name` (or move the old results away)",
+        sweep_dir.display()
+    )]
+    ChangedSpec { sweep_dir: PathBuf },
+    /// An atomic write (its message names the file).
+    #[error(transparent)]
+    Write(#[from] io::Error),
+    #[error("{}: cannot read: {source}", path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error("{}: {source}", path.display())]
+    Serialise { path: PathBuf, source: Box<dyn std::error::Error + Send + Sync> },
+    /// The worker the job scripts run was not found at plan time.
+    #[error(transparent)]
+    NoWorker(#[from] super::site::NoWorker),
+    #[error(
+        "{}: the job script of {} would change, but its job is in flight (PBS keeps the copy it was given); let it end or `xvr cancel` it, then plan again. Re-rendered meanwhile: {}",
+        sweep_dir.display(),
+        in_flight.join(", "),
+        if rerendered.is_empty() { "none".to_string() } else { rerendered.join(", ") }
+    )]
+    InFlight { sweep_dir: PathBuf, in_flight: Vec<String>, rerendered: Vec<String> },
+}
 
 /// What [`write_plan`] changed in an existing sweep.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -31,26 +59,16 @@ pub struct WriteReport {
 /// its name, after the other trials were written. `plan.csv` follows the new placement.
 /// Every file is replaced atomically; the file system is synced once at the end rather
 /// than per file.
-pub fn write_plan(plan: &Plan) -> io::Result<WriteReport> {
+pub fn write_plan(plan: &Plan) -> Result<WriteReport, PlanWriteError> {
+    write_planned_trials(plan)?;
     let later = Durability::Batched;
-    create_dir(&plan.sweep_dir.join(names::TRIALS_DIR))?;
-    write_atomic_new_as(
-        &plan.sweep_dir.join(names::SWEEP_SPEC),
-        plan.spec.text.as_bytes(),
-        later,
-    )
-    .map_err(|e| explain_changed_spec(e, plan))?;
-    write_atomic_if_changed(&plan.sweep_dir.join(names::PLAN_CSV), &plan_csv(plan)?)?;
     let mut report = WriteReport::default();
     let mut in_flight = Vec::new();
     for t in &plan.trials {
         let dir = plan.trial_dir(t.id());
-        create_dir(&dir)?;
-        let yaml = serde_yaml::to_string(&t.config).map_err(io::Error::other)?;
-        write_atomic_new_as(&dir.join(names::TRIAL_YAML), yaml.as_bytes(), later)?;
         let state_path = dir.join(names::STATE_JSON);
         let script = dir.join(names::JOB_SCRIPT);
-        let rendered = plan.job_script(t).map_err(io::Error::other)?;
+        let rendered = plan.job_script(t)?;
         match std::fs::read(&script) {
             Ok(old) if old == rendered.as_bytes() => {}
             Ok(_) => match job_in_flight(&state_path)? {
@@ -63,36 +81,69 @@ pub fn write_plan(plan: &Plan) -> io::Result<WriteReport> {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 write_atomic_as(&script, rendered.as_bytes(), later)?;
             }
-            Err(e) => return Err(io::Error::new(e.kind(), format!("{}: {e}", script.display()))),
+            Err(source) => return Err(PlanWriteError::Read { path: script, source }),
         }
         if !state_path.exists() {
-            let json =
-                serde_json::to_vec_pretty(&TrialState::planned()).map_err(io::Error::other)?;
+            let json = serde_json::to_vec_pretty(&TrialState::planned()).map_err(|e| {
+                PlanWriteError::Serialise { path: state_path.clone(), source: e.into() }
+            })?;
             write_atomic_as(&state_path, &json, later)?;
         }
     }
     sync_filesystem(&plan.sweep_dir)?;
     if !in_flight.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            format!(
-                "{}: the job script of {} would change, but its job is in flight (PBS keeps the copy it was given); let it end or `xvr cancel` it, then plan again. Re-rendered meanwhile: {}",
-                plan.sweep_dir.display(),
-                in_flight.join(", "),
-                if report.rerendered.is_empty() { "none".to_string() } else { report.rerendered.join(", ") }
-            ),
-        ));
+        return Err(PlanWriteError::InFlight {
+            sweep_dir: plan.sweep_dir.clone(),
+            in_flight,
+            rerendered: report.rerendered,
+        });
     }
     Ok(report)
 }
 
+/// What the analysis needs of a planned sweep, without job scripts or states: `sweep.yaml`,
+/// `plan.csv`, `site.json` and each `trials/<id>/trial.yaml` (`xvr predict` writes these to
+/// a scratch directory; [`write_plan`] writes them and the rest). Not synced.
+pub fn write_planned_trials(plan: &Plan) -> Result<(), PlanWriteError> {
+    let later = Durability::Batched;
+    create_dir(&plan.sweep_dir.join(names::TRIALS_DIR))?;
+    write_atomic_new_as(
+        &plan.sweep_dir.join(names::SWEEP_SPEC),
+        plan.spec.text.as_bytes(),
+        later,
+    )
+    .map_err(|e| match e.kind() {
+        io::ErrorKind::AlreadyExists => PlanWriteError::ChangedSpec { sweep_dir: plan.sweep_dir.clone() },
+        _ => e.into(),
+    })?;
+    let plan_csv = plan.sweep_dir.join(names::PLAN_CSV);
+    let table = plan_table(plan).to_csv().map_err(|e| PlanWriteError::Serialise {
+        path: plan_csv.clone(),
+        source: e.into(),
+    })?;
+    write_atomic_if_changed(&plan_csv, &table)?;
+    let site_json = plan.sweep_dir.join(names::SITE_JSON);
+    let site = serde_json::to_vec_pretty(&plan.site.facts())
+        .map_err(|e| PlanWriteError::Serialise { path: site_json.clone(), source: e.into() })?;
+    write_atomic_if_changed(&site_json, &site)?;
+    for t in &plan.trials {
+        let dir = plan.trial_dir(t.id());
+        create_dir(&dir)?;
+        let path = dir.join(names::TRIAL_YAML);
+        let yaml = serde_yaml::to_string(&t.config)
+            .map_err(|e| PlanWriteError::Serialise { path: path.clone(), source: e.into() })?;
+        write_atomic_new_as(&path, yaml.as_bytes(), later)?;
+    }
+    Ok(())
+}
+
 /// `Some("running as job 12.pbs")` when the trial's state says its job is queued or
 /// running; an unreadable state counts as in flight (nothing is replaced blindly).
-fn job_in_flight(state_path: &std::path::Path) -> io::Result<Option<String>> {
+fn job_in_flight(state_path: &Path) -> Result<Option<String>, PlanWriteError> {
     let bytes = match std::fs::read(state_path) {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io::Error::new(e.kind(), format!("{}: {e}", state_path.display()))),
+        Err(source) => return Err(PlanWriteError::Read { path: state_path.to_path_buf(), source }),
     };
     let Ok(state) = serde_json::from_slice::<TrialState>(&bytes) else {
         return Ok(Some(format!("{} unreadable", state_path.display())));
@@ -108,7 +159,7 @@ fn job_in_flight(state_path: &std::path::Path) -> io::Result<Option<String>> {
 }
 
 /// Writes `bytes` unless the file already holds them.
-fn write_atomic_if_changed(path: &std::path::Path, bytes: &[u8]) -> io::Result<()> {
+fn write_atomic_if_changed(path: &Path, bytes: &[u8]) -> io::Result<()> {
     match std::fs::read(path) {
         Ok(old) if old == bytes => Ok(()),
         _ => write_atomic_as(path, bytes, Durability::Batched),
@@ -116,69 +167,36 @@ fn write_atomic_if_changed(path: &std::path::Path, bytes: &[u8]) -> io::Result<(
 }
 
 /// `create_dir_all` with the path in the error (the OS message alone names none).
-fn create_dir(dir: &std::path::Path) -> io::Result<()> {
+fn create_dir(dir: &Path) -> Result<(), PlanWriteError> {
     std::fs::create_dir_all(dir)
-        .map_err(|e| io::Error::new(e.kind(), format!("{}: cannot create: {e}", dir.display())))
+        .map_err(|source| PlanWriteError::CreateDir { dir: dir.to_path_buf(), source })
 }
 
-fn explain_changed_spec(e: io::Error, plan: &Plan) -> io::Error {
-    if e.kind() != io::ErrorKind::AlreadyExists {
-        return e;
-    }
-    io::Error::new(
-        e.kind(),
-        format!(
-            "{} was planned from a different spec; give the changed sweep a new `name` (or move the old results away)",
-            plan.sweep_dir.display()
-        ),
-    )
-}
-
-/// `plan.csv`: trial_id, variant, repeat, every axis value, gpus, nodes, queue, walltime,
-/// node_hours, queue_max_jobs (the queue's `max_jobs`, empty when unlimited, so that
-/// `xvr submit` on the sweep directory alone knows the limits).
-pub fn plan_csv(plan: &Plan) -> io::Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["trial_id".to_string(), "variant".into(), "repeat".into()];
-    header.extend(plan.axes.iter().cloned());
-    header.extend(
-        [
-            "gpus",
-            "nodes",
-            "queue",
-            "walltime",
-            "node_hours",
-            QUEUE_MAX_JOBS,
-        ]
-        .map(String::from),
-    );
-    w.write_record(&header).map_err(io::Error::other)?;
-    for t in &plan.trials {
-        let c = &t.config;
-        let mut row = vec![
-            t.id().to_string(),
-            c.meta.variant.clone().unwrap_or_default(),
-            c.meta.repeat.to_string(),
-        ];
-        row.extend(plan.axes.iter().map(|a| {
-            c.meta
-                .axes
-                .get(a)
-                .map(crate::spec::marked::value_text)
-                .unwrap_or_default()
-        }));
-        row.extend([
-            c.resources.gpus.to_string(),
-            t.nodes.to_string(),
-            t.queue.clone(),
-            super::walltime::format(t.walltime_s),
-            format!("{:.3}", t.node_hours()),
-            plan.site
-                .max_jobs(&t.queue)
-                .map(|n| n.to_string())
-                .unwrap_or_default(),
-        ]);
-        w.write_record(&row).map_err(io::Error::other)?;
-    }
-    w.into_inner().map_err(|e| io::Error::other(e.to_string()))
+/// `plan.csv` ([`PlanTable`]): each trial's axis values and placement, and its queue's
+/// `max_jobs`, so that `xvr submit` on the sweep directory alone knows the limits.
+pub fn plan_table(plan: &Plan) -> PlanTable {
+    let rows = plan
+        .trials
+        .iter()
+        .map(|t| {
+            let meta = &t.config.meta;
+            PlanRow {
+                trial_id: t.id().to_string(),
+                variant: meta.variant.clone(),
+                repeat: Some(meta.repeat),
+                axes: plan
+                    .axes
+                    .iter()
+                    .map(|a| (a.clone(), meta.axes.get(a).map(value_text).unwrap_or_default()))
+                    .collect(),
+                gpus: t.config.resources.gpus,
+                nodes: t.nodes,
+                queue: t.queue.clone(),
+                walltime_s: t.walltime_s,
+                node_hours: t.node_hours(),
+                queue_max_jobs: plan.site.max_jobs(&t.queue),
+            }
+        })
+        .collect();
+    PlanTable { axes: plan.axes.clone(), rows }
 }

@@ -77,13 +77,11 @@ pub fn leaf_paths(template: &Value) -> Vec<String> {
 }
 
 /// Checks that `value` has the type the trial field at `path` takes, by deserialising the
-/// template with just that value replaced. Returns serde's description of what is allowed.
-pub fn check_type(template: &Value, path: &str, value: &Value) -> Result<(), String> {
+/// template with just that value replaced. The error is serde's, which says what is allowed.
+pub fn check_type(template: &Value, path: &str, value: &Value) -> Result<(), serde_yaml::Error> {
     let mut tree = template.clone();
     set(&mut tree, path, value.clone());
-    serde_yaml::from_value::<TrialConfig>(tree)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+    serde_yaml::from_value::<TrialConfig>(tree).map(|_| ())
 }
 
 #[cfg(test)]
@@ -116,9 +114,9 @@ mod tests {
         let t = template();
         assert!(check_type(&t, "model.window", &Value::from(4)).is_ok());
         assert!(check_type(&t, "resources.queue", &Value::from("prod")).is_ok());
-        let err = check_type(&t, "model.window", &Value::from("big")).unwrap_err();
+        let err = check_type(&t, "model.window", &Value::from("big")).unwrap_err().to_string();
         assert!(err.contains("expected usize"), "{err}");
-        let err = check_type(&t, "profile.preset", &Value::from("fancy")).unwrap_err();
+        let err = check_type(&t, "profile.preset", &Value::from("fancy")).unwrap_err().to_string();
         assert!(err.contains("hta") && err.contains("paper"), "{err}");
     }
 

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use xvr_contract::trial::value_text;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
@@ -97,31 +98,6 @@ impl Node {
                     .collect(),
             ),
         }
-    }
-}
-
-/// Compact one-line YAML rendering of a value (`[4, 4, 36, 4]`, `0.5`, `abc`).
-pub fn value_text(v: &serde_yaml::Value) -> String {
-    use serde_yaml::Value;
-    match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.clone(),
-        Value::Sequence(items) => {
-            format!(
-                "[{}]",
-                items.iter().map(value_text).collect::<Vec<_>>().join(", ")
-            )
-        }
-        Value::Mapping(m) => format!(
-            "{{{}}}",
-            m.iter()
-                .map(|(k, v)| format!("{}: {}", value_text(k), value_text(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Value::Tagged(t) => format!("{} {}", t.tag, value_text(&t.value)),
     }
 }
 

@@ -12,7 +12,7 @@
 //!
 //! The prediction takes the faster of the two, as NCCL's tuner does.
 
-use xvr::plan::site::{Link, Links};
+use xvr_contract::site::{Link, Links};
 
 /// Seconds for a ring all-reduce of `bytes` over `ranks` ranks on one kind of `link`.
 pub fn ring(ranks: u32, bytes: f64, link: Link) -> f64 {

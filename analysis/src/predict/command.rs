@@ -1,19 +1,21 @@
-//! `xvr-analysis predict SPEC --from results/<measured sweep>`: plans the spec (nothing is
-//! written), predicts each planned trial, prints the table and the assumptions, and with
-//! `--out DIR` writes prediction.csv and a wall-time plot (PNG and SVG) there.
+//! `xvr-analysis predict PLANNED --from results/<measured sweep>`: reads a planned sweep
+//! directory (`xvr plan` wrote it; `xvr predict SPEC` writes one to a scratch directory),
+//! predicts each planned trial, prints the table and the assumptions, and with `--out DIR`
+//! writes prediction.csv and a wall-time plot (PNG and SVG) there.
 
 use super::{predict, BadLink, Prediction, PredictError};
 use crate::output_error::OutputError;
 use crate::plot::{self, palette, Axis, LegendAt, Mark, Series, XyChart};
 use crate::sweep::{group_by, Sweep};
 use std::path::{Path, PathBuf};
-use xvr::plan::site::{Link, Links};
-use xvr::plan::Plan;
+use xvr_contract::results::names;
+use xvr_contract::site::{Link, Links, SiteFacts};
 
 /// What the command line gives.
 #[derive(Debug, Clone)]
 pub struct Request {
-    pub spec: PathBuf,
+    /// The planned sweep directory.
+    pub planned: PathBuf,
     pub from: PathBuf,
     pub out: Option<PathBuf>,
     /// Replace the site profile's figures.
@@ -39,14 +41,26 @@ pub fn parse_link(option: &str, text: &str) -> Result<Link, BadLink> {
     }
 }
 
-/// `xvr-analysis predict`: plans the spec (writing nothing), predicts it from the measured
-/// sweep and reports the prediction.
+/// The site facts `xvr plan` recorded in a planned sweep directory.
+fn site_facts(planned: &Path) -> Result<SiteFacts, PredictError> {
+    let path = planned.join(names::SITE_JSON);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(PredictError::NoSite { planned: planned.to_path_buf() })
+        }
+        Err(source) => return Err(PredictError::SiteUnreadable { path, source }),
+    };
+    serde_json::from_str(&text).map_err(|source| PredictError::Site { path, source })
+}
+
+/// `xvr-analysis predict`: reads the planned sweep (writing nothing there), predicts it from
+/// the measured sweep and reports the prediction.
 pub fn predict_and_report(request: &Request) -> Result<(), PredictError> {
-    // The results root only names where the sweep would go: planning writes nothing.
-    let plan = Plan::build(&request.spec, Path::new("results"))?;
+    let planned = Sweep::load(&request.planned)?;
+    let site = site_facts(&request.planned)?;
     let measured = Sweep::load(&request.from)?;
-    let site = plan.site.links;
-    let links = match (request.intra_node, request.inter_node, site) {
+    let links = match (request.intra_node, request.inter_node, site.links) {
         (Some(intra_node), Some(inter_node), _) => Links {
             intra_node,
             inter_node,
@@ -56,15 +70,15 @@ pub fn predict_and_report(request: &Request) -> Result<(), PredictError> {
             inter_node: inter.unwrap_or(l.inter_node),
         },
         _ => {
-            return Err(PredictError::NoLinks { site: plan.site.name.clone() })
+            return Err(PredictError::NoLinks { site: site.name.clone() })
         }
     };
-    let prediction = predict(&plan, &measured, &links)?;
+    let prediction = predict(&planned, &site, &measured, &links)?;
     let table = prediction.table();
     println!(
-        "Prediction for {} ({} planned trials) from {}:",
-        request.spec.display(),
-        plan.trials.len(),
+        "Prediction for sweep {} ({} planned trials) from {}:",
+        planned.name,
+        planned.trials.len(),
         measured.dir.display()
     );
     print!("{}", table.to_text());

@@ -5,15 +5,24 @@ use std::path::PathBuf;
 use crate::output_error::OutputError;
 use crate::plot::PlotError;
 use crate::sweep::SweepError;
+use xvr_contract::results::names::SITE_JSON;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PredictError {
-    /// The spec to predict could not be planned.
+    /// The planned or the measured sweep could not be read.
     #[error(transparent)]
-    Spec(#[from] xvr::spec::SpecErrors),
-    /// The measured sweep could not be read.
-    #[error(transparent)]
-    Measured(#[from] SweepError),
+    Sweep(#[from] SweepError),
+    #[error(
+        "{}: no {SITE_JSON}: plan the sweep again with this xvr (`xvr plan SPEC` rewrites nothing else), or predict the spec with `xvr predict SPEC --from DIR`",
+        planned.display()
+    )]
+    NoSite { planned: PathBuf },
+    #[error("{}: {source}", path.display())]
+    Site { path: PathBuf, source: serde_json::Error },
+    #[error("{}: cannot read: {source}", path.display())]
+    SiteUnreadable { path: PathBuf, source: std::io::Error },
+    #[error("{}: planned trial {trial} cannot be predicted: {problems}", planned.display())]
+    PlannedTrialUnreadable { planned: PathBuf, trial: String, problems: String },
     #[error(
         "site {site}: its profile has no `links:` (bandwidth and latency within and between nodes); add them \
          or give both --intra-node and --inter-node"

@@ -21,9 +21,9 @@ use crate::sweep::Sweep;
 use crate::table::{Cell, Table};
 use allreduce::AllReduce;
 use compute::{ComputeModel, Measurement};
-use xvr::plan::site::Links;
-use xvr::plan::{Plan, PlannedTrial};
-use xvr_contract::trial::TrialConfig;
+use xvr_contract::results::PlanRow;
+use xvr_contract::site::{Links, SiteFacts};
+use xvr_contract::trial::{value_text, TrialConfig};
 
 /// Bytes per gradient element (f32).
 const GRADIENT_BYTES: f64 = 4.0;
@@ -122,15 +122,15 @@ fn measurement(trial: &crate::sweep::Trial) -> Option<(Measurement, &TrialConfig
 }
 
 /// The planned trial's series: its settings other than resources and the repeat.
-fn series_of(t: &PlannedTrial) -> String {
-    let mut parts: Vec<String> = t.config.meta.variant.iter().cloned().collect();
+fn series_of(config: &TrialConfig) -> String {
+    let mut parts: Vec<String> = config.meta.variant.iter().cloned().collect();
     parts.extend(
-        t.config
+        config
             .meta
             .axes
             .iter()
             .filter(|(k, _)| !k.starts_with(crate::sweep::RESOURCES_PREFIX))
-            .map(|(k, v)| format!("{k}={}", xvr::spec::marked::value_text(v))),
+            .map(|(k, v)| format!("{k}={}", value_text(v))),
     );
     if parts.is_empty() {
         "base".into()
@@ -139,18 +139,43 @@ fn series_of(t: &PlannedTrial) -> String {
     }
 }
 
-/// Predicts every planned trial (repeats once) from the measured sweep.
-pub fn predict(plan: &Plan, measured: &Sweep, links: &Links) -> Result<Prediction, PredictError> {
+/// A planned trial: its trial.yaml and its plan.csv row, or why it cannot be predicted.
+fn planned_trial<'t>(
+    t: &'t crate::sweep::Trial,
+    planned: &Sweep,
+) -> Result<(&'t TrialConfig, &'t PlanRow), PredictError> {
+    match (&t.config, &t.plan) {
+        (Some(config), Some(row)) => Ok((config, row)),
+        _ => Err(PredictError::PlannedTrialUnreadable {
+            planned: planned.dir.clone(),
+            trial: t.id.clone(),
+            problems: if t.problems.is_empty() {
+                "no trial.yaml, or not in plan.csv".into()
+            } else {
+                t.problems.join("; ")
+            },
+        }),
+    }
+}
+
+/// Predicts every planned trial (repeats once) of the planned sweep on `site` from the
+/// measured sweep.
+pub fn predict(
+    planned: &Sweep,
+    site: &SiteFacts,
+    measured: &Sweep,
+    links: &Links,
+) -> Result<Prediction, PredictError> {
     let found: Vec<(Measurement, &TrialConfig, u64)> =
         measured.trials.iter().filter_map(measurement).collect();
     if found.is_empty() {
         return Err(PredictError::NothingMeasured { measured: measured.dir.clone() });
     }
-    let per_node = plan.site.gpus_per_node;
+    let per_node = site.gpus_per_node;
     let mut rows: Vec<Row> = Vec::new();
     let mut fits: Vec<(String, ComputeModel, u64)> = Vec::new();
-    for t in &plan.trials {
-        let config = &t.config;
+    for t in &planned.trials {
+        let (config, plan_row) = planned_trial(t, planned)?;
         let key = workload(config);
         let same: Vec<&(Measurement, &TrialConfig, u64)> = found
             .iter()
@@ -158,8 +183,8 @@ pub fn predict(plan: &Plan, measured: &Sweep, links: &Links) -> Result<Predictio
             .collect();
         let Some(&&(_, _, params)) = same.first() else {
             return Err(PredictError::ModelNotMeasured {
-                trial: t.id().to_string(),
-                config: xvr::plan::describe(config),
+                trial: t.id.clone(),
+                config: config.meta.describe(),
                 measured: measured.dir.clone(),
                 model: describe_model(config),
             });
@@ -177,7 +202,7 @@ pub fn predict(plan: &Plan, measured: &Sweep, links: &Links) -> Result<Predictio
                     .collect();
                 let m = ComputeModel::fit(&ms).ok_or_else(|| PredictError::ComputeNotSeparable {
                     measured: measured.dir.clone(),
-                    trial: t.id().to_string(),
+                    trial: t.id.clone(),
                 })?;
                 fits.push((key.clone(), m, params));
                 m
@@ -186,7 +211,7 @@ pub fn predict(plan: &Plan, measured: &Sweep, links: &Links) -> Result<Predictio
         let gpus = config.resources.gpus;
         let batch = config.train.batch_per_gpu;
         let iterations = config.train.effective_iterations(gpus);
-        let series = series_of(t);
+        let series = series_of(config);
         if rows.iter().any(|r| {
             r.series == series
                 && r.gpus == gpus
@@ -213,7 +238,7 @@ pub fn predict(plan: &Plan, measured: &Sweep, links: &Links) -> Result<Predictio
         rows.push(Row {
             series,
             gpus,
-            nodes: t.nodes,
+            nodes: plan_row.nodes,
             batch_per_gpu: batch,
             iterations,
             params,
@@ -222,9 +247,9 @@ pub fn predict(plan: &Plan, measured: &Sweep, links: &Links) -> Result<Predictio
             s_per_iter,
             wall_s,
             efficiency: f64::NAN,
-            node_hours: f64::from(t.nodes) * wall_s / 3600.0,
-            requested_node_hours: t.node_hours(),
-            walltime_s: t.walltime_s,
+            node_hours: f64::from(plan_row.nodes) * wall_s / 3600.0,
+            requested_node_hours: plan_row.requested_node_hours(),
+            walltime_s: plan_row.walltime_s,
             measured: measured_here,
         });
     }

@@ -4,6 +4,7 @@
 use std::io;
 use std::path::PathBuf;
 
+use xvr_contract::results::PlanTableError;
 use xvr_contract::rules::RuleError;
 
 #[derive(Debug, thiserror::Error)]
@@ -19,16 +20,8 @@ pub enum SweepError {
     /// A CSV file that cannot be opened or has a bad row (serde's message names the column).
     #[error("{}{}: {source}", path.display(), line_of(source))]
     Csv { path: PathBuf, source: csv::Error },
-    #[error("{}: cannot read: {source}", path.display())]
-    PlanUnreadable { path: PathBuf, source: csv::Error },
-    #[error(
-        "{}: missing column `{column}` (plan.csv needs trial_id, one column per axis, gpus, nodes, queue, walltime, node_hours)",
-        path.display()
-    )]
-    MissingColumn { path: PathBuf, column: &'static str },
-    /// A plan.csv cell that is not the number its column holds (`a number`, `a whole number`).
-    #[error("{}:{line}: column `{column}`: `{value}` is not {expected}", path.display())]
-    NotANumber { path: PathBuf, line: u64, column: &'static str, value: String, expected: &'static str },
+    #[error(transparent)]
+    Plan(#[from] PlanTableError),
     #[error("{}: {source}", path.display())]
     Json { path: PathBuf, source: serde_json::Error },
     /// A YAML file (positions are in serde_yaml's message).

@@ -5,17 +5,15 @@
 mod config;
 mod error;
 mod files;
-mod plan;
 mod trial;
 
 pub use config::{group_by, Config, GPUS_AXIS, RESOURCES_PREFIX, VARIANT};
 pub use error::SweepError;
-pub use plan::{Plan, PlanRow};
 pub use trial::Trial;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use xvr_contract::results::names;
+use xvr_contract::results::{names, PlanTable};
 
 #[derive(Debug, Clone)]
 pub struct Sweep {
@@ -41,7 +39,7 @@ impl Sweep {
         if !plan_path.exists() {
             return Err(SweepError::NoPlan { path: plan_path });
         }
-        let plan = Plan::read(&plan_path)?;
+        let plan = PlanTable::read(&plan_path)?;
         let trials_dir = dir.join(names::TRIALS_DIR);
         let mut on_disk = BTreeSet::new();
         if trials_dir.is_dir() {

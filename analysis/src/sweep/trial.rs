@@ -3,12 +3,11 @@
 //! the plan, so half-finished trials still have a GPU count and a label.
 
 use super::files::{read_csv, read_json, read_yaml};
-use super::plan::PlanRow;
 use super::SweepError;
 use crate::quality_metrics::QualityMetrics;
 use std::path::Path;
-use xvr_contract::results::{names, ProfileRow, Summary, TrainRow, TrialState, TrialStatus, ValidationRow};
-use xvr_contract::trial::TrialConfig;
+use xvr_contract::results::{names, PlanRow, ProfileRow, Summary, TrainRow, TrialState, TrialStatus, ValidationRow};
+use xvr_contract::trial::{value_text, TrialConfig};
 
 #[derive(Debug, Clone)]
 pub struct Trial {
@@ -167,11 +166,10 @@ impl Trial {
             .or(self.plan.as_ref().map(|p| p.gpus))
     }
 
+    /// Nodes as planned (the site's GPUs per node decide them); unknown for a trial
+    /// directory that plan.csv does not list.
     pub fn nodes(&self) -> Option<u32> {
-        self.plan
-            .as_ref()
-            .map(|p| p.nodes)
-            .or(self.gpus().map(|g| g.div_ceil(4)))
+        self.plan.as_ref().map(|p| p.nodes)
     }
 
     pub fn batch_per_gpu(&self) -> Option<usize> {
@@ -202,9 +200,6 @@ impl Trial {
             return Some(v.clone()).filter(|v| !v.is_empty());
         }
         let value = self.config.as_ref()?.meta.axes.get(axis)?;
-        Some(match value {
-            serde_yaml::Value::String(s) => s.clone(),
-            other => serde_yaml::to_string(other).ok()?.trim().to_string(),
-        })
+        Some(value_text(value))
     }
 }

@@ -8,8 +8,9 @@ use serde_yaml::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use xvr_contract::results::{ProfileRow, Summary, TrialState, TrialStatus};
+use xvr_contract::results::{PlanRow, PlanTable, ProfileRow, Summary, TrialState, TrialStatus};
 use xvr_contract::trial::TrialConfig;
+use xvr_contract::walltime;
 
 /// One succeeded trial and the numbers it reports.
 #[derive(Debug, Clone)]
@@ -120,35 +121,35 @@ pub fn write_sweep(
     let dir = root.join(name);
     std::fs::create_dir_all(dir.join("trials")).unwrap();
     std::fs::write(dir.join("sweep.yaml"), spec).unwrap();
-    let mut plan = csv::Writer::from_path(dir.join("plan.csv")).unwrap();
-    let mut header = vec!["trial_id".to_string(), "variant".into(), "repeat".into()];
-    header.extend(axes.iter().map(|a| a.to_string()));
-    header.extend(["gpus", "nodes", "queue", "walltime", "node_hours"].map(String::from));
-    plan.write_record(&header).unwrap();
+    let mut plan = PlanTable {
+        axes: axes.iter().map(|a| a.to_string()).collect(),
+        rows: Vec::new(),
+    };
     for t in trials {
         let id = t.id();
         let gpus = t.config.resources.gpus;
         let nodes = gpus.div_ceil(4);
-        let mut row = vec![
-            id.clone(),
-            t.variant.clone().unwrap_or_default(),
-            t.repeat.to_string(),
-        ];
-        for a in axes {
-            let v = t.axes.iter().find(|(k, _)| k == a).map(|(_, v)| text(v));
-            row.push(v.unwrap_or_default());
-        }
-        row.extend([
-            gpus.to_string(),
-            nodes.to_string(),
-            "debug".into(),
-            t.config.resources.walltime.clone(),
-            format!("{}", f64::from(nodes)),
-        ]);
-        plan.write_record(&row).unwrap();
+        plan.rows.push(PlanRow {
+            trial_id: id.clone(),
+            variant: t.variant.clone(),
+            repeat: Some(t.repeat),
+            axes: axes
+                .iter()
+                .map(|a| {
+                    let v = t.axes.iter().find(|(k, _)| k == a).map(|(_, v)| text(v));
+                    (a.to_string(), v.unwrap_or_default())
+                })
+                .collect(),
+            gpus,
+            nodes,
+            queue: "debug".into(),
+            walltime_s: walltime::parse(&t.config.resources.walltime).unwrap(),
+            node_hours: f64::from(nodes),
+            queue_max_jobs: None,
+        });
         write_trial(&dir.join("trials").join(&id), name, &id, t);
     }
-    plan.flush().unwrap();
+    std::fs::write(dir.join("plan.csv"), plan.to_csv().unwrap()).unwrap();
     dir
 }
 

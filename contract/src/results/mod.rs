@@ -3,12 +3,14 @@
 //! renaming a column is a compile-time change in one place and a failing analysis test.
 
 mod atomic;
+mod plan_table;
 mod progress;
 mod rows;
 
 pub use atomic::{
     sync_filesystem, write_atomic, write_atomic_as, write_atomic_new, write_atomic_new_as, Durability,
 };
+pub use plan_table::{PlanRow, PlanTable, PlanTableError};
 pub use progress::{describe as describe_progress, last_train_row};
 pub use rows::{ProfileRow, Summary, TrainRow, TrialState, TrialStatus, ValidationRow};
 
@@ -16,6 +18,8 @@ pub use rows::{ProfileRow, Summary, TrainRow, TrialState, TrialStatus, Validatio
 pub mod names {
     pub const SWEEP_SPEC: &str = "sweep.yaml";
     pub const PLAN_CSV: &str = "plan.csv";
+    /// The site the sweep was planned for ([`crate::site::SiteFacts`]).
+    pub const SITE_JSON: &str = "site.json";
     pub const TRIALS_DIR: &str = "trials";
     pub const REPORT_DIR: &str = "report";
     /// Inside `trials/<id>/`.
