@@ -37,11 +37,7 @@ impl TrainLog {
         let mut next = 1;
         for line in BufReader::new(file).lines() {
             let line = line.map_err(failed)?;
-            let iter = line
-                .split(',')
-                .next()
-                .and_then(|f| f.trim().parse::<u64>().ok());
-            if iter == Some(next) {
+            if iteration_of(&line) == Some(next) {
                 next += 1;
             }
         }
@@ -58,11 +54,7 @@ impl TrainLog {
             if let Ok(file) = File::open(path) {
                 for line in BufReader::new(file).lines() {
                     let line = line.map_err(failed)?;
-                    let iter = line
-                        .split(',')
-                        .next()
-                        .and_then(|f| f.trim().parse::<u64>().ok());
-                    if iter.is_some_and(|i| i <= completed) {
+                    if iteration_of(&line).is_some_and(|i| i <= completed) {
                         kept.push_str(&line);
                         kept.push('\n');
                     }
@@ -89,6 +81,12 @@ impl TrainLog {
         let bytes = writer.into_inner().map_err(|e| failed(e.into_error()))?;
         self.file.write_all(&bytes).map_err(failed)
     }
+}
+
+/// The iteration a train.csv line records (its first field); `None` for the header or a
+/// half-written line.
+fn iteration_of(line: &str) -> Option<u64> {
+    line.split(',').next().and_then(|f| f.trim().parse().ok())
 }
 
 /// The header line of train.csv, from [`TrainRow`]'s fields.
