@@ -17,6 +17,7 @@
 pub mod binning;
 pub mod crop;
 pub mod dataset;
+pub mod dataset_error;
 pub mod dihedral;
 pub mod eval_input;
 pub mod experiment;
@@ -24,11 +25,13 @@ pub mod frame;
 #[cfg(feature = "hdf5")]
 pub mod hdf5_dataset;
 pub mod level_frame;
+pub mod pairing_error;
 pub mod png_frame;
 pub mod poisson_noise;
 pub mod renorm;
 pub mod sample;
 pub mod sampler;
+pub mod sampler_error;
 pub mod seeding;
 pub mod selection;
 pub mod sequence;
@@ -37,9 +40,12 @@ pub mod sequence_writer;
 pub mod synthetic;
 pub mod tiff_file;
 pub mod video_root;
+pub mod video_root_error;
 
 pub use dataset::Dataset;
+pub use dataset_error::DatasetError;
 pub use eval_input::{eval_frames, eval_input, EvalInput};
 pub use frame::{Frame, PairedVideo, Video};
 pub use sample::{Sample, SampleParams};
 pub use sampler::{SamplerState, TrainSampler};
+pub use sampler_error::SamplerError;

@@ -7,6 +7,7 @@
 pub mod aad;
 pub mod bicubic;
 pub mod grey_levels;
+pub mod metric_error;
 pub mod psnr;
 pub mod ssim;
 pub mod validation_psnr;
@@ -14,6 +15,7 @@ pub mod validation_psnr;
 pub use aad::aad;
 pub use bicubic::bicubic_upscale;
 pub use grey_levels::to_grey_levels;
+pub use metric_error::MetricError;
 pub use psnr::psnr;
 pub use ssim::ssim;
 pub use validation_psnr::mean_of_video_means;

@@ -17,6 +17,7 @@ pub mod checkpoint;
 mod checkpoint_error;
 pub mod ema;
 pub mod evaluate;
+pub mod evaluation_error;
 pub mod flat_params;
 pub mod outputs;
 pub mod progress;
