@@ -13,6 +13,9 @@
 //! - Training: [`sample`] (one sample, with [`crop`] and [`dihedral`]) and [`sampler`] (the
 //!   seeded, sharded, resumable stream; [`seeding`] derives its random streams).
 //! - Validation/inference: [`eval_input`].
+//! - Errors: each step returns its own type, beside it when small, else in its own file
+//!   ([`sequence_error`], [`video_root_error`], [`pairing_error`], [`sampler_error`],
+//!   [`dataset_error`]).
 
 pub mod binning;
 pub mod crop;

@@ -2,7 +2,7 @@
 //! bicubic baseline (docs/definitions.md#bicubic-baseline).
 //!
 //! Convert model outputs and ground truth with [`to_grey_levels`] first; every metric then
-//! compares 8-bit images.
+//! compares 8-bit images. Images a metric cannot compare give a [`MetricError`].
 
 pub mod aad;
 pub mod bicubic;
