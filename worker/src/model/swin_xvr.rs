@@ -43,16 +43,22 @@ pub enum InputShapeError {
     /// The LR input is not (batch ≥ 1, NL, 1, h ≥ 1, w ≥ 1) for this model's NL.
     #[error("LR input has shape {found:?}; expected (batch ≥ 1, {lr_frames}, 1, h ≥ 1, w ≥ 1)")]
     Lr { found: [usize; 5], lr_frames: usize },
-    /// The HR input is not the two frames of 4× the LR size (`lr_size`: h, w).
+    /// The HR input is not [`expected_hr_shape`] of the LR input's batch and size (`lr_size`:
+    /// h, w).
     #[error(
-        "HR input has shape {found:?}; expected {expected:?} (2 frames, 4× the LR size {}×{})",
-        lr_size.0, lr_size.1
+        "HR input has shape {found:?}; expected {:?} (2 frames, 4× the LR size {}×{})",
+        expected_hr_shape(*batch, *lr_size), lr_size.0, lr_size.1
     )]
     Hr {
         found: [usize; 5],
-        expected: [usize; 5],
+        batch: usize,
         lr_size: (usize, usize),
     },
+}
+
+/// The HR input's shape for `batch` LR inputs of `(h, w)`: (batch, 2, 1, 4h, 4w).
+fn expected_hr_shape(batch: usize, (h, w): (usize, usize)) -> [usize; 5] {
+    [batch, HR_FRAMES, 1, SCALE * h, SCALE * w]
 }
 
 /// Building the network from its hyperparameters: the config (the trial's model section,
@@ -124,7 +130,7 @@ impl<B: Backend> SwinXvr<B> {
     /// (B, 2, 1, 4h, 4w) with the same B, h, w ≥ 1.
     pub fn check_inputs(&self, lq: [usize; 5], hq: [usize; 5]) -> Result<(), InputShapeError> {
         let [b, nl, c, h, w] = lq;
-        let expected_hq = [b, HR_FRAMES, 1, SCALE * h, SCALE * w];
+        let expected_hq = expected_hr_shape(b, (h, w));
         if nl != self.lr_frames || c != 1 || b == 0 || h == 0 || w == 0 {
             return Err(InputShapeError::Lr {
                 found: lq,
@@ -134,7 +140,7 @@ impl<B: Backend> SwinXvr<B> {
         if hq != expected_hq {
             return Err(InputShapeError::Hr {
                 found: hq,
-                expected: expected_hq,
+                batch: b,
                 lr_size: (h, w),
             });
         }
