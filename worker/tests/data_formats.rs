@@ -480,12 +480,15 @@ fn a_study_trains_on_tiff_stacks_and_hdf5_files() {
     }
     // Without the dataset path an HDF5 video is refused, naming the file and the field.
     cfg.hdf5_dataset = None;
-    let err = Dataset::load(&cfg).unwrap_err();
+    let err = Dataset::load(&cfg).unwrap_err().to_string();
     assert!(
         err.contains("2.h5") && err.contains("data.hdf5_dataset"),
         "{err}"
     );
     // `source: png` keeps reading PNG folders only.
     cfg.source = DataSource::Png;
-    assert!(Dataset::load(&cfg).unwrap_err().contains("no videos"));
+    assert!(Dataset::load(&cfg)
+        .unwrap_err()
+        .to_string()
+        .contains("no videos"));
 }

@@ -5,8 +5,8 @@ use std::io::BufWriter;
 use std::path::Path;
 
 use xvr_contract::trial::{DataConfig, DataSource};
-use xvr_worker::data::video_root::{read_videos, RootKind};
 use xvr_worker::data::png_frame::{read_gray_png, write_gray_png};
+use xvr_worker::data::video_root::{read_videos, RootKind};
 use xvr_worker::data::{Dataset, Frame};
 
 fn tomobank(name: &str) -> std::path::PathBuf {
@@ -82,7 +82,7 @@ fn bad_png_files_give_errors_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let text = dir.path().join("text.png");
     std::fs::write(&text, "not a png").unwrap();
-    let err = read_gray_png(&text).unwrap_err();
+    let err = read_gray_png(&text).unwrap_err().to_string();
     assert!(
         err.contains("text.png") && err.contains("not a readable PNG"),
         "{err}"
@@ -97,7 +97,7 @@ fn bad_png_files_give_errors_naming_the_file() {
         png::BitDepth::Eight,
         &[0; 12],
     );
-    let err = read_gray_png(&rgb).unwrap_err();
+    let err = read_gray_png(&rgb).unwrap_err().to_string();
     assert!(
         err.contains("rgb.png") && err.contains("Rgb") && err.contains("8-bit greyscale"),
         "{err}"
@@ -112,11 +112,14 @@ fn bad_png_files_give_errors_naming_the_file() {
         png::BitDepth::Sixteen,
         &[0; 8],
     );
-    let err = read_gray_png(&deep).unwrap_err();
+    let err = read_gray_png(&deep).unwrap_err().to_string();
     assert!(err.contains("deep.png") && err.contains("16-bit"), "{err}");
 
     let missing = dir.path().join("missing.png");
-    assert!(read_gray_png(&missing).unwrap_err().contains("missing.png"));
+    assert!(read_gray_png(&missing)
+        .unwrap_err()
+        .to_string()
+        .contains("missing.png"));
 }
 
 /// Writes `<root>/<clip>/<t:08d>.png` for the given clips, each `frames` frames of h × w.
@@ -149,7 +152,9 @@ fn a_frame_of_the_wrong_size_is_an_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     write_clips(dir.path(), &["7"], 3, 8, 4);
     write_gray_png(&dir.path().join("7/00000002.png"), &grey_frame(8, 8, 0)).unwrap();
-    let err = read_videos(dir.path(), RootKind::PngFolders).unwrap_err();
+    let err = read_videos(dir.path(), RootKind::PngFolders)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("00000002.png") && err.contains("8x8") && err.contains("8x4"),
         "{err}"
@@ -193,9 +198,12 @@ fn png_dataset_pairs_hr_and_lr_roots_or_bins_hr() {
     let bad = dir.path().join("LRbad");
     write_clips(&bad, &["1", "2"], 4, 5, 8);
     cfg.lr_root = Some(bad.display().to_string());
-    let err = Dataset::load(&cfg).unwrap_err();
+    let err = Dataset::load(&cfg).unwrap_err().to_string();
     assert!(err.contains("LRbad") && err.contains("exactly 4x"), "{err}");
 
     cfg.hr_root = None;
-    assert!(Dataset::load(&cfg).unwrap_err().contains("data.hr_root"));
+    assert!(Dataset::load(&cfg)
+        .unwrap_err()
+        .to_string()
+        .contains("data.hr_root"));
 }

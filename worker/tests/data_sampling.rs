@@ -230,7 +230,8 @@ fn validation_videos_are_held_out_and_never_trained_on() {
             ..Default::default()
         },
     )
-    .unwrap_err();
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("data.val_videos"), "{err}");
 }
 
@@ -324,9 +325,12 @@ fn sampler_refuses_bad_rank_and_videos_too_small_for_the_crop() {
     assert!(
         TrainSampler::new(data.clone(), params(4, [1.0, 7.0]), 0, 2, 2)
             .unwrap_err()
+            .to_string()
             .contains("rank 2")
     );
-    let err = TrainSampler::new(data, params(9, [1.0, 7.0]), 0, 0, 1).unwrap_err();
+    let err = TrainSampler::new(data, params(9, [1.0, 7.0]), 0, 0, 1)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("data.crop_lr 9"), "{err}");
 }
 

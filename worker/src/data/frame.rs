@@ -2,6 +2,8 @@
 
 use xvr_contract::model::SCALE;
 
+use super::pairing_error::PairingError;
+
 /// One grey-level image, row-major, intensities as `f32` (in [0, 1] once normalised).
 ///
 /// Pixel (row `y`, column `x`) is `pixels[y * width + x]`.
@@ -63,26 +65,30 @@ pub struct PairedVideo {
 impl PairedVideo {
     /// Pairs an HR and an LR sequence of the same scene, checking that they have the same
     /// number of frames (≥ 1), one size each, and HR exactly 4× LR in both dimensions.
-    pub fn new(name: &str, hr: Vec<Frame>, lr: Vec<Frame>) -> Result<Self, String> {
+    pub fn new(name: &str, hr: Vec<Frame>, lr: Vec<Frame>) -> Result<Self, PairingError> {
+        let video = || name.to_string();
         if hr.is_empty() || hr.len() != lr.len() {
-            return Err(format!(
-                "video {name}: {} HR frames and {} LR frames; need the same number, at least 1",
-                hr.len(),
-                lr.len()
-            ));
+            return Err(PairingError::FrameCounts {
+                video: video(),
+                hr: hr.len(),
+                lr: lr.len(),
+            });
         }
         let (hh, hw) = (hr[0].height, hr[0].width);
         let (lh, lw) = (lr[0].height, lr[0].width);
         if hh != SCALE * lh || hw != SCALE * lw {
-            return Err(format!(
-                "video {name}: HR frames are {hh}x{hw} (HxW) and LR frames {lh}x{lw}; HR must be exactly {SCALE}x LR"
-            ));
+            return Err(PairingError::NotScaled {
+                video: video(),
+                hr: (hh, hw),
+                lr: (lh, lw),
+            });
         }
         for (t, (h, l)) in hr.iter().zip(&lr).enumerate() {
             if (h.height, h.width, l.height, l.width) != (hh, hw, lh, lw) {
-                return Err(format!(
-                    "video {name}: frame {t} differs in size from frame 0"
-                ));
+                return Err(PairingError::FrameSize {
+                    video: video(),
+                    frame: t,
+                });
             }
         }
         Ok(Self {

@@ -13,10 +13,14 @@
 //! - Training: [`sample`] (one sample, with [`crop`] and [`dihedral`]) and [`sampler`] (the
 //!   seeded, sharded, resumable stream; [`seeding`] derives its random streams).
 //! - Validation/inference: [`eval_input`].
+//! - Errors: each step returns its own type, beside it when small, else in its own file
+//!   ([`sequence_error`], [`video_root_error`], [`pairing_error`], [`sampler_error`],
+//!   [`dataset_error`]).
 
 pub mod binning;
 pub mod crop;
 pub mod dataset;
+pub mod dataset_error;
 pub mod dihedral;
 pub mod eval_input;
 pub mod experiment;
@@ -24,11 +28,13 @@ pub mod frame;
 #[cfg(feature = "hdf5")]
 pub mod hdf5_dataset;
 pub mod level_frame;
+pub mod pairing_error;
 pub mod png_frame;
 pub mod poisson_noise;
 pub mod renorm;
 pub mod sample;
 pub mod sampler;
+pub mod sampler_error;
 pub mod seeding;
 pub mod selection;
 pub mod sequence;
@@ -37,9 +43,12 @@ pub mod sequence_writer;
 pub mod synthetic;
 pub mod tiff_file;
 pub mod video_root;
+pub mod video_root_error;
 
 pub use dataset::Dataset;
+pub use dataset_error::DatasetError;
 pub use eval_input::{eval_frames, eval_input, EvalInput};
 pub use frame::{Frame, PairedVideo, Video};
 pub use sample::{Sample, SampleParams};
 pub use sampler::{SamplerState, TrainSampler};
+pub use sampler_error::SamplerError;

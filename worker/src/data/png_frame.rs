@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::frame::Frame;
 use super::level_frame::{BitDepth, LevelFrame};
@@ -98,15 +98,27 @@ pub fn write_png_levels(
         .map_err(|e| error(&e))
 }
 
+/// Why a PNG cannot be read as an 8-bit frame.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GrayPngError {
+    /// Not a readable greyscale PNG.
+    #[error(transparent)]
+    Read(#[from] SequenceError),
+    #[error(
+        "{}: PNG is 16-bit greyscale; only 8-bit greyscale frames are supported here",
+        path.display()
+    )]
+    SixteenBit { path: PathBuf },
+}
+
 /// Reads an 8-bit greyscale PNG into a frame with pixels k/255 (the reference's PNG frames,
 /// and synthetic textures). Anything else is refused, naming the file.
-pub fn read_gray_png(path: &Path) -> Result<Frame, String> {
-    let (frame, depth) = read_png_levels(path).map_err(|e| e.to_string())?;
+pub fn read_gray_png(path: &Path) -> Result<Frame, GrayPngError> {
+    let (frame, depth) = read_png_levels(path)?;
     if depth != BitDepth::Eight {
-        return Err(format!(
-            "{}: PNG is 16-bit greyscale; only 8-bit greyscale frames are supported here",
-            path.display()
-        ));
+        return Err(GrayPngError::SixteenBit {
+            path: path.to_path_buf(),
+        });
     }
     Ok(Frame {
         height: frame.height,
@@ -116,7 +128,7 @@ pub fn read_gray_png(path: &Path) -> Result<Frame, String> {
 }
 
 /// Writes a frame as an 8-bit greyscale PNG (clamped to [0, 1], ×255, rounded half to even).
-pub fn write_gray_png(path: &Path, frame: &Frame) -> Result<(), String> {
+pub fn write_gray_png(path: &Path, frame: &Frame) -> Result<(), SequenceError> {
     let levels = LevelFrame {
         height: frame.height,
         width: frame.width,
@@ -126,5 +138,5 @@ pub fn write_gray_png(path: &Path, frame: &Frame) -> Result<(), String> {
             .map(|v| (v.clamp(0.0, 1.0) * 255.0).round_ties_even() as u16)
             .collect(),
     };
-    write_png_levels(path, &levels, BitDepth::Eight).map_err(|e| e.to_string())
+    write_png_levels(path, &levels, BitDepth::Eight)
 }

@@ -3,6 +3,13 @@
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Poisson};
 
+/// A blank-scan factor outside (0, [`MAX_B0`]] (or NaN).
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[error("blank-scan factor b0 = {b0}: must be in (0, {MAX_B0:e}]")]
+pub struct B0OutOfRange {
+    pub b0: f64,
+}
+
 /// Draws the blank-scan factor b0 = 10^u, u ~ Uniform(lo, hi) (once per training sample).
 pub fn draw_b0(rng: &mut impl Rng, exponent_range: [f64; 2]) -> f64 {
     let [lo, hi] = exponent_range;
@@ -20,11 +27,13 @@ pub fn draw_b0(rng: &mut impl Rng, exponent_range: [f64; 2]) -> f64 {
 /// a pixel of 0 stays 0 (Poisson(0) = 0). Pixels are clamped to [0, 1] first.
 ///
 /// Errors unless 0 < b0 ≤ [`MAX_B0`].
-pub fn add_poisson_noise(pixels: &mut [f32], b0: f64, rng: &mut impl Rng) -> Result<(), String> {
+pub fn add_poisson_noise(
+    pixels: &mut [f32],
+    b0: f64,
+    rng: &mut impl Rng,
+) -> Result<(), B0OutOfRange> {
     if !(b0 > 0.0 && b0 <= MAX_B0) {
-        return Err(format!(
-            "blank-scan factor b0 = {b0}: must be in (0, {MAX_B0:e}]"
-        ));
+        return Err(B0OutOfRange { b0 });
     }
     for v in pixels {
         let lambda = b0 * f64::from(v.clamp(0.0, 1.0));

@@ -11,6 +11,31 @@ use super::dihedral::Dihedral;
 use super::frame::{Frame, PairedVideo};
 use super::poisson_noise::{add_poisson_noise, draw_b0};
 
+/// A training video samples cannot be drawn from with the trial's sampling settings.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnsampleableVideo {
+    /// The LR frames (`lr_size`: height, width) are smaller than the crop.
+    #[error(
+        "video {video}: LR frames are {}x{}, smaller than data.crop_lr {crop_lr}",
+        lr_size.0, lr_size.1
+    )]
+    SmallerThanTheCrop {
+        video: String,
+        lr_size: (usize, usize),
+        crop_lr: usize,
+    },
+    /// Fewer frames than NL LR frames at the largest interval span.
+    #[error(
+        "video {video}: {frames} frames; NL {lr_frames} LR frames at the largest interval of data.lr_intervals need at least {needed}"
+    )]
+    TooShort {
+        video: String,
+        frames: usize,
+        lr_frames: usize,
+        needed: usize,
+    },
+}
+
 /// A training sample, all arrays row-major `f32` in [0, 1]:
 /// - `lq`: `[NL, h, w]` — the NL noisy LR crops, earliest first;
 /// - `hq`: `[2, 4h, 4w]` — the HR crops before and after the target time;
@@ -76,23 +101,23 @@ impl SampleParams {
 
     /// Checks that every sample can be drawn from `video`: the LR frame is at least the crop
     /// and the video is long enough for NL frames at the largest interval.
-    pub fn check_video(&self, video: &PairedVideo) -> Result<(), String> {
+    pub fn check_video(&self, video: &PairedVideo) -> Result<(), UnsampleableVideo> {
         let (h, w) = video.lr_size();
         if h < self.crop_lr || w < self.crop_lr {
-            return Err(format!(
-                "video {}: LR frames are {h}x{w}, smaller than data.crop_lr {}",
-                video.name, self.crop_lr
-            ));
+            return Err(UnsampleableVideo::SmallerThanTheCrop {
+                video: video.name.clone(),
+                lr_size: (h, w),
+                crop_lr: self.crop_lr,
+            });
         }
         let span = (self.lr_frames - 1) * self.lr_intervals.iter().max().copied().unwrap_or(1) + 1;
         if video.len() < span.max(2) {
-            return Err(format!(
-                "video {}: {} frames; NL {} LR frames at the largest interval of data.lr_intervals need at least {}",
-                video.name,
-                video.len(),
-                self.lr_frames,
-                span.max(2)
-            ));
+            return Err(UnsampleableVideo::TooShort {
+                video: video.name.clone(),
+                frames: video.len(),
+                lr_frames: self.lr_frames,
+                needed: span.max(2),
+            });
         }
         Ok(())
     }

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dataset::Dataset;
 use super::sample::{draw_sample, Sample, SampleParams};
+use super::sampler_error::SamplerError;
 use super::seeding::{stream, Purpose};
 
 /// Everything needed to resume a rank's shard of the stream (stored in checkpoints).
@@ -51,7 +52,7 @@ impl TrainSampler {
         seed: u64,
         rank: u64,
         world: u64,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SamplerError> {
         Self::restore(
             data,
             params,
@@ -70,15 +71,15 @@ impl TrainSampler {
         data: Arc<Dataset>,
         params: SampleParams,
         state: SamplerState,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SamplerError> {
         if state.world == 0 || state.rank >= state.world {
-            return Err(format!(
-                "sampler: rank {} of world {}: need 0 <= rank < world",
-                state.rank, state.world
-            ));
+            return Err(SamplerError::Rank {
+                rank: state.rank,
+                world: state.world,
+            });
         }
         if data.train.is_empty() {
-            return Err("sampler: no training videos".into());
+            return Err(SamplerError::NoTrainingVideos);
         }
         for video in &data.train {
             params.check_video(video)?;

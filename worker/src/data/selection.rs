@@ -5,16 +5,24 @@ use rand::RngExt;
 
 use super::seeding::{stream, Purpose};
 
+/// More validation videos than the set leaves room for: none would train.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "data.val_videos: {val_videos}: must be smaller than the number of videos ({count}) so that at least one trains"
+)]
+pub struct ValidationSplitError {
+    pub val_videos: usize,
+    pub count: usize,
+}
+
 /// Indices (into a list of `count` videos in order) of the held-out validation videos: the
 /// last `val_videos` ones. Errors when no training video would remain.
 pub fn validation_indices(
     count: usize,
     val_videos: usize,
-) -> Result<std::ops::Range<usize>, String> {
+) -> Result<std::ops::Range<usize>, ValidationSplitError> {
     if val_videos >= count {
-        return Err(format!(
-            "data.val_videos: {val_videos}: must be smaller than the number of videos ({count}) so that at least one trains"
-        ));
+        return Err(ValidationSplitError { val_videos, count });
     }
     Ok(count - val_videos..count)
 }

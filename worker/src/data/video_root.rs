@@ -7,6 +7,7 @@ use std::path::Path;
 use super::frame::Video;
 use super::sequence::{is_sequence_file, read_sequence, SequenceFormat, SequenceSource};
 use super::sequence_error::{SequenceError, SequenceErrorKind};
+use super::video_root_error::VideoRootError;
 
 /// Which entries of a root are videos.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,9 +25,11 @@ pub enum RootKind<'a> {
 /// Videos are ordered numerically when their names are numbers (XFusion's clip names are
 /// numeric strings), otherwise by name; a video's name is its folder name or its file name
 /// without the extension. Errors name the offending folder or file.
-pub fn read_videos(root: &Path, kind: RootKind) -> Result<Vec<Video>, String> {
-    let listing_failed =
-        |e: std::io::Error| format!("{}: cannot list video folders: {e}", root.display());
+pub fn read_videos(root: &Path, kind: RootKind) -> Result<Vec<Video>, VideoRootError> {
+    let listing_failed = |source| VideoRootError::List {
+        root: root.to_path_buf(),
+        source,
+    };
     let mut entries = Vec::new();
     for entry in std::fs::read_dir(root).map_err(listing_failed)? {
         let path = entry.map_err(listing_failed)?.path();
@@ -36,20 +39,19 @@ pub fn read_videos(root: &Path, kind: RootKind) -> Result<Vec<Video>, String> {
         entries.push((name, path));
     }
     if entries.is_empty() {
-        return Err(format!(
-            "{}: no videos (expected {})",
-            root.display(),
-            match kind {
+        return Err(VideoRootError::NoVideos {
+            root: root.to_path_buf(),
+            expected: match kind {
                 RootKind::PngFolders => "<root>/<clip>/<frame:08d>.png",
                 RootKind::Files { .. } =>
                     "<root>/<clip>/<frame>.png or .tif folders, <root>/<clip>.tif stacks or <root>/<clip>.h5 files",
-            }
-        ));
+            },
+        });
     }
     entries.sort_by_key(|(name, _)| (name.parse::<u64>().ok(), name.clone()));
     entries
         .iter()
-        .map(|(name, path)| read_video(name, path, kind).map_err(|e| e.to_string()))
+        .map(|(name, path)| Ok(read_video(name, path, kind)?))
         .collect()
 }
 

@@ -65,6 +65,31 @@ impl LauncherEnv {
     }
 }
 
+/// MPI's world is not the job the trial asks for and the launcher started.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WorldSizeError {
+    /// The launcher started several processes but MPI sees each as a world of one.
+    #[error(
+        "the launcher started {claimed} processes ({var}={claimed}) but MPI reports a world of 1 in this \
+         one: the mpiexec on PATH belongs to a different MPI than the library xvr-worker runs on \
+         ({mpi_library}); every process would train alone. Use that library's mpiexec, or rebuild \
+         against the launcher's MPI"
+    )]
+    Singletons {
+        var: &'static str,
+        claimed: usize,
+        mpi_library: String,
+    },
+    /// A world of one without any launcher, for a trial of several ranks.
+    #[error(
+        "the trial asks for {expected} ranks (resources.gpus) but MPI_COMM_WORLD has 1; no launcher \
+         variables are set: start it with `mpiexec -n {expected} xvr-worker ...`"
+    )]
+    NotLaunched { expected: usize },
+    #[error("the trial asks for {expected} ranks (resources.gpus) but MPI_COMM_WORLD has {found}")]
+    Size { expected: usize, found: usize },
+}
+
 /// Checks MPI's world size against what the trial asks for and what the launcher claims.
 /// `mpi_library` names the MPI the binary runs on, for the mismatch message.
 pub fn check_world_size(
@@ -72,26 +97,25 @@ pub fn check_world_size(
     mpi_size: usize,
     launcher: &LauncherEnv,
     mpi_library: &str,
-) -> Result<(), String> {
+) -> Result<(), WorldSizeError> {
     if let Some((var, claimed)) = launcher.claimed_size {
         if claimed > 1 && mpi_size == 1 {
-            return Err(format!(
-                "the launcher started {claimed} processes ({var}={claimed}) but MPI reports a world of 1 in this \
-                 one: the mpiexec on PATH belongs to a different MPI than the library xvr-worker runs on \
-                 ({mpi_library}); every process would train alone. Use that library's mpiexec, or rebuild \
-                 against the launcher's MPI"
-            ));
+            return Err(WorldSizeError::Singletons {
+                var,
+                claimed,
+                mpi_library: mpi_library.to_string(),
+            });
         }
     }
     if mpi_size != expected {
-        let hint = if mpi_size == 1 && !launcher.launched {
-            format!("; no launcher variables are set: start it with `mpiexec -n {expected} xvr-worker ...`")
+        return Err(if mpi_size == 1 && !launcher.launched {
+            WorldSizeError::NotLaunched { expected }
         } else {
-            String::new()
-        };
-        return Err(format!(
-            "the trial asks for {expected} ranks (resources.gpus) but MPI_COMM_WORLD has {mpi_size}{hint}"
-        ));
+            WorldSizeError::Size {
+                expected,
+                found: mpi_size,
+            }
+        });
     }
     Ok(())
 }
@@ -154,7 +178,9 @@ mod tests {
     fn singletons_are_refused_even_when_one_rank_is_expected() {
         let launcher = env(&[("PMI_SIZE", "2")]);
         for expected in [1, 2] {
-            let err = check_world_size(expected, 1, &launcher, "MPICH 4").unwrap_err();
+            let err = check_world_size(expected, 1, &launcher, "MPICH 4")
+                .unwrap_err()
+                .to_string();
             assert!(
                 err.contains("PMI_SIZE=2")
                     && err.contains("different MPI")
@@ -166,12 +192,16 @@ mod tests {
 
     #[test]
     fn size_mismatch_names_both_sizes() {
-        let err = check_world_size(4, 2, &env(&[("PMI_SIZE", "2")]), "x").unwrap_err();
+        let err = check_world_size(4, 2, &env(&[("PMI_SIZE", "2")]), "x")
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("asks for 4 ranks") && err.contains("has 2"),
             "{err}"
         );
-        let err = check_world_size(2, 1, &env(&[]), "x").unwrap_err();
+        let err = check_world_size(2, 1, &env(&[]), "x")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("mpiexec -n 2"), "{err}");
     }
 

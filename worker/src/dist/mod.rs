@@ -4,6 +4,7 @@
 //! world of one, MPI on host buffers, NCCL on device buffers with `cuda`) is decided at
 //! start-up.
 
+mod comm_error;
 mod device;
 mod grad_sync;
 mod launcher;
@@ -13,14 +14,13 @@ pub mod nccl;
 mod solo;
 mod threads;
 
+pub use comm_error::CommError;
 pub use device::local_device;
 pub use grad_sync::{all_reduce_mean, ALL_REDUCE_ACTIVITY, DEFAULT_BUCKET_ELEMS};
-pub use launcher::{check_world_size, LauncherEnv};
+pub use launcher::{check_world_size, LauncherEnv, WorldSizeError};
 pub use mpi_comm::MpiCollectives;
 pub use solo::Solo;
 pub use threads::{compute_threads, threads_for};
-
-use std::fmt;
 
 /// Where this process sits in the job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,18 +40,6 @@ impl WorldInfo {
         local_size: 1,
     };
 }
-
-/// A collective failed; carries the library's message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommError(pub String);
-
-impl fmt::Display for CommError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for CommError {}
 
 /// The collectives data parallelism needs, on flat f32 host buffers.
 pub trait Collectives {
@@ -73,10 +61,7 @@ pub trait Collectives {
         if world.size == 1 && root == 0 {
             Ok(Some(values.to_vec()))
         } else {
-            Err(CommError(format!(
-                "gather is not implemented for this world of {} ranks",
-                world.size
-            )))
+            Err(CommError::GatherUnsupported { size: world.size })
         }
     }
 }
@@ -98,9 +83,7 @@ pub fn init(expected_size: usize) -> Result<Box<dyn Collectives>, CommError> {
 /// [`init`] without the boxing: `None` for a world of one started without a launcher.
 pub fn join(expected_size: usize) -> Result<Option<MpiCollectives>, CommError> {
     if expected_size == 0 {
-        return Err(CommError(
-            "the trial asks for 0 ranks; at least 1 is needed".into(),
-        ));
+        return Err(CommError::NoRanks);
     }
     let launcher = LauncherEnv::from_process_env();
     if !launcher.launched && expected_size == 1 {
@@ -115,6 +98,6 @@ pub fn join(expected_size: usize) -> Result<Option<MpiCollectives>, CommError> {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
-    check_world_size(expected_size, mpi.world().size, &launcher, &library).map_err(CommError)?;
+    check_world_size(expected_size, mpi.world().size, &launcher, &library)?;
     Ok(Some(mpi))
 }

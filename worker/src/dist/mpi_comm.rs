@@ -29,9 +29,7 @@ impl MpiCollectives {
     /// Initialises MPI (once per process) and reads rank, size, and the rank and size among
     /// the processes sharing this node's memory.
     pub fn init() -> Result<Self, CommError> {
-        let universe = mpi::initialize().ok_or_else(|| {
-            CommError("MPI is already initialised in this process (one MPI job per process)".into())
-        })?;
+        let universe = mpi::initialize().ok_or(CommError::AlreadyInitialised)?;
         let world = universe.world();
         let node = world.split_shared(world.rank());
         let world_info = WorldInfo {
@@ -58,11 +56,10 @@ impl MpiCollectives {
     /// without the staging copy of [`Collectives::all_reduce_sum`].
     pub fn all_reduce_sum_into(&self, send: &[f32], recv: &mut [f32]) -> Result<(), CommError> {
         if send.len() != recv.len() {
-            return Err(CommError(format!(
-                "all-reduce of {} elements into {}",
-                send.len(),
-                recv.len()
-            )));
+            return Err(CommError::Lengths {
+                send: send.len(),
+                recv: recv.len(),
+            });
         }
         self.world
             .all_reduce_into(send, recv, SystemOperation::sum());
@@ -71,10 +68,10 @@ impl MpiCollectives {
 
     fn root(&self, root: usize) -> Result<mpi::topology::Process<'_>, CommError> {
         if root >= self.world_info.size {
-            return Err(CommError(format!(
-                "root rank {root} outside a world of {}",
-                self.world_info.size
-            )));
+            return Err(CommError::RootOutsideWorld {
+                root,
+                size: self.world_info.size,
+            });
         }
         Ok(self.world.process_at_rank(root as i32))
     }

@@ -2,8 +2,9 @@
 //!
 //! cudarc loads libcuda and libnccl at the first call and panics when one is missing; every
 //! entry here checks that the libraries load first and turns a panic inside cudarc into a
-//! [`CommError`], so a machine without a GPU stack gets a message, not a crash.
+//! [`NcclError`], so a machine without a GPU stack gets a message, not a crash.
 
+use std::fmt::Debug;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
@@ -25,6 +26,30 @@ pub struct NcclCollectives {
     mpi: Option<MpiCollectives>,
 }
 
+/// Why the CUDA/NCCL side of [`NcclCollectives`] failed. cudarc's errors carry no message of
+/// their own, so they are kept as their Debug text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NcclError {
+    #[error("NCCL collectives need the CUDA driver (libcuda.so), which cannot be loaded here")]
+    NoDriver,
+    #[error(
+        "NCCL collectives need libnccl.so, which cannot be loaded: add its directory to LD_LIBRARY_PATH \
+         (on Polaris: module load the NCCL/conda environment)"
+    )]
+    NoNccl,
+    #[error("CUDA device set-up: no CUDA device visible (CUDA_VISIBLE_DEVICES?)")]
+    NoDevice,
+    /// The CUDA context of device `ordinal` cannot be created.
+    #[error("CUDA device set-up: device {ordinal}: {detail}")]
+    Device { ordinal: usize, detail: String },
+    /// A cudarc call (`call`: the CUDA/NCCL operation) returned an error.
+    #[error("{call}: {detail}")]
+    Call { call: &'static str, detail: String },
+    /// cudarc panicked during `call` (e.g. a library that loads but lacks a symbol).
+    #[error("{call}: {message}")]
+    Panicked { call: &'static str, message: String },
+}
+
 /// Joins the job like [`super::init`], picks this rank's GPU (local rank modulo the visible
 /// devices: with an affinity wrapper exposing one GPU per rank that is device 0), and
 /// creates the NCCL communicator; rank 0's NCCL unique id travels over MPI.
@@ -32,19 +57,22 @@ pub fn init_nccl(expected_size: usize) -> Result<NcclCollectives, CommError> {
     let mpi = join(expected_size)?;
     let world_info = mpi.as_ref().map_or(WorldInfo::SOLO, Collectives::world);
     check_libraries()?;
-    let stream = guarded("CUDA device set-up", || {
-        let count = CudaContext::device_count().map_err(|e| format!("{e:?}"))?;
+    let stream = guarded("CUDA device set-up", |call| {
+        let count = CudaContext::device_count().map_err(|e| call.failed(e))?;
         if count < 1 {
-            return Err("no CUDA device visible (CUDA_VISIBLE_DEVICES?)".into());
+            return Err(NcclError::NoDevice);
         }
         let ordinal = local_device(world_info, count as usize);
-        let ctx = CudaContext::new(ordinal).map_err(|e| format!("device {ordinal}: {e:?}"))?;
-        ctx.new_stream().map_err(|e| format!("{e:?}"))
+        let ctx = CudaContext::new(ordinal).map_err(|e| NcclError::Device {
+            ordinal,
+            detail: format!("{e:?}"),
+        })?;
+        ctx.new_stream().map_err(|e| call.failed(e))
     })?;
     let mut id_bytes = [0u8; 128];
     if world_info.rank == 0 {
-        let id = guarded("ncclGetUniqueId", || {
-            Id::new().map_err(|e| format!("{e:?}"))
+        let id = guarded("ncclGetUniqueId", |call| {
+            Id::new().map_err(|e| call.failed(e))
         })?;
         for (b, c) in id_bytes.iter_mut().zip(id.internal()) {
             *b = *c as u8;
@@ -54,9 +82,9 @@ pub fn init_nccl(expected_size: usize) -> Result<NcclCollectives, CommError> {
         mpi.broadcast_bytes(&mut id_bytes, 0)?;
     }
     let id = Id::uninit(id_bytes.map(|b| b as core::ffi::c_char));
-    let comm = guarded("ncclCommInitRank", || {
+    let comm = guarded("ncclCommInitRank", |call| {
         Comm::from_rank(stream.clone(), world_info.rank, world_info.size, id)
-            .map_err(|e| format!("{e:?}"))
+            .map_err(|e| call.failed(e))
     })?;
     Ok(NcclCollectives {
         world_info,
@@ -67,42 +95,54 @@ pub fn init_nccl(expected_size: usize) -> Result<NcclCollectives, CommError> {
 }
 
 /// Fails clearly when libcuda or libnccl cannot be loaded.
-fn check_libraries() -> Result<(), CommError> {
+fn check_libraries() -> Result<(), NcclError> {
     // SAFETY: these only try to dlopen the libraries.
-    let driver = guarded("loading libcuda", || {
+    let driver = guarded("loading libcuda", |_| {
         Ok(unsafe { cudarc::driver::sys::is_culib_present() })
     })?;
     if !driver {
-        return Err(CommError(
-            "NCCL collectives need the CUDA driver (libcuda.so), which cannot be loaded here"
-                .into(),
-        ));
+        return Err(NcclError::NoDriver);
     }
-    let nccl = guarded("loading libnccl", || {
+    let nccl = guarded("loading libnccl", |_| {
         Ok(unsafe { cudarc::nccl::sys::is_culib_present() })
     })?;
     if !nccl {
-        return Err(CommError(
-            "NCCL collectives need libnccl.so, which cannot be loaded: add its directory to LD_LIBRARY_PATH \
-             (on Polaris: module load the NCCL/conda environment)"
-                .into(),
-        ));
+        return Err(NcclError::NoNccl);
     }
     Ok(())
 }
 
-/// Runs `f`, turning both its error and a panic inside cudarc into a [`CommError`].
-fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, String>) -> Result<T, CommError> {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(CommError(format!("{what}: {e}"))),
+/// The CUDA/NCCL operation a [`guarded`] closure performs, which names its failures.
+#[derive(Debug, Clone, Copy)]
+struct Call(&'static str);
+
+impl Call {
+    /// cudarc's error `e` from this call.
+    fn failed(self, e: impl Debug) -> NcclError {
+        NcclError::Call {
+            call: self.0,
+            detail: format!("{e:?}"),
+        }
+    }
+}
+
+/// Runs `f` (the operation `call`), turning a panic inside cudarc into an [`NcclError`].
+fn guarded<T>(
+    call: &'static str,
+    f: impl FnOnce(Call) -> Result<T, NcclError>,
+) -> Result<T, NcclError> {
+    match catch_unwind(AssertUnwindSafe(|| f(Call(call)))) {
+        Ok(result) => result,
         Err(panic) => {
-            let msg = panic
+            let message = panic
                 .downcast_ref::<String>()
                 .map(String::as_str)
                 .or_else(|| panic.downcast_ref::<&str>().copied())
                 .unwrap_or("panic without message");
-            Err(CommError(format!("{what}: {msg}")))
+            Err(NcclError::Panicked {
+                call,
+                message: message.to_string(),
+            })
         }
     }
 }
@@ -115,22 +155,22 @@ impl NcclCollectives {
 
     /// Element-wise sum over ranks of a device buffer, in place, enqueued on [`Self::stream`].
     pub fn all_reduce_sum_device(&self, buf: &mut CudaSlice<f32>) -> Result<(), CommError> {
-        guarded("ncclAllReduce", || {
+        Ok(guarded("ncclAllReduce", |call| {
             self.comm
                 .all_reduce_in_place(buf, &ReduceOp::Sum)
                 .map(drop)
-                .map_err(|e| format!("{e:?}"))
-        })
+                .map_err(|e| call.failed(e))
+        })?)
     }
 
     /// Replaces a device buffer by `root`'s, enqueued on [`Self::stream`].
     pub fn broadcast_device(&self, buf: &mut CudaSlice<f32>, root: usize) -> Result<(), CommError> {
-        guarded("ncclBroadcast", || {
+        Ok(guarded("ncclBroadcast", |call| {
             self.comm
                 .broadcast_in_place(buf, root as i32)
                 .map(drop)
-                .map_err(|e| format!("{e:?}"))
-        })
+                .map_err(|e| call.failed(e))
+        })?)
     }
 
     /// Copies `buf` to the device, runs `op` on it, copies it back and waits.
@@ -139,16 +179,16 @@ impl NcclCollectives {
         buf: &mut [f32],
         op: impl FnOnce(&mut CudaSlice<f32>) -> Result<(), CommError>,
     ) -> Result<(), CommError> {
-        let mut dev = guarded("host→device copy", || {
-            self.stream.clone_htod(buf).map_err(|e| format!("{e:?}"))
+        let mut dev = guarded("host→device copy", |call| {
+            self.stream.clone_htod(buf).map_err(|e| call.failed(e))
         })?;
         op(&mut dev)?;
-        guarded("device→host copy", || {
+        Ok(guarded("device→host copy", |call| {
             self.stream
                 .memcpy_dtoh(&dev, buf)
-                .map_err(|e| format!("{e:?}"))?;
-            self.stream.synchronize().map_err(|e| format!("{e:?}"))
-        })
+                .map_err(|e| call.failed(e))?;
+            self.stream.synchronize().map_err(|e| call.failed(e))
+        })?)
     }
 }
 

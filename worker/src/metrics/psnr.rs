@@ -1,11 +1,13 @@
 //! Peak signal-to-noise ratio of 8-bit images (docs/definitions.md#psnr).
 
+use super::metric_error::MetricError;
+
 /// PSNR = 10·log10(255² / MSE) in dB, over all pixels, with MSE in grey levels².
 ///
 /// Identical images (MSE = 0) give `f64::INFINITY`, as the reference's numpy code does; a
 /// mean that includes such a frame is infinite too, and JSON writers must decide how to
 /// store it. Errors when the sizes differ or the images are empty.
-pub fn psnr(out: &[u8], gt: &[u8]) -> Result<f64, String> {
+pub fn psnr(out: &[u8], gt: &[u8]) -> Result<f64, MetricError> {
     check_same_size(out, gt)?;
     let sum: f64 = out
         .iter()
@@ -21,13 +23,12 @@ pub fn psnr(out: &[u8], gt: &[u8]) -> Result<f64, String> {
 }
 
 /// Errors unless both images are non-empty and have the same number of pixels.
-pub(crate) fn check_same_size(out: &[u8], gt: &[u8]) -> Result<(), String> {
+pub(crate) fn check_same_size(out: &[u8], gt: &[u8]) -> Result<(), MetricError> {
     if out.is_empty() || out.len() != gt.len() {
-        return Err(format!(
-            "image metric: output has {} pixels and ground truth {}; need the same, non-zero",
-            out.len(),
-            gt.len()
-        ));
+        return Err(MetricError::PixelCounts {
+            out: out.len(),
+            gt: gt.len(),
+        });
     }
     Ok(())
 }

@@ -1,8 +1,10 @@
 //! Structural similarity with scikit-image's `structural_similarity` defaults (docs/definitions.md#ssim):
 //! 7×7 uniform window, K1 = 0.01, K2 = 0.03, sample covariance, data range 255.
 
+use super::metric_error::MetricError;
+
 /// Window edge.
-const WIN: usize = 7;
+pub(crate) const WIN: usize = 7;
 const K1: f64 = 0.01;
 const K2: f64 = 0.03;
 const DATA_RANGE: f64 = 255.0;
@@ -18,18 +20,17 @@ const DATA_RANGE: f64 = 255.0;
 /// windows that fit, so its border mode never matters.
 ///
 /// Errors when the sizes are inconsistent or an edge is shorter than 7 (skimage refuses too).
-pub fn ssim(out: &[u8], gt: &[u8], height: usize, width: usize) -> Result<f64, String> {
+pub fn ssim(out: &[u8], gt: &[u8], height: usize, width: usize) -> Result<f64, MetricError> {
     if out.len() != height * width || gt.len() != height * width {
-        return Err(format!(
-            "ssim: images have {} and {} pixels, expected {height}x{width}",
-            out.len(),
-            gt.len()
-        ));
+        return Err(MetricError::NotOfSize {
+            out: out.len(),
+            gt: gt.len(),
+            height,
+            width,
+        });
     }
     if height < WIN || width < WIN {
-        return Err(format!(
-            "ssim: image is {height}x{width}; both edges must be at least {WIN}"
-        ));
+        return Err(MetricError::SmallerThanTheWindow { height, width });
     }
     let n = (WIN * WIN) as f64;
     let cov_norm = n / (n - 1.0);

@@ -37,17 +37,29 @@ pub struct SwinXvr<B: Backend> {
     pub configured_window: [usize; 3],
 }
 
-/// Why a pair of inputs cannot go through the network.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InputShapeError(pub String);
-
-impl std::fmt::Display for InputShapeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+/// Why a pair of inputs cannot go through the network: the shape given and the one expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputShapeError {
+    /// The LR input is not (batch ≥ 1, NL, 1, h ≥ 1, w ≥ 1) for this model's NL.
+    #[error("LR input has shape {found:?}; expected (batch ≥ 1, {lr_frames}, 1, h ≥ 1, w ≥ 1)")]
+    Lr { found: [usize; 5], lr_frames: usize },
+    /// The HR input is not [`expected_hr_shape`] of the LR input's batch and size (`lr_size`:
+    /// h, w).
+    #[error(
+        "HR input has shape {found:?}; expected {:?} (2 frames, 4× the LR size {}×{})",
+        expected_hr_shape(*batch, *lr_size), lr_size.0, lr_size.1
+    )]
+    Hr {
+        found: [usize; 5],
+        batch: usize,
+        lr_size: (usize, usize),
+    },
 }
 
-impl std::error::Error for InputShapeError {}
+/// The HR input's shape for `batch` LR inputs of `(h, w)`: (batch, 2, 1, 4h, 4w).
+fn expected_hr_shape(batch: usize, (h, w): (usize, usize)) -> [usize; 5] {
+    [batch, HR_FRAMES, 1, SCALE * h, SCALE * w]
+}
 
 /// Building the network from its hyperparameters: the config (the trial's model section,
 /// [`ModelConfig`]) beside the module, as burn's modules have theirs.
@@ -118,17 +130,19 @@ impl<B: Backend> SwinXvr<B> {
     /// (B, 2, 1, 4h, 4w) with the same B, h, w ≥ 1.
     pub fn check_inputs(&self, lq: [usize; 5], hq: [usize; 5]) -> Result<(), InputShapeError> {
         let [b, nl, c, h, w] = lq;
-        let expected_hq = [b, HR_FRAMES, 1, SCALE * h, SCALE * w];
+        let expected_hq = expected_hr_shape(b, (h, w));
         if nl != self.lr_frames || c != 1 || b == 0 || h == 0 || w == 0 {
-            return Err(InputShapeError(format!(
-                "LR input has shape {lq:?}; expected (batch ≥ 1, {}, 1, h ≥ 1, w ≥ 1)",
-                self.lr_frames
-            )));
+            return Err(InputShapeError::Lr {
+                found: lq,
+                lr_frames: self.lr_frames,
+            });
         }
         if hq != expected_hq {
-            return Err(InputShapeError(format!(
-                "HR input has shape {hq:?}; expected {expected_hq:?} (2 frames, 4× the LR size {h}×{w})"
-            )));
+            return Err(InputShapeError::Hr {
+                found: hq,
+                batch: b,
+                lr_size: (h, w),
+            });
         }
         Ok(())
     }
@@ -264,10 +278,10 @@ mod tests {
     fn input_contract_violations_are_clear_errors() {
         let model = ModelConfig::small().with_depths(vec![1]).init::<Flex>(&Default::default());
         assert!(model.check_inputs([1, 3, 1, 24, 24], [1, 2, 1, 96, 96]).is_ok());
-        let err = model.check_inputs([1, 3, 1, 24, 24], [1, 2, 1, 96, 95]).unwrap_err();
-        assert!(err.0.contains("[1, 2, 1, 96, 95]") && err.0.contains("[1, 2, 1, 96, 96]"), "{err}");
-        let err = model.check_inputs([1, 5, 1, 24, 24], [1, 2, 1, 96, 96]).unwrap_err();
-        assert!(err.0.contains("expected (batch ≥ 1, 3, 1"), "{err}");
+        let err = model.check_inputs([1, 3, 1, 24, 24], [1, 2, 1, 96, 95]).unwrap_err().to_string();
+        assert!(err.contains("[1, 2, 1, 96, 95]") && err.contains("[1, 2, 1, 96, 96]"), "{err}");
+        let err = model.check_inputs([1, 5, 1, 24, 24], [1, 2, 1, 96, 96]).unwrap_err().to_string();
+        assert!(err.contains("expected (batch ≥ 1, 3, 1"), "{err}");
     }
 
     #[test]

@@ -4,13 +4,15 @@
 use std::path::Path;
 
 use super::args::ReconstructArgs;
+use super::experiment_error::ExperimentError;
 use super::noise_level;
-use xvr_contract::model::SCALE;
 use crate::data::eval_input::reflection_circle_frames;
 use crate::data::experiment::virtual_experiment;
 use crate::data::frame::Frame;
 use crate::data::sequence::{read_sequence, LevelSequence, Normalisation, SequenceSource};
+use crate::data::sequence_error::SequenceError;
 use crate::data::sequence_writer::SequenceLayout;
+use xvr_contract::model::SCALE;
 
 /// Normalised LR and HR frames and their relation in time.
 #[derive(Debug, Clone)]
@@ -51,26 +53,26 @@ impl Experiment {
     /// Reads and checks the experiment `args` names. Refused, naming the files: unreadable
     /// sequences, HR sizes that are not multiples of the scale, LR and HR fields of view that
     /// do not match (HR must be exactly 4× LR), and HR frames beyond the LR sequence.
-    pub fn load(args: &ReconstructArgs) -> Result<Self, String> {
+    pub fn load(args: &ReconstructArgs) -> Result<Self, ExperimentError> {
         if args.hr_every == Some(0) {
-            return Err("--hr-every 0: the HR frames are δ ≥ 1 LR frames apart".into());
+            return Err(ExperimentError::HrEveryZero);
         }
         let mut experiment = match (&args.lr, &args.hr, &args.sequence) {
             (Some(lr), Some(hr), None) => Self::measured(args, lr, hr),
             (None, None, Some(sequence)) => Self::resimulated(args, sequence),
-            _ => Err("give either --lr and --hr, or --sequence".into()),
+            _ => Err(ExperimentError::Inputs),
         }?;
         let b0 = match (args.lr_b0, args.lr_psnr) {
             (Some(b0), _) => Some(b0),
             (None, Some(db)) => Some(
                 noise_level::b0_for_psnr(&experiment.lr, db, args.noise_seed)
-                    .map_err(|e| format!("--lr-psnr: {e}"))?,
+                    .map_err(ExperimentError::LrPsnr)?,
             ),
             (None, None) => None,
         };
         if let Some(b0) = b0 {
             let psnr = noise_level::add_noise(&mut experiment.lr, b0, args.noise_seed)
-                .map_err(|e| format!("--lr-b0: {e}"))?;
+                .map_err(ExperimentError::LrB0)?;
             experiment.lr_b0 = Some(b0);
             experiment.lr_psnr_db = Some(psnr);
         }
@@ -78,41 +80,46 @@ impl Experiment {
     }
 
     /// A real experiment: an LR and an HR sequence.
-    fn measured(args: &ReconstructArgs, lr_path: &Path, hr_path: &Path) -> Result<Self, String> {
+    fn measured(
+        args: &ReconstructArgs,
+        lr_path: &Path,
+        hr_path: &Path,
+    ) -> Result<Self, ExperimentError> {
         let lr = read(lr_path, args.lr_dataset.as_deref())?;
         let hr = read(hr_path, args.hr_dataset.as_deref())?;
         let (lh, lw) = lr.size();
         let (hh, hw) = hr.size();
         if hh % SCALE != 0 || hw % SCALE != 0 {
-            return Err(format!(
-                "{}: HR frames are {hh}x{hw} (HxW), not multiples of the scale {SCALE}",
-                hr_path.display()
-            ));
+            return Err(ExperimentError::HrNotScalable {
+                hr: hr_path.to_path_buf(),
+                size: (hh, hw),
+            });
         }
         if (hh, hw) != (SCALE * lh, SCALE * lw) {
-            return Err(format!(
-                "{} ({hh}x{hw}) and {} ({lh}x{lw}): the HR and LR fields of view do not match; HR frames must be exactly {SCALE}x the LR frames in both directions (crop or bin the inputs to the same field of view)",
-                hr_path.display(),
-                lr_path.display()
-            ));
+            return Err(ExperimentError::FieldsOfView {
+                hr: hr_path.to_path_buf(),
+                hr_size: (hh, hw),
+                lr: lr_path.to_path_buf(),
+                lr_size: (lh, lw),
+            });
         }
         let Some(delta) = args.hr_every else {
-            return Err("--first-last: only with --sequence; give --hr-every for a measured experiment".into());
+            return Err(ExperimentError::FirstLastMeasured);
         };
         let hr_times: Vec<usize> = (0..hr.frames.len())
             .map(|j| args.hr_offset + j * delta)
             .collect();
         let last = *hr_times.last().expect("a read sequence has frames");
         if last >= lr.frames.len() {
-            return Err(format!(
-                "{}: {} HR frames at LR frames {} + j·{} reach LR frame {last}, but {} has {} frames; check --hr-every and --hr-offset",
-                hr_path.display(),
-                hr.frames.len(),
-                args.hr_offset,
-                delta,
-                lr_path.display(),
-                lr.frames.len()
-            ));
+            return Err(ExperimentError::HrBeyondLr {
+                hr: hr_path.to_path_buf(),
+                hr_frames: hr.frames.len(),
+                hr_offset: args.hr_offset,
+                hr_every: delta,
+                last,
+                lr: lr_path.to_path_buf(),
+                lr_frames: lr.frames.len(),
+            });
         }
         Ok(Self {
             lr: lr.to_video("lr").frames,
@@ -127,27 +134,31 @@ impl Experiment {
     }
 
     /// One well-sampled sequence through the virtual experiment, as evaluation does.
-    fn resimulated(args: &ReconstructArgs, path: &Path) -> Result<Self, String> {
+    fn resimulated(args: &ReconstructArgs, path: &Path) -> Result<Self, ExperimentError> {
         let sequence = read(path, args.sequence_dataset.as_deref())?;
         let (h, w) = sequence.size();
         if h % SCALE != 0 || w % SCALE != 0 {
-            return Err(format!(
-                "{}: frames are {h}x{w} (HxW), not multiples of the scale {SCALE} (LR is binned {SCALE}x{SCALE})",
-                path.display()
-            ));
+            return Err(ExperimentError::SequenceNotScalable {
+                sequence: path.to_path_buf(),
+                size: (h, w),
+            });
         }
         let n = sequence.frames.len();
         if args.hr_offset >= n {
-            return Err(format!(
-                "--hr-offset {}: {} has {n} frames",
-                args.hr_offset,
-                path.display()
-            ));
+            return Err(ExperimentError::HrOffsetBeyond {
+                hr_offset: args.hr_offset,
+                sequence: path.to_path_buf(),
+                frames: n,
+            });
         }
         // Levels / max, unnormalised: the virtual experiment re-normalises it.
         let reference = sequence.raw_video("sequence");
-        let paired =
-            virtual_experiment(&reference).map_err(|e| format!("{}: {e}", path.display()))?;
+        let paired = virtual_experiment(&reference).map_err(|source| {
+            ExperimentError::VirtualExperiment {
+                sequence: path.to_path_buf(),
+                source,
+            }
+        })?;
         // HR frames on the grid, and the last frame, as evaluation's HR inputs are
         // (eval_input::hr_grid_frames clamps "after" to the last frame).
         let delta = args.hr_separation().frames(n);
@@ -226,10 +237,8 @@ impl Experiment {
     }
 }
 
-fn read(path: &Path, dataset: Option<&str>) -> Result<LevelSequence, String> {
-    SequenceSource::at(path, dataset)
-        .and_then(|source| read_sequence(&source))
-        .map_err(|e| e.to_string())
+fn read(path: &Path, dataset: Option<&str>) -> Result<LevelSequence, SequenceError> {
+    SequenceSource::at(path, dataset).and_then(|source| read_sequence(&source))
 }
 
 fn layout(sequence: &LevelSequence, dataset: Option<&str>) -> SequenceLayout {

@@ -10,6 +10,8 @@ use crate::data::seeding::{stream, Purpose};
 use crate::metrics::to_grey_levels;
 use crate::train::evaluate::capped_psnr;
 
+use super::noise_level_error::NoiseLevelError;
+
 /// Frames the b0 search looks at (evenly spaced over the video): enough for a PSNR within a
 /// few hundredths of a dB of the whole video's, few enough for a fast search on long videos.
 const SEARCH_FRAMES: usize = 8;
@@ -21,7 +23,7 @@ const SEARCH_STEPS: usize = 30;
 
 /// Frame `t` (whose noise comes from its own stream of `seed`) with noise of `b0`, quantised
 /// to 8 bits, and its PSNR against the noise-free frame (8-bit, capped as evaluation caps).
-fn noisy(frame: &Frame, t: usize, b0: f64, seed: u64) -> Result<(Frame, f64), String> {
+fn noisy(frame: &Frame, t: usize, b0: f64, seed: u64) -> Result<(Frame, f64), NoiseLevelError> {
     let mut noisy = frame.clone();
     let mut rng = stream(seed, Purpose::TestNoise, t as u64);
     add_poisson_noise(&mut noisy.pixels, b0, &mut rng)?;
@@ -35,7 +37,7 @@ fn noisy(frame: &Frame, t: usize, b0: f64, seed: u64) -> Result<(Frame, f64), St
 
 /// Adds the noise of `b0` to every frame (frame t from stream t of `seed`); returns the mean
 /// over frames of the noisy frames' PSNR against the noise-free ones.
-pub fn add_noise(frames: &mut [Frame], b0: f64, seed: u64) -> Result<f64, String> {
+pub fn add_noise(frames: &mut [Frame], b0: f64, seed: u64) -> Result<f64, NoiseLevelError> {
     let mut sum = 0.0;
     for (t, frame) in frames.iter_mut().enumerate() {
         let (noisy, psnr) = noisy(frame, t, b0, seed)?;
@@ -49,10 +51,10 @@ pub fn add_noise(frames: &mut [Frame], b0: f64, seed: u64) -> Result<f64, String
 /// with the stream [`add_noise`] gives it) a mean LR PSNR of `target_db`: bisection on
 /// log10 b0, the PSNR growing with b0 (the squared error of Poisson noise is v/b0 per pixel).
 /// Refused when no b0 in range reaches the target.
-pub fn b0_for_psnr(frames: &[Frame], target_db: f64, seed: u64) -> Result<f64, String> {
+pub fn b0_for_psnr(frames: &[Frame], target_db: f64, seed: u64) -> Result<f64, NoiseLevelError> {
     let n = frames.len();
     if n == 0 {
-        return Err("no LR frames to set the noise on".into());
+        return Err(NoiseLevelError::NoFrames);
     }
     let picks: Vec<usize> = if n <= SEARCH_FRAMES {
         (0..n).collect()
@@ -61,7 +63,7 @@ pub fn b0_for_psnr(frames: &[Frame], target_db: f64, seed: u64) -> Result<f64, S
             .map(|k| k * (n - 1) / (SEARCH_FRAMES - 1))
             .collect()
     };
-    let psnr_at = |log10_b0: f64| -> Result<f64, String> {
+    let psnr_at = |log10_b0: f64| -> Result<f64, NoiseLevelError> {
         let b0 = 10f64.powf(log10_b0);
         let mut sum = 0.0;
         for &t in &picks {
@@ -72,15 +74,17 @@ pub fn b0_for_psnr(frames: &[Frame], target_db: f64, seed: u64) -> Result<f64, S
     let (mut lo, mut hi) = (SEARCH_LOG10_LO, MAX_B0.log10());
     let (at_lo, at_hi) = (psnr_at(lo)?, psnr_at(hi)?);
     if at_lo > target_db {
-        return Err(format!(
-            "LR PSNR {target_db} dB: too low for these frames; even b0 = {:e} gives {at_lo:.2} dB",
-            10f64.powf(lo)
-        ));
+        return Err(NoiseLevelError::TooLow {
+            target_db,
+            lowest_b0: 10f64.powf(lo),
+            psnr_db: at_lo,
+        });
     }
     if at_hi < target_db {
-        return Err(format!(
-            "LR PSNR {target_db} dB: not reached by these frames; b0 = {MAX_B0:e} gives {at_hi:.2} dB"
-        ));
+        return Err(NoiseLevelError::NotReached {
+            target_db,
+            psnr_db: at_hi,
+        });
     }
     for _ in 0..SEARCH_STEPS {
         let mid = 0.5 * (lo + hi);
@@ -132,9 +136,9 @@ mod tests {
         let b40 = b0_for_psnr(&frames, 40.0, 0).unwrap();
         // 20 dB more is 100× less squared error: about 100× the counts.
         assert!((b40 / b20 / 100.0 - 1.0).abs() < 0.1, "{b20} {b40}");
-        let err = b0_for_psnr(&frames, 1.0, 0).unwrap_err();
+        let err = b0_for_psnr(&frames, 1.0, 0).unwrap_err().to_string();
         assert!(err.contains("too low"), "{err}");
-        let err = b0_for_psnr(&frames, 150.0, 0).unwrap_err();
+        let err = b0_for_psnr(&frames, 150.0, 0).unwrap_err().to_string();
         assert!(err.contains("not reached"), "{err}");
     }
 

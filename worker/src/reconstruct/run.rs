@@ -14,45 +14,17 @@ use xvr_contract::trial::TrialConfig;
 use super::args::ReconstructArgs;
 use super::experiment::Experiment;
 use super::manifest::{self, ManifestRow, ReconstructSummary};
+use super::reconstruct_error::{ReconstructError, ReconstructFailure, Refusal};
 use crate::data::eval_input::reflection_circle_frames;
 use crate::data::frame::Frame;
 use crate::data::sequence_writer::SequenceLayout;
 use crate::data::sequence_writer::FRAMES_DIR;
 use crate::dist::{self, compute_threads, Collectives};
-use crate::metrics::{aad, bicubic_upscale, ssim, to_grey_levels};
+use crate::metrics::{aad, bicubic_upscale, ssim, to_grey_levels, MetricError};
 use crate::model::{CountFlops, ModelConfig, SwinXvr};
-use xvr_contract::model::{HR_FRAMES, SCALE};
 use crate::train::checkpoint::load_trained;
 use crate::train::evaluate::capped_psnr;
-
-/// Why a reconstruction did not finish.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ReconstructError {
-    /// Refused before any frame was computed (exit 2): bad inputs, trial or output folder.
-    Refused(String),
-    /// Failed while working (exit 1).
-    Failed(String),
-}
-
-impl ReconstructError {
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Self::Refused(_) => 2,
-            Self::Failed(_) => 1,
-        }
-    }
-}
-
-impl std::fmt::Display for ReconstructError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Refused(m) => write!(f, "refused, nothing computed: {m}"),
-            Self::Failed(m) => f.write_str(m),
-        }
-    }
-}
-
-impl std::error::Error for ReconstructError {}
+use xvr_contract::model::{HR_FRAMES, SCALE};
 
 /// Numbers per gathered frame slot: t, rank, forward time, six metrics (NaN = none).
 const SLOT: usize = 9;
@@ -67,8 +39,7 @@ pub fn reconstruct<B: Backend>(
 ) -> Result<Option<ReconstructSummary>, ReconstructError> {
     let mut rank = None;
     let result = (|| {
-        let coll = dist::init(args.ranks)
-            .map_err(|e| ReconstructError::Refused(format!("joining the job: {e}")))?;
+        let coll = dist::init(args.ranks).map_err(Refusal::Join)?;
         let world = coll.world();
         rank = (world.size > 1).then_some(world.rank);
         if std::env::var_os("RAYON_NUM_THREADS").is_none() {
@@ -96,21 +67,22 @@ struct Checked<B: Backend> {
     experiment: Experiment,
 }
 
-fn check<B: Backend>(args: &ReconstructArgs, device: &B::Device) -> Result<Checked<B>, String> {
+fn check<B: Backend>(args: &ReconstructArgs, device: &B::Device) -> Result<Checked<B>, Refusal> {
     if args.out.exists() {
-        let mut entries = std::fs::read_dir(&args.out)
-            .map_err(|e| format!("--out {}: {e}", args.out.display()))?;
+        let mut entries = std::fs::read_dir(&args.out).map_err(|source| Refusal::ListOut {
+            out: args.out.clone(),
+            source,
+        })?;
         if entries.next().is_some() {
-            return Err(format!(
-                "--out {}: already holds files (earlier results?); give a new or empty folder",
-                args.out.display()
-            ));
+            return Err(Refusal::OutNotEmpty {
+                out: args.out.clone(),
+            });
         }
     }
     if let Some(fps) = args.lr_fps.filter(|f| !(f.is_finite() && *f > 0.0)) {
-        return Err(format!("--lr-fps {fps}: expected frames per second > 0"));
+        return Err(Refusal::LrFps { fps });
     }
-    let trial = TrialConfig::from_yaml_file(&args.trial_dir.join(names::TRIAL_YAML)).map_err(|e| e.to_string())?;
+    let trial = TrialConfig::from_yaml_file(&args.trial_dir.join(names::TRIAL_YAML))?;
     let config = trial.model.clone();
     let (model, state) = load_trained::<B>(&args.trial_dir, &trial, args.weights, device)?;
     let experiment = Experiment::load(args)?;
@@ -133,9 +105,7 @@ pub(crate) fn execute<B: Backend>(
 ) -> Result<Option<(ReconstructSummary, Vec<ManifestRow>)>, ReconstructError> {
     let world = coll.world();
     let lead = world.rank == 0;
-    let failed =
-        |what: &str, e: &dyn std::fmt::Display| ReconstructError::Failed(format!("{what}: {e}"));
-    let checked = check::<B>(args, device).map_err(ReconstructError::Refused)?;
+    let checked = check::<B>(args, device)?;
     let ex = &checked.experiment;
     let n = if args.frames == 0 {
         ex.len()
@@ -149,12 +119,14 @@ pub(crate) fn execute<B: Backend>(
     } else {
         out.join(PARTS_DIR)
     };
-    coll.barrier().map_err(|e| failed("barrier", &e))?;
+    coll.barrier().map_err(ReconstructFailure::Barrier)?;
     if lead {
-        std::fs::create_dir_all(&frame_dir)
-            .map_err(|e| failed(&frame_dir.display().to_string(), &e))?;
+        std::fs::create_dir_all(&frame_dir).map_err(|source| ReconstructFailure::Io {
+            path: frame_dir.clone(),
+            source,
+        })?;
     }
-    coll.barrier().map_err(|e| failed("barrier", &e))?;
+    coll.barrier().map_err(ReconstructFailure::Barrier)?;
 
     let (h, w) = ex.lr_size();
     let nl = checked.config.lr_frames;
@@ -188,7 +160,7 @@ pub(crate) fn execute<B: Backend>(
             .into_data()
             .convert::<f32>()
             .into_vec()
-            .map_err(|e| failed(&format!("frame {t}"), &format!("{e:?}")))?;
+            .map_err(|source| ReconstructFailure::Output { frame: t, source })?;
         let infer_s = begin.elapsed().as_secs_f64();
         let output = Frame {
             height: SCALE * h,
@@ -198,12 +170,12 @@ pub(crate) fn execute<B: Backend>(
         let path = part_path(&frame_dir, &ex.layout, out, t);
         ex.layout
             .write_frame(&path, &ex.norm.to_levels(&output))
-            .map_err(|e| failed(&format!("frame {t}"), &e))?;
+            .map_err(|source| ReconstructFailure::WriteFrame { frame: t, source })?;
         let scores = ex
             .reference(t)
             .map(|reference| score(&output, reference, ex, t))
             .transpose()
-            .map_err(|e| failed(&format!("frame {t}"), &e))?
+            .map_err(|source| ReconstructFailure::Score { frame: t, source })?
             .unwrap_or([f64::NAN; 6]);
         slot[0] = t as f64;
         slot[1] = world.rank as f64;
@@ -221,8 +193,8 @@ pub(crate) fn execute<B: Backend>(
     }
     let gathered = coll
         .gather_f64(&slots, 0)
-        .map_err(|e| failed("gathering frame times", &e))?;
-    coll.barrier().map_err(|e| failed("barrier", &e))?;
+        .map_err(ReconstructFailure::Gather)?;
+    coll.barrier().map_err(ReconstructFailure::Barrier)?;
     let Some(all) = gathered else { return Ok(None) };
 
     if !ex.layout.one_file_per_frame() {
@@ -237,10 +209,10 @@ pub(crate) fn execute<B: Backend>(
     let rows: Vec<ManifestRow> = rows
         .into_iter()
         .enumerate()
-        .map(|(t, r)| r.ok_or_else(|| failed(&format!("frame {t}"), &"came back from no rank")))
+        .map(|(t, r)| r.ok_or(ReconstructFailure::NotReturned { frame: t }))
         .collect::<Result<_, _>>()?;
     let summary = summarise(&checked, args, &rows, world.size, total_s);
-    manifest::write(out, &rows, &summary).map_err(ReconstructError::Failed)?;
+    manifest::write(out, &rows, &summary).map_err(ReconstructFailure::Manifest)?;
     eprintln!(
         "done: {n} frames in {total_s:.2} s on {} rank(s): {:.3} frames/s, {:.3} s per frame forward{}",
         world.size,
@@ -273,24 +245,31 @@ fn assemble_stack(
     ex: &Experiment,
     out: &Path,
     n: usize,
-) -> Result<(), ReconstructError> {
+) -> Result<(), ReconstructFailure> {
     let mut frames = Vec::with_capacity(n);
     for t in 0..n {
         let mut pages =
             crate::data::tiff_file::read_tiff_pages(&parts.join(format!("{t:08}.tif")), t)
-                .map_err(|e| ReconstructError::Failed(e.to_string()))?;
+                .map_err(ReconstructFailure::Stack)?;
         frames.push(pages.remove(0).0);
     }
     ex.layout
         .write_stack(&ex.layout.frame_path(out, 0), &frames)
-        .map_err(|e| ReconstructError::Failed(e.to_string()))?;
-    std::fs::remove_dir_all(parts)
-        .map_err(|e| ReconstructError::Failed(format!("{}: {e}", parts.display())))
+        .map_err(ReconstructFailure::Stack)?;
+    std::fs::remove_dir_all(parts).map_err(|source| ReconstructFailure::Io {
+        path: parts.to_path_buf(),
+        source,
+    })
 }
 
 /// PSNR, SSIM, AAD of the output and of the bicubic upscale of LR frame t against
 /// `reference`, on 8-bit images as evaluation scores them.
-fn score(output: &Frame, reference: &Frame, ex: &Experiment, t: usize) -> Result<[f64; 6], String> {
+fn score(
+    output: &Frame,
+    reference: &Frame,
+    ex: &Experiment,
+    t: usize,
+) -> Result<[f64; 6], MetricError> {
     let (h, w) = ex.lr_size();
     let (hh, hw) = (SCALE * h, SCALE * w);
     let gt = to_grey_levels(&reference.pixels);

@@ -20,13 +20,15 @@ use xvr_contract::trial::TrialConfig;
 
 use super::args::ReconstructArgs;
 use super::manifest::ManifestRow;
-use super::run::{execute, ReconstructError};
+use super::reconstruct_error::ReconstructError;
+use super::run::execute;
 use crate::data::dataset::held_out_synthetic_video;
 use crate::data::frame::Frame;
 use crate::data::level_frame::BitDepth;
 use crate::data::sequence::{Normalisation, SequenceFormat};
 use crate::data::sequence_error::SequenceError;
 use crate::data::sequence_writer::SequenceLayout;
+use crate::data::DatasetError;
 use crate::dist::{Collectives, CommError};
 use crate::train::outputs::{write_results, RunFacts};
 use crate::train::RunError;
@@ -44,9 +46,9 @@ pub enum TrialReconstructionError {
     Trained(#[source] TrialFileError),
     #[error("reconstruct.trained: the model of {0} is not the model of this trial.yaml (the trained trial was changed after `xvr plan`?); re-plan")]
     ModelChanged(String),
-    /// The synthetic test video's settings (the data layer's errors are still text).
+    /// The synthetic test video's settings.
     #[error("test video: {0}")]
-    TestVideo(String),
+    TestVideo(#[source] DatasetError),
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,

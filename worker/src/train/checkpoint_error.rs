@@ -23,7 +23,11 @@ pub enum CheckpointError {
         path.display(),
         checkpoint_dir.display()
     )]
-    CannotResume { path: PathBuf, checkpoint_dir: PathBuf, problem: Problem },
+    CannotResume {
+        path: PathBuf,
+        checkpoint_dir: PathBuf,
+        problem: Problem,
+    },
     #[error(
         "{}: no checkpoint (the trial has not been trained, or its checkpoint was removed)",
         dir.display()
@@ -48,15 +52,27 @@ pub enum Problem {
     #[error(
         "checkpoint of a run of {found_iterations} iterations on {found_ranks} ranks, but this run has {iterations} on {ranks}"
     )]
-    OtherRunSize { found_iterations: u64, found_ranks: u64, iterations: u64, ranks: u64 },
+    OtherRunSize {
+        found_iterations: u64,
+        found_ranks: u64,
+        iterations: u64,
+        ranks: u64,
+    },
     #[error("checkpoint at iteration {iteration}, beyond the run's {total} iterations")]
     BeyondTheRun { iteration: u64, total: u64 },
     /// Resuming: the recorded model settings are not this run's.
     #[error("checkpoint of model {found:?}, but this trial's model is {expected:?}")]
-    OtherModel { found: Box<ModelConfig>, expected: Box<ModelConfig> },
+    OtherModel {
+        found: Box<ModelConfig>,
+        expected: Box<ModelConfig>,
+    },
     /// Loading a trained model: the recorded model settings are not the trial file's.
     #[error("checkpoint model settings {found:?} differ from the trial's {expected:?} ({})", trial_yaml.display())]
-    ModelSettings { found: Box<ModelConfig>, expected: Box<ModelConfig>, trial_yaml: PathBuf },
+    ModelSettings {
+        found: Box<ModelConfig>,
+        expected: Box<ModelConfig>,
+        trial_yaml: PathBuf,
+    },
     #[error(
         "checkpoint at iteration {iteration} but train.csv holds iterations 1..={logged} only (the log of the checkpointed iterations is missing)"
     )]
@@ -67,12 +83,4 @@ pub enum Problem {
     UnreadableRecord(#[source] RecorderError),
     #[error("parameter shapes differ from the trial's model (another model size)")]
     Shapes,
-}
-
-/// Bridge for callers that still carry errors as text (`reconstruct`, until its errors are
-/// typed).
-impl From<CheckpointError> for String {
-    fn from(e: CheckpointError) -> String {
-        e.to_string()
-    }
 }

@@ -7,10 +7,13 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 use xvr_contract::results::ValidationRow;
 
+use super::evaluation_error::EvaluationError;
 use crate::data::{eval_frames, eval_input, PairedVideo};
-use crate::metrics::{aad, bicubic_upscale, mean_of_video_means, psnr, ssim, to_grey_levels};
-use xvr_contract::model::{HR_FRAMES, SCALE};
+use crate::metrics::{
+    aad, bicubic_upscale, mean_of_video_means, psnr, ssim, to_grey_levels, MetricError,
+};
 use crate::model::SwinXvr;
+use xvr_contract::model::{HR_FRAMES, SCALE};
 
 /// PSNR reported for a frame identical to its ground truth (MSE = 0, mathematically +∞).
 ///
@@ -45,7 +48,7 @@ pub fn evaluate<B: Backend>(
     videos: &[PairedVideo],
     settings: EvalSettings,
     device: &B::Device,
-) -> Result<Vec<ValidationRow>, String> {
+) -> Result<Vec<ValidationRow>, EvaluationError> {
     eval_jobs(videos, settings)
         .into_iter()
         .map(|(v, t)| evaluate_frame(model, &videos[v], t, settings, device))
@@ -63,11 +66,10 @@ pub fn evaluate_frame<B: Backend>(
     t: usize,
     settings: EvalSettings,
     device: &B::Device,
-) -> Result<ValidationRow, String> {
+) -> Result<ValidationRow, EvaluationError> {
     let input = eval_input(video, t, settings.lr_frames, settings.separation);
     let (h, w) = (input.h, input.w);
     let (hh, hw) = (SCALE * h, SCALE * w);
-    let context = |e: &dyn std::fmt::Display| format!("video {} frame {t}: {e}", video.name);
     let lq = Tensor::<B, 5>::from_data(
         TensorData::new(input.lq.clone(), [1, settings.lr_frames, 1, h, w]),
         device,
@@ -78,7 +80,11 @@ pub fn evaluate_frame<B: Backend>(
     );
     model
         .check_inputs(lq.dims(), hq.dims())
-        .map_err(|e| context(&e))?;
+        .map_err(|source| EvaluationError::Inputs {
+            video: video.name.clone(),
+            frame: t,
+            source,
+        })?;
 
     let start = Instant::now();
     let output: Vec<f32> = model
@@ -86,22 +92,32 @@ pub fn evaluate_frame<B: Backend>(
         .into_data()
         .convert::<f32>()
         .into_vec()
-        .map_err(|e| context(&format!("{e:?}")))?;
+        .map_err(|source| EvaluationError::Output {
+            video: video.name.clone(),
+            frame: t,
+            source,
+        })?;
     let infer_s = start.elapsed().as_secs_f64();
 
     let gt = to_grey_levels(&input.gt);
     let out = to_grey_levels(&output);
     let bicubic = to_grey_levels(&bicubic_upscale(input.centre_lr(), h, w, SCALE));
-    let metrics = |image: &[u8]| -> Result<(f64, f64, f64), String> {
-        Ok((
-            capped_psnr(image, &gt)?,
-            ssim(image, &gt, hh, hw)?,
-            aad(image, &gt)?,
-        ))
+    let metrics = |image: &[u8]| -> Result<(f64, f64, f64), EvaluationError> {
+        let scores = || -> Result<_, MetricError> {
+            Ok((
+                capped_psnr(image, &gt)?,
+                ssim(image, &gt, hh, hw)?,
+                aad(image, &gt)?,
+            ))
+        };
+        scores().map_err(|source| EvaluationError::Metric {
+            video: video.name.clone(),
+            frame: t,
+            source,
+        })
     };
-    let (psnr_db, ssim_value, aad_value) = metrics(&out).map_err(|e| context(&e))?;
-    let (bicubic_psnr_db, bicubic_ssim, bicubic_aad) =
-        metrics(&bicubic).map_err(|e| context(&e))?;
+    let (psnr_db, ssim_value, aad_value) = metrics(&out)?;
+    let (bicubic_psnr_db, bicubic_ssim, bicubic_aad) = metrics(&bicubic)?;
     Ok(ValidationRow {
         video: video.name.clone(),
         frame: t,
@@ -116,7 +132,7 @@ pub fn evaluate_frame<B: Backend>(
 }
 
 /// PSNR with identical images reported as [`PSNR_CAP_DB`].
-pub fn capped_psnr(out: &[u8], gt: &[u8]) -> Result<f64, String> {
+pub fn capped_psnr(out: &[u8], gt: &[u8]) -> Result<f64, MetricError> {
     psnr(out, gt).map(|db| db.min(PSNR_CAP_DB))
 }
 

@@ -8,7 +8,7 @@
 //! - [`trainer`]: one data-parallel training step ([`Trainer`]).
 //! - [`checkpoint`]: atomic checkpoints and resume.
 //! - [`evaluate`]: whole-video validation / inference with the bicubic baseline;
-//!   [`sharded_eval`] splits it over ranks.
+//!   [`sharded_eval`] splits it over ranks; [`evaluation_error`] says why it failed.
 //! - [`run`]: `xvr-worker run` — the loop, resume, SIGTERM ([`stop_signal`]), train.csv
 //!   ([`train_log`]), the progress line ([`progress`]); [`outputs`]: validation.csv and
 //!   summary.json.
@@ -17,6 +17,7 @@ pub mod checkpoint;
 mod checkpoint_error;
 pub mod ema;
 pub mod evaluate;
+pub mod evaluation_error;
 pub mod flat_params;
 pub mod outputs;
 pub mod progress;

@@ -17,11 +17,11 @@ use super::checkpoint::{self, CheckpointState, FORMAT_VERSION};
 use super::evaluate::{summarise, EvalSettings};
 use super::outputs::{write_results, RunFacts};
 use super::progress::Progress;
+pub use super::run_error::RunError;
+use super::run_error::{Failure, SetupError};
 use super::sharded_eval::evaluate_sharded;
 use super::stop_signal;
 use super::train_log::TrainLog;
-use super::run_error::{Failure, SetupError};
-pub use super::run_error::RunError;
 use super::trainer::{StepError, Trainer};
 use crate::data::{Dataset, SampleParams, SamplerState, TrainSampler};
 use crate::dist::{self, compute_threads, Collectives, WorldInfo};
@@ -36,7 +36,6 @@ pub struct RunOptions {
     /// (for rehearsing walltime kills and for the resume tests).
     pub stop_after: Option<u64>,
 }
-
 
 /// Runs the trial in `trial_dir` (its `trial.yaml`) on `device`, joining the job's ranks.
 /// Returns the summary on rank 0, `None` on the other ranks. Errors are also printed on
@@ -92,7 +91,6 @@ fn train_and_evaluate<B: AutodiffBackend>(
     device: &B::Device,
     options: RunOptions,
 ) -> Result<Option<Summary>, RunError> {
-    let data_error = SetupError::Data;
     let world = coll.world();
     let lead = world.rank == 0;
     let total = trial.train.effective_iterations(world.size as u32);
@@ -100,7 +98,7 @@ fn train_and_evaluate<B: AutodiffBackend>(
     // Checked with the rest of the trial when trial.yaml was read.
     let model_config = &trial.model;
     let params = SampleParams::new(&trial.data, model_config.lr_frames);
-    let data = Arc::new(Dataset::load(&trial.data).map_err(data_error)?);
+    let data = Arc::new(Dataset::load(&trial.data).map_err(SetupError::from)?);
     if data.val.is_empty() {
         return Err(SetupError::NoValidationVideos.into());
     }
@@ -123,7 +121,7 @@ fn train_and_evaluate<B: AutodiffBackend>(
                 ..state.sampler
             };
             let sampler =
-                TrainSampler::restore(data.clone(), params, restored).map_err(data_error)?;
+                TrainSampler::restore(data.clone(), params, restored).map_err(SetupError::from)?;
             if lead {
                 eprintln!(
                     "resuming from {} at iteration {}/{total}",
@@ -141,7 +139,7 @@ fn train_and_evaluate<B: AutodiffBackend>(
                 world.rank as u64,
                 world.size as u64,
             )
-            .map_err(data_error)?;
+            .map_err(SetupError::from)?;
             (sampler, 0, 0.0)
         }
     };

@@ -6,10 +6,12 @@ use xvr_contract::trial::TrialFileError;
 
 use super::batch::BatchError;
 use super::checkpoint::CheckpointError;
+use super::evaluation_error::EvaluationError;
 use super::outputs::OutputsError;
 use super::stop_signal::SignalError;
 use super::train_log::TrainLogError;
 use super::trainer::{StepError, TrainerError};
+use crate::data::{DatasetError, SamplerError};
 use crate::dist::CommError;
 use crate::model::ModelInfoError;
 use crate::profile::ProfileError;
@@ -67,9 +69,12 @@ pub enum SetupError {
     Join(CommError),
     #[error(transparent)]
     Signal(#[from] SignalError),
-    /// The data set or the sampler (their errors are still text).
-    #[error("{0}")]
-    Data(String),
+    /// The trial's videos.
+    #[error(transparent)]
+    Data(#[from] DatasetError),
+    /// Samples cannot be drawn from the training videos.
+    #[error(transparent)]
+    Sampler(#[from] SamplerError),
     #[error("data.val_videos: 0: evaluation needs at least one validation video")]
     NoValidationVideos,
     #[error(transparent)]
@@ -105,9 +110,8 @@ pub enum Failure {
     Barrier(CommError),
     #[error("profiler outputs: {0}")]
     Profile(#[from] ProfileError),
-    /// Evaluation (its errors are still text).
-    #[error("{0}")]
-    Evaluation(String),
+    #[error(transparent)]
+    Evaluation(#[from] EvaluationError),
     #[error(transparent)]
     Results(#[from] OutputsError),
     /// A reconstruction trial failed while working.

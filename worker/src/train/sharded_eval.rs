@@ -6,6 +6,7 @@ use burn::tensor::backend::Backend;
 use xvr_contract::results::ValidationRow;
 
 use super::evaluate::{eval_jobs, evaluate_frame, EvalSettings};
+use super::evaluation_error::EvaluationError;
 use crate::data::PairedVideo;
 use crate::dist::Collectives;
 use crate::model::SwinXvr;
@@ -25,7 +26,7 @@ pub fn evaluate_sharded<B: Backend>(
     settings: EvalSettings,
     device: &B::Device,
     coll: &dyn Collectives,
-) -> Result<Option<Vec<ValidationRow>>, String> {
+) -> Result<Option<Vec<ValidationRow>>, EvaluationError> {
     let world = coll.world();
     let jobs = eval_jobs(videos, settings);
     let per_rank = jobs.len().div_ceil(world.size);
@@ -42,14 +43,14 @@ pub fn evaluate_sharded<B: Backend>(
     }
     let Some(all) = coll
         .gather_f64(&slots, 0)
-        .map_err(|e| format!("gathering validation rows: {e}"))?
+        .map_err(EvaluationError::Gather)?
     else {
         return Ok(None);
     };
     let mut rows: Vec<Option<ValidationRow>> = vec![None; jobs.len()];
     for slot in all.chunks(SLOT) {
         if slot[0] == FAILED {
-            return Err("evaluation failed on a rank (its message is in the job output)".into());
+            return Err(EvaluationError::FailedOnARank);
         }
         if slot[0] >= 0.0 {
             let k = slot[0] as usize;
@@ -59,7 +60,7 @@ pub fn evaluate_sharded<B: Backend>(
     }
     rows.into_iter()
         .enumerate()
-        .map(|(k, row)| row.ok_or_else(|| format!("evaluation job {k} came back from no rank")))
+        .map(|(k, row)| row.ok_or(EvaluationError::NotReturned { job: k }))
         .collect::<Result<Vec<_>, _>>()
         .map(Some)
 }
