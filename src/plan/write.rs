@@ -60,6 +60,8 @@ pub struct WriteReport {
 /// Every file is replaced atomically; the file system is synced once at the end rather
 /// than per file.
 pub fn write_plan(plan: &Plan) -> Result<WriteReport, PlanWriteError> {
+    // Every job script needs the worker: refuse before anything is written.
+    plan.worker.as_ref().map_err(Clone::clone)?;
     write_planned_trials(plan)?;
     let later = Durability::Batched;
     let mut report = WriteReport::default();
