@@ -14,7 +14,7 @@ use crate::stats::{mean, median};
 use crate::sweep::{Sweep, Trial};
 use crate::table::{Cell, Table};
 use xvr_contract::reconstruct::HrEvery;
-use xvr_contract::results::{names, ValidationRow};
+use xvr_contract::results::ValidationRow;
 
 /// The δ whose LR-PSNR study the paper shows (its headline ×20 in time).
 const PAPER_HR_EVERY: HrEvery = HrEvery::Frames(20);
@@ -86,18 +86,9 @@ pub fn section(sweep: &Sweep, out: &Path) -> Result<Section, OutputError> {
         let scored = &mut by_condition[i].1;
         scored.rows.extend(rows.iter());
         scored.trials.push(&t.id);
-        let record = sweep
-            .dir
-            .join(names::TRIALS_DIR)
-            .join(&t.id)
-            .join(names::RECONSTRUCTION_DIR)
-            .join(names::RECONSTRUCT_JSON);
-        if let Some(json) = std::fs::read(&record)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        {
-            scored.lr_b0.extend(json["lr_b0"].as_f64());
-            scored.lr_psnr_measured.extend(json["lr_psnr_db"].as_f64());
+        if let Some(run) = &t.reconstruction {
+            scored.lr_b0.extend(run.lr_b0);
+            scored.lr_psnr_measured.extend(run.lr_psnr_db);
         }
     }
     by_condition.sort_by(|(a, _), (b, _)| {

@@ -6,7 +6,7 @@ use super::files::{read_csv, read_json, read_yaml};
 use super::SweepError;
 use crate::quality_metrics::QualityMetrics;
 use std::path::Path;
-use xvr_contract::results::{names, PlanRow, ProfileRow, Summary, TrainRow, TrialState, TrialStatus, ValidationRow};
+use xvr_contract::results::{names, PlanRow, ProfileRow, ReconstructSummary, Summary, TrainRow, TrialState, TrialStatus, ValidationRow};
 use xvr_contract::trial::{value_text, TrialConfig};
 
 #[derive(Debug, Clone)]
@@ -21,6 +21,8 @@ pub struct Trial {
     pub train: Option<Vec<TrainRow>>,
     pub profile: Option<Vec<ProfileRow>>,
     pub validation: Option<Vec<ValidationRow>>,
+    /// A reconstruction trial's `reconstruction/reconstruct.json` (its noise level, speed).
+    pub reconstruction: Option<ReconstructSummary>,
     /// Files that could not be read or parsed (a running trial may be mid-write, a
     /// finished one damaged). A trial with problems is left out of every table that uses
     /// its numbers, and named in the report and on the terminal; the others are unaffected.
@@ -50,6 +52,7 @@ impl Trial {
             train: None,
             profile: None,
             validation: None,
+            reconstruction: None,
             problems: Vec::new(),
             mismatches: Vec::new(),
         };
@@ -67,6 +70,8 @@ impl Trial {
         keep(read_csv(&dir.join(names::TRAIN_CSV)).map(|r| trial.train = r));
         keep(read_csv(&dir.join(names::PROFILE_CSV)).map(|r| trial.profile = r));
         keep(read_csv(&dir.join(names::VALIDATION_CSV)).map(|r| trial.validation = r));
+        let record = dir.join(names::RECONSTRUCTION_DIR).join(names::RECONSTRUCT_JSON);
+        keep(read_json(&record).map(|r| trial.reconstruction = r));
         trial.problems = problems;
         if let (Some(summary), Some(metrics)) = (
             &trial.summary,

@@ -5,6 +5,7 @@
 mod atomic;
 mod plan_table;
 mod progress;
+mod reconstruction;
 mod rows;
 
 pub use atomic::{
@@ -12,6 +13,7 @@ pub use atomic::{
 };
 pub use plan_table::{PlanRow, PlanTable, PlanTableError};
 pub use progress::{describe as describe_progress, last_train_row};
+pub use reconstruction::{ManifestRow, ReconstructSummary};
 pub use rows::{ProfileRow, Summary, TrainRow, TrialState, TrialStatus, ValidationRow};
 
 /// File names inside `results/<sweep>/`.

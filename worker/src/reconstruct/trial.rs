@@ -54,6 +54,12 @@ pub enum TrialReconstructionError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// What an earlier, unfinished run of the trial left cannot be cleared.
+    #[error("{}: cannot remove the unfinished reconstruction: {source}", out.display())]
+    RemoveUnfinished {
+        out: PathBuf,
+        source: std::io::Error,
+    },
     #[error("test video: {0}")]
     WriteVideo(#[source] SequenceError),
     #[error("barrier: {0}")]
@@ -93,8 +99,8 @@ pub fn run_trial<B: Backend>(
         if out.exists() {
             // What an earlier, unfinished run of this trial left.
             std::fs::remove_dir_all(&out).map_err(|source| {
-                failed(TrialReconstructionError::Io {
-                    path: out.clone(),
+                failed(TrialReconstructionError::RemoveUnfinished {
+                    out: out.clone(),
                     source,
                 })
             })?;
