@@ -23,9 +23,8 @@ pub enum PlanWriteError {
         sweep_dir.display()
     )]
     ChangedSpec { sweep_dir: PathBuf },
-    /// An atomic write (its message names the file).
-    #[error(transparent)]
-    Write(#[from] io::Error),
+    #[error("{}: {source}", path.display())]
+    Write { path: PathBuf, source: io::Error },
     #[error("{}: cannot read: {source}", path.display())]
     Read { path: PathBuf, source: io::Error },
     #[error("{}: {source}", path.display())]
@@ -63,7 +62,6 @@ pub fn write_plan(plan: &Plan) -> Result<WriteReport, PlanWriteError> {
     // Every job script needs the worker: refuse before anything is written.
     plan.worker.as_ref().map_err(Clone::clone)?;
     write_planned_trials(plan)?;
-    let later = Durability::Batched;
     let mut report = WriteReport::default();
     let mut in_flight = Vec::new();
     for t in &plan.trials {
@@ -76,23 +74,24 @@ pub fn write_plan(plan: &Plan) -> Result<WriteReport, PlanWriteError> {
             Ok(_) => match job_in_flight(&state_path)? {
                 Some(what) => in_flight.push(format!("trial {} ({what})", t.id())),
                 None => {
-                    write_atomic_as(&script, rendered.as_bytes(), later)?;
+                    write(&script, rendered.as_bytes())?;
                     report.rerendered.push(t.id().to_string());
                 }
             },
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                write_atomic_as(&script, rendered.as_bytes(), later)?;
-            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => write(&script, rendered.as_bytes())?,
             Err(source) => return Err(PlanWriteError::Read { path: script, source }),
         }
         if !state_path.exists() {
             let json = serde_json::to_vec_pretty(&TrialState::planned()).map_err(|e| {
                 PlanWriteError::Serialise { path: state_path.clone(), source: e.into() }
             })?;
-            write_atomic_as(&state_path, &json, later)?;
+            write(&state_path, &json)?;
         }
     }
-    sync_filesystem(&plan.sweep_dir)?;
+    sync_filesystem(&plan.sweep_dir).map_err(|source| PlanWriteError::Write {
+        path: plan.sweep_dir.clone(),
+        source,
+    })?;
     if !in_flight.is_empty() {
         return Err(PlanWriteError::InFlight {
             sweep_dir: plan.sweep_dir.clone(),
@@ -107,17 +106,16 @@ pub fn write_plan(plan: &Plan) -> Result<WriteReport, PlanWriteError> {
 /// `plan.csv`, `site.json` and each `trials/<id>/trial.yaml` (`xvr predict` writes these to
 /// a scratch directory; [`write_plan`] writes them and the rest). Not synced.
 pub fn write_planned_trials(plan: &Plan) -> Result<(), PlanWriteError> {
-    let later = Durability::Batched;
     create_dir(&plan.sweep_dir.join(names::TRIALS_DIR))?;
-    write_atomic_new_as(
-        &plan.sweep_dir.join(names::SWEEP_SPEC),
-        plan.spec.text.as_bytes(),
-        later,
-    )
-    .map_err(|e| match e.kind() {
-        io::ErrorKind::AlreadyExists => PlanWriteError::ChangedSpec { sweep_dir: plan.sweep_dir.clone() },
-        _ => e.into(),
-    })?;
+    let sweep_spec = plan.sweep_dir.join(names::SWEEP_SPEC);
+    write_atomic_new_as(&sweep_spec, plan.spec.text.as_bytes(), Durability::Batched).map_err(
+        |source| match source.kind() {
+            io::ErrorKind::AlreadyExists => PlanWriteError::ChangedSpec {
+                sweep_dir: plan.sweep_dir.clone(),
+            },
+            _ => PlanWriteError::Write { path: sweep_spec.clone(), source },
+        },
+    )?;
     let plan_csv = plan.sweep_dir.join(names::PLAN_CSV);
     let table = plan_table(plan).to_csv().map_err(|e| PlanWriteError::Serialise {
         path: plan_csv.clone(),
@@ -134,7 +132,8 @@ pub fn write_planned_trials(plan: &Plan) -> Result<(), PlanWriteError> {
         let path = dir.join(names::TRIAL_YAML);
         let yaml = serde_yaml::to_string(&t.config)
             .map_err(|e| PlanWriteError::Serialise { path: path.clone(), source: e.into() })?;
-        write_atomic_new_as(&path, yaml.as_bytes(), later)?;
+        write_atomic_new_as(&path, yaml.as_bytes(), Durability::Batched)
+            .map_err(|source| PlanWriteError::Write { path, source })?;
     }
     Ok(())
 }
@@ -160,11 +159,17 @@ fn job_in_flight(state_path: &Path) -> Result<Option<String>, PlanWriteError> {
     })
 }
 
-/// Writes `bytes` unless the file already holds them.
-fn write_atomic_if_changed(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Replaces `path` with `bytes` (synced with the batch).
+fn write(path: &Path, bytes: &[u8]) -> Result<(), PlanWriteError> {
+    write_atomic_as(path, bytes, Durability::Batched)
+        .map_err(|source| PlanWriteError::Write { path: path.to_path_buf(), source })
+}
+
+/// [`write`] unless the file already holds `bytes`.
+fn write_atomic_if_changed(path: &Path, bytes: &[u8]) -> Result<(), PlanWriteError> {
     match std::fs::read(path) {
         Ok(old) if old == bytes => Ok(()),
-        _ => write_atomic_as(path, bytes, Durability::Batched),
+        _ => write(path, bytes),
     }
 }
 

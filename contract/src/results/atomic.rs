@@ -1,6 +1,10 @@
 //! Atomic file writes: results and state must never be half-written, because a walltime
 //! kill can land at any instruction and a later `xvr status` or analysis must still parse
 //! every file it finds.
+//!
+//! The errors are the operating system's and do not name the file: every caller wraps them
+//! in its own error type, which names the file it was writing (naming it here as well
+//! printed the path twice).
 
 use std::fs;
 use std::io::{self, Write};
@@ -26,12 +30,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// Flushes everything written to the file system holding `dir` (syncfs(2)): the end of a
 /// batch of [`Durability::Batched`] writes.
 pub fn sync_filesystem(dir: &Path) -> io::Result<()> {
-    let d = fs::File::open(dir)
-        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
+    let d = fs::File::open(dir)?;
     // SAFETY: syncfs(2) on a descriptor owned by `d`, alive for the call.
     if unsafe { libc::syncfs(std::os::fd::AsRawFd::as_raw_fd(&d)) } != 0 {
-        let e = io::Error::last_os_error();
-        return Err(io::Error::new(e.kind(), format!("{}: syncing: {e}", dir.display())));
+        return Err(io::Error::last_os_error());
     }
     Ok(())
 }
@@ -39,9 +41,9 @@ pub fn sync_filesystem(dir: &Path) -> io::Result<()> {
 /// [`write_atomic`] with the given durability.
 pub fn write_atomic_as(path: &Path, bytes: &[u8], durability: Durability) -> io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or_else(|| {
-        io::Error::new(io::ErrorKind::InvalidInput, format!("{}: not a file path", path.display()))
-    })?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file path"))?;
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
         name.to_string_lossy(),
@@ -65,7 +67,7 @@ pub fn write_atomic_as(path: &Path, bytes: &[u8], durability: Durability) -> io:
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
-    result.map_err(|e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+    result
 }
 
 /// Like [`write_atomic`] but refuses to replace an existing file with different content:
@@ -80,10 +82,10 @@ pub fn write_atomic_new_as(path: &Path, bytes: &[u8], durability: Durability) ->
         Ok(existing) if existing == bytes => Ok(()),
         Ok(_) => Err(io::Error::new(
             io::ErrorKind::AlreadyExists,
-            format!("{}: exists with different content; refusing to overwrite", path.display()),
+            "exists with different content; refusing to overwrite",
         )),
         Err(e) if e.kind() == io::ErrorKind::NotFound => write_atomic_as(path, bytes, durability),
-        Err(e) => Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
+        Err(e) => Err(e),
     }
 }
 
